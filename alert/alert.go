@@ -1,0 +1,122 @@
+// Package alert defines what a rule reports: the Alert handed from the engine to
+// the notifiers. It is its own package so that notifiers need not import OPA.
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Severity orders alerts; the zero value is invalid so a missing severity is noticed.
+type Severity int
+
+// Severities from least to most urgent. Their order is what routes' min_severity compares.
+const (
+	SeverityInvalid Severity = iota
+	Info
+	Low
+	Medium
+	High
+	Critical
+)
+
+var severityNames = [...]string{"invalid", "info", "low", "medium", "high", "critical"}
+
+// ParseSeverity reads a severity name case-insensitively.
+func ParseSeverity(s string) (Severity, error) {
+	for i, n := range severityNames[1:] {
+		if strings.EqualFold(s, n) {
+			return Severity(i + 1), nil
+		}
+	}
+	return SeverityInvalid, fmt.Errorf("unknown severity %q (want info, low, medium, high or critical)", s)
+}
+
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return severityNames[0]
+	}
+	return severityNames[s]
+}
+
+// MarshalText makes severities read as names in JSON and YAML.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText is the inverse of MarshalText.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Alert is one rule firing on one event. The JSON names are the stable output format
+// of `trailguard eval --format json` and of the stdout notifier.
+type Alert struct {
+	RuleID      string   `json:"rule_id"`
+	Title       string   `json:"title"`
+	Severity    Severity `json:"severity"`
+	Description string   `json:"description,omitempty"`
+	Message     string   `json:"message"`
+	Tags        []string `json:"tags,omitempty"`
+	Runbook     string   `json:"runbook,omitempty"`
+	References  []string `json:"references,omitempty"`
+
+	EventID      string `json:"event_id"`
+	EventTime    string `json:"event_time"`
+	EventSource  string `json:"event_source"`
+	EventName    string `json:"event_name"`
+	Region       string `json:"region"`
+	AccountID    string `json:"account_id"`
+	Principal    string `json:"principal"`
+	IdentityType string `json:"identity_type,omitempty"`
+	SourceIP     string `json:"source_ip"`
+	UserAgent    string `json:"user_agent,omitempty"`
+	ErrorCode    string `json:"error_code,omitempty"`
+
+	// DedupKey is set by a rule that wants its own grouping (the `dedup_key` key of
+	// its result); empty means the dispatcher's configured key applies.
+	DedupKey string `json:"dedup_key,omitempty"`
+	// Origin names where the event was read (file, s3://bucket/key), for people
+	// tracing an alert back to its evidence.
+	Origin string `json:"origin,omitempty"`
+	// Raw is the CloudTrail record exactly as read.
+	Raw json.RawMessage `json:"event,omitempty"`
+}
+
+// Key is the alert's identity across redeliveries: the same rule on the same event
+// is the same alert, however often the SQS message carrying it comes back.
+func (a *Alert) Key() string { return a.RuleID + "\x00" + a.EventID }
+
+// Field returns the value of a field by its configuration name (as used by dedup
+// keys, suppressions and routes), and whether the name is known.
+func (a *Alert) Field(name string) (string, bool) {
+	switch name {
+	case "rule_id":
+		return a.RuleID, true
+	case "principal":
+		return a.Principal, true
+	case "event_id":
+		return a.EventID, true
+	case "account_id":
+		return a.AccountID, true
+	case "source_ip":
+		return a.SourceIP, true
+	case "event_name":
+		return a.EventName, true
+	case "event_source":
+		return a.EventSource, true
+	case "region":
+		return a.Region, true
+	case "severity":
+		return a.Severity.String(), true
+	case "identity_type":
+		return a.IdentityType, true
+	case "user_agent":
+		return a.UserAgent, true
+	}
+	return "", false
+}
