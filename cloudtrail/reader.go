@@ -1,0 +1,442 @@
+// Package cloudtrail is trailguard's model of CloudTrail data: log files in every
+// shape CloudTrail (or a person) writes them, read as a stream of records, and the
+// notifications (SNS, S3 events, EventBridge) that announce new log files.
+package cloudtrail
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Record is one CloudTrail event as read: its JSON bytes, untouched, and where
+// they were found so that anything said about it can point back to the evidence.
+type Record struct {
+	Raw    []byte // one JSON object; the caller owns it
+	Source string // file name, s3://bucket/key, or "-" for stdin
+	Index  int    // 0-based position of the record within Source
+	Offset int64  // byte offset in the (decompressed) input where the record starts
+	Line   int    // 1-based line where the record starts
+	Col    int    // 1-based column where the record starts
+}
+
+// Limits bound what one input may cost. Zero fields take the defaults.
+type Limits struct {
+	// MaxRecordBytes refuses a record larger than this (default 1 MiB; CloudTrail's
+	// own records stay far below it).
+	MaxRecordBytes int
+	// MaxDepth refuses JSON nested deeper than this (default 64).
+	MaxDepth int
+	// MaxBytes stops reading an input whose decompressed size passes this
+	// (default 8 GiB), so a gzip bomb cannot keep a worker busy forever.
+	MaxBytes int64
+}
+
+// Default limits.
+const (
+	DefaultMaxRecordBytes       = 1 << 20
+	DefaultMaxDepth             = 64
+	DefaultMaxBytes       int64 = 8 << 30
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxRecordBytes <= 0 {
+		l.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	return l
+}
+
+// ErrTooLarge is wrapped by errors about inputs or records past a Limit.
+var ErrTooLarge = errors.New("over the size limit")
+
+// DecodeError says what was wrong with an input and where. When Fatal is false
+// only one record was bad and the reader can go on to the next.
+type DecodeError struct {
+	Source string
+	Offset int64 // byte offset of the problem in the decompressed input
+	Line   int
+	Col    int
+	Index  int // record index, or -1 when the problem is not inside a record
+	Fatal  bool
+	Err    error
+}
+
+func (e *DecodeError) Error() string {
+	what := ""
+	if e.Index >= 0 {
+		what = fmt.Sprintf("record %d: ", e.Index)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s%v (byte %d)", e.Source, e.Line, e.Col, what, e.Err, e.Offset)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Reader streams the records of one log file. It accepts, compressed with gzip or
+// not (found by its magic bytes, not the name):
+//   - a CloudTrail delivery file {"Records":[…]},
+//   - a JSON array of records,
+//   - newline-delimited (or simply concatenated) records or delivery files,
+//   - a single record,
+//   - EventBridge events ("detail-type": "… via CloudTrail"), whose detail is the record.
+//
+// Only one record is held in memory at a time.
+type Reader struct {
+	source string
+	limits Limits
+	s      *scanner
+	gz     *gzip.Reader
+	lim    *limitReader
+
+	index     int
+	inArray   bool // between the elements of a records array
+	inObject  bool // that array is the "Records" of a top-level object
+	needComma bool
+	done      bool
+}
+
+// NewReader starts reading src, which is named source in errors and records.
+func NewReader(src io.Reader, source string, limits Limits) (*Reader, error) {
+	limits = limits.withDefaults()
+	br := bufio.NewReaderSize(src, 64<<10)
+	rd := &Reader{source: source, limits: limits}
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &DecodeError{Source: source, Index: -1, Line: 1, Col: 1, Fatal: true, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		rd.gz = gz
+		in = gz
+	}
+	rd.lim = &limitReader{r: in, left: limits.MaxBytes}
+	rd.s = newScanner(rd.lim)
+	return rd, nil
+}
+
+// Close releases the decompressor; it does not close the underlying reader.
+func (r *Reader) Close() error {
+	if r.gz != nil {
+		return r.gz.Close()
+	}
+	return nil
+}
+
+// Next returns the next record, or io.EOF after the last. A *DecodeError with
+// Fatal false concerns one record only: report it and call Next again. Any other
+// error ends the input.
+func (r *Reader) Next() (Record, error) {
+	if r.done {
+		return Record{}, io.EOF
+	}
+	rec, err := r.next()
+	if err != nil && err != io.EOF {
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Fatal {
+			r.done = true
+		}
+	}
+	if err == io.EOF {
+		r.done = true
+	}
+	return rec, err
+}
+
+func (r *Reader) next() (Record, error) {
+	s := r.s
+	for {
+		if r.inArray {
+			c, ok := s.peek()
+			if !ok {
+				return Record{}, r.fatal(s.eofErr())
+			}
+			switch {
+			case c == ']':
+				s.skip()
+				r.inArray = false
+				if r.inObject {
+					r.inObject = false
+					if err := r.finishObject(); err != nil {
+						return Record{}, err
+					}
+				}
+				continue
+			case c == ',' && r.needComma:
+				s.skip()
+				r.needComma = false
+				continue
+			case r.needComma:
+				return Record{}, r.fatal(fmt.Errorf("expected ',' or ']' between records, found %q", c))
+			}
+			r.needComma = true
+			return r.element()
+		}
+
+		c, ok := s.peek()
+		if !ok {
+			if s.err != nil && s.err != io.EOF {
+				return Record{}, r.fatal(s.err)
+			}
+			return Record{}, io.EOF
+		}
+		switch c {
+		case '[':
+			s.skip()
+			r.inArray, r.inObject, r.needComma = true, false, false
+		case '{':
+			rec, isRecords, err := r.topObject()
+			if err != nil || !isRecords {
+				return rec, err
+			}
+		default:
+			// Garbage between values: report it, then resynchronise on the next line
+			// so that newline-delimited input goes on after one bad line.
+			e := r.errHere(-1, fmt.Errorf("expected a JSON object or array, found %q", c))
+			s.skipLine()
+			return Record{}, e
+		}
+	}
+}
+
+// element reads one element of a records array.
+func (r *Reader) element() (Record, error) {
+	s := r.s
+	rec := r.startRecord()
+	s.startCapture(r.limits.MaxRecordBytes)
+	depth, err := s.value()
+	raw, within := s.stopCapture()
+	if err != nil {
+		return Record{}, r.fatalAt(rec, err)
+	}
+	return r.finishRecord(rec, raw, within, depth)
+}
+
+// topObject reads a top-level object: either a delivery file, whose "Records"
+// array it enters (isRecords), or a single record or EventBridge event.
+func (r *Reader) topObject() (rec Record, isRecords bool, err error) {
+	s := r.s
+	rec = r.startRecord()
+	s.startCapture(r.limits.MaxRecordBytes)
+	s.skip() // '{'
+	maxDepth := 1
+	for first := true; ; first = false {
+		c, ok := s.peek()
+		if !ok {
+			s.stopCapture()
+			return rec, false, r.fatalAt(rec, s.eofErr())
+		}
+		if c == '}' {
+			s.skip()
+			raw, within := s.stopCapture()
+			rec, err := r.finishRecord(rec, raw, within, maxDepth)
+			return rec, false, err
+		}
+		if !first {
+			if c != ',' {
+				return r.malformedObject(rec)
+			}
+			s.skip()
+			if c, ok = s.peek(); !ok {
+				s.stopCapture()
+				return rec, false, r.fatalAt(rec, s.eofErr())
+			}
+		}
+		if c != '"' {
+			return r.malformedObject(rec)
+		}
+		keyStart := len(s.capBuf) + (s.r - s.capStart)
+		if _, err := s.value(); err != nil {
+			s.stopCapture()
+			return rec, false, r.fatalAt(rec, err)
+		}
+		isRecordsKey := false
+		if keyEnd := len(s.capBuf) + (s.r - s.capStart); !s.capOver && keyEnd-keyStart == len(`"Records"`) {
+			// The key is still in the buffer or the capture; reassemble it cheaply.
+			key := append(append([]byte(nil), s.capBuf...), s.buf[s.capStart:s.r]...)[keyStart:]
+			isRecordsKey = string(key) == `"Records"`
+		}
+		if c, ok = s.peek(); !ok || c != ':' {
+			return r.malformedObject(rec)
+		}
+		s.skip()
+		if c, ok = s.peek(); !ok {
+			s.stopCapture()
+			return rec, false, r.fatalAt(rec, s.eofErr())
+		}
+		if isRecordsKey && c == '[' {
+			// A delivery file: stream its records rather than holding the file.
+			s.stopCapture()
+			s.skip()
+			r.inArray, r.inObject, r.needComma = true, true, false
+			return Record{}, true, nil
+		}
+		d, err := s.value()
+		if err != nil {
+			s.stopCapture()
+			return rec, false, r.fatalAt(rec, err)
+		}
+		maxDepth = max(maxDepth, d+1)
+	}
+}
+
+// malformedObject reads the rest of a top-level object whose members are out of
+// order, so that the JSON decoder can say precisely what is wrong with it and the
+// input goes on after it.
+func (r *Reader) malformedObject(rec Record) (Record, bool, error) {
+	_, err := r.s.scan(1)
+	raw, within := r.s.stopCapture()
+	if err != nil {
+		return rec, false, r.fatalAt(rec, err)
+	}
+	rec, err = r.finishRecord(rec, raw, within, 0)
+	return rec, false, err
+}
+
+// finishObject skips what follows the "Records" array up to the end of its object.
+func (r *Reader) finishObject() error {
+	s := r.s
+	for {
+		c, ok := s.peek()
+		if !ok {
+			return r.fatal(s.eofErr())
+		}
+		switch c {
+		case '}':
+			s.skip()
+			return nil
+		case ',', ':':
+			s.skip()
+		default:
+			if _, err := s.value(); err != nil {
+				return r.fatal(err)
+			}
+		}
+	}
+}
+
+func (r *Reader) startRecord() Record {
+	line, col := r.s.position()
+	return Record{Source: r.source, Index: r.index, Offset: r.s.pos(), Line: line, Col: col}
+}
+
+// finishRecord checks one record's bytes and unwraps EventBridge events.
+func (r *Reader) finishRecord(rec Record, raw []byte, within bool, depth int) (Record, error) {
+	r.index++
+	if !within {
+		return Record{}, r.recordErr(rec, 0, fmt.Errorf("record larger than %d bytes: %w", r.limits.MaxRecordBytes, ErrTooLarge))
+	}
+	if depth > r.limits.MaxDepth {
+		return Record{}, r.recordErr(rec, 0, fmt.Errorf("JSON nested %d deep, more than the limit of %d", depth, r.limits.MaxDepth))
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return Record{}, r.recordErr(rec, 0, errors.New("a record must be a JSON object"))
+	}
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// The offset is where the decoder gave up: one past the bad byte.
+			return Record{}, r.recordErr(rec, max(se.Offset-1, 0), err)
+		}
+		return Record{}, r.recordErr(rec, 0, fmt.Errorf("invalid JSON: %w", err))
+	}
+	rec.Raw = bytes.Clone(raw)
+	if detail, ok := eventBridgeDetail(rec.Raw); ok {
+		rec.Raw = detail
+	}
+	return rec, nil
+}
+
+// recordErr reports a problem at byte off inside the record rec.
+func (r *Reader) recordErr(rec Record, off int64, err error) error {
+	line, col := rec.Line, rec.Col+int(off)
+	if raw := r.s.capBuf; off > 0 && int(off) <= len(raw) {
+		if n := bytes.Count(raw[:off], []byte{'\n'}); n > 0 {
+			line += n
+			col = int(off) - bytes.LastIndexByte(raw[:off], '\n')
+		}
+	}
+	return &DecodeError{Source: rec.Source, Offset: rec.Offset + off, Line: line, Col: col, Index: rec.Index, Err: err}
+}
+
+func (r *Reader) fatalAt(rec Record, err error) error {
+	e := r.errHere(rec.Index, r.wrapLimit(err))
+	e.Fatal = true
+	return e
+}
+
+func (r *Reader) fatal(err error) error {
+	e := r.errHere(-1, r.wrapLimit(err))
+	e.Fatal = true
+	return e
+}
+
+func (r *Reader) wrapLimit(err error) error {
+	if errors.Is(err, errLimit) {
+		return fmt.Errorf("decompressed input larger than %d bytes: %w", r.limits.MaxBytes, ErrTooLarge)
+	}
+	if r.gz != nil && (errors.Is(err, errUnexpectedEOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return fmt.Errorf("%w (truncated gzip file?)", err)
+	}
+	return err
+}
+
+func (r *Reader) errHere(index int, err error) *DecodeError {
+	line, col := r.s.position()
+	return &DecodeError{Source: r.source, Offset: r.s.pos(), Line: line, Col: col, Index: index, Err: err}
+}
+
+var errLimit = errors.New("input limit reached")
+
+// limitReader fails, rather than ending quietly, once more than left bytes were read.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, errLimit
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// eventBridgeDetail returns the CloudTrail record inside an EventBridge event
+// ("detail-type": "AWS API Call via CloudTrail" and its siblings).
+func eventBridgeDetail(raw []byte) ([]byte, bool) {
+	if !bytes.Contains(raw, []byte(`"detail-type"`)) {
+		return nil, false
+	}
+	var ev struct {
+		DetailType string          `json:"detail-type"`
+		Detail     json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(raw, &ev) != nil || !isCloudTrailDetailType(ev.DetailType) {
+		return nil, false
+	}
+	d := bytes.TrimSpace(ev.Detail)
+	if len(d) == 0 || d[0] != '{' {
+		return nil, false
+	}
+	return d, true
+}
+
+func isCloudTrailDetailType(t string) bool {
+	const suffix = " via CloudTrail"
+	return len(t) > len(suffix) && t[len(t)-len(suffix):] == suffix
+}

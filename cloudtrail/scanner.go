@@ -1,0 +1,229 @@
+package cloudtrail
+
+import (
+	"errors"
+	"io"
+)
+
+// scanner walks a JSON byte stream value by value without decoding it. It tracks
+// nesting and strings only, which is enough to find where each record starts and
+// ends; the record's own bytes are validated separately, so one malformed record
+// is reported and skipped while the scanner stays in step with the stream.
+type scanner struct {
+	src  io.Reader
+	buf  []byte
+	r, w int
+	off  int64 // stream offset of buf[0]
+	err  error // sticky read error; io.EOF at the end
+
+	line    int   // 1-based line of buf[r]
+	lineOff int64 // stream offset where that line starts
+
+	capturing bool
+	capStart  int // index in buf where the pending capture begins
+	capLimit  int // stop appending past this many bytes (the record is too large)
+	capOver   bool
+	capBuf    []byte
+}
+
+func newScanner(src io.Reader) *scanner {
+	return &scanner{src: src, buf: make([]byte, 64<<10), line: 1}
+}
+
+func (s *scanner) pos() int64 { return s.off + int64(s.r) }
+
+// position returns the line and column of the next byte.
+func (s *scanner) position() (line, col int) {
+	return s.line, int(s.pos()-s.lineOff) + 1
+}
+
+// fill reads more input, keeping the unread bytes. It reports false at the end
+// of input or on a read error (then s.err says which).
+func (s *scanner) fill() bool {
+	if s.err != nil {
+		return false
+	}
+	if s.capturing {
+		s.appendCapture(s.buf[s.capStart:s.r])
+		s.capStart = 0
+	}
+	if s.r > 0 {
+		n := copy(s.buf, s.buf[s.r:s.w])
+		s.off += int64(s.r)
+		s.w, s.r = n, 0
+	}
+	for s.w == s.r {
+		n, err := s.src.Read(s.buf[s.w:])
+		s.w += n
+		if err != nil {
+			s.err = err
+			return s.w > s.r
+		}
+	}
+	return true
+}
+
+func (s *scanner) appendCapture(b []byte) {
+	if s.capOver {
+		return
+	}
+	if s.capLimit > 0 && len(s.capBuf)+len(b) > s.capLimit {
+		s.capOver = true
+		return
+	}
+	s.capBuf = append(s.capBuf, b...)
+}
+
+func (s *scanner) startCapture(limit int) {
+	s.capturing, s.capStart, s.capLimit, s.capOver = true, s.r, limit, false
+	s.capBuf = s.capBuf[:0]
+}
+
+// stopCapture ends the capture and returns the bytes seen since startCapture
+// (valid until the next capture), or ok=false when they passed the limit.
+func (s *scanner) stopCapture() (b []byte, ok bool) {
+	s.appendCapture(s.buf[s.capStart:s.r])
+	s.capturing = false
+	return s.capBuf, !s.capOver
+}
+
+// peek skips white space and returns the next byte without consuming it.
+func (s *scanner) peek() (byte, bool) {
+	for {
+		for s.r < s.w {
+			switch c := s.buf[s.r]; c {
+			case ' ', '\t', '\r':
+				s.r++
+			case '\n':
+				s.r++
+				s.line++
+				s.lineOff = s.pos()
+			default:
+				return c, true
+			}
+		}
+		if !s.fill() {
+			return 0, false
+		}
+	}
+}
+
+// skip consumes one byte (after peek said what it is).
+func (s *scanner) skip() { s.r++ }
+
+// skipLine consumes input up to and including the next newline, to resynchronise
+// on newline-delimited input after garbage.
+func (s *scanner) skipLine() {
+	for {
+		for s.r < s.w {
+			c := s.buf[s.r]
+			s.r++
+			if c == '\n' {
+				s.line++
+				s.lineOff = s.pos()
+				return
+			}
+		}
+		if !s.fill() {
+			return
+		}
+	}
+}
+
+var (
+	errUnexpectedEOF = errors.New("unexpected end of input inside a JSON value")
+	errUnbalanced    = errors.New("unbalanced closing bracket")
+)
+
+// value consumes one JSON value (object, array, string or scalar) and reports the
+// deepest nesting it saw. It does not validate the value's contents.
+func (s *scanner) value() (maxDepth int, err error) {
+	c, ok := s.peek()
+	if !ok {
+		return 0, s.eofErr()
+	}
+	if c != '{' && c != '[' && c != '"' {
+		return 0, s.scalar()
+	}
+	return s.scan(0)
+}
+
+// scan consumes input until the nesting, depth at the start, closes; it starts
+// inside an object or array when depth > 0.
+func (s *scanner) scan(depth int) (maxDepth int, err error) {
+	maxDepth = depth
+	inStr, esc := false, false
+	for {
+		for s.r < s.w {
+			c := s.buf[s.r]
+			s.r++
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case c == '\\':
+					esc = true
+				case c == '"':
+					inStr = false
+					if depth == 0 {
+						return maxDepth, nil
+					}
+				case c == '\n':
+					s.line++
+					s.lineOff = s.pos()
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+				if depth > maxDepth {
+					maxDepth = depth
+				}
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return maxDepth, nil
+				}
+				if depth < 0 {
+					return maxDepth, errUnbalanced
+				}
+			case '\n':
+				s.line++
+				s.lineOff = s.pos()
+			}
+		}
+		if !s.fill() {
+			return maxDepth, s.eofErr()
+		}
+	}
+}
+
+// scalar consumes a number, true, false, null or any other bare word up to the
+// next delimiter.
+func (s *scanner) scalar() error {
+	for {
+		for s.r < s.w {
+			switch s.buf[s.r] {
+			case ',', ']', '}', ' ', '\t', '\r', '\n', '{', '[', '"':
+				return nil
+			}
+			s.r++
+		}
+		if !s.fill() {
+			if s.err == io.EOF {
+				return nil
+			}
+			return s.err
+		}
+	}
+}
+
+func (s *scanner) eofErr() error {
+	if s.err == nil || s.err == io.EOF {
+		return errUnexpectedEOF
+	}
+	return s.err
+}
