@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/pipeline"
+	"github.com/trailguard/trailguard/rules"
+)
+
+func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("eval", stderr)
+	var pf policyFlags
+	pf.register(fs)
+	format := fs.String("format", "json", "output format: json (one alert per line) or text")
+	workers := fs.Int("workers", 0, "records evaluated in parallel (default GOMAXPROCS)")
+	var sources listFlag
+	fs.Var(&sources, "event-source", "only evaluate events of this eventSource (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: trailguard eval [flags] [FILE|DIR|-]...\n\nEvaluates CloudTrail logs (delivery files, arrays, NDJSON, single records, EventBridge events;\ngzip or not) against the policies and prints one alert per line. Directories are read recursively;\nno argument or - reads standard input. Exit 0: all input read; 1: some input was bad; 2: usage.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, nil
+		}
+		return exitUsage, usageError{err}
+	}
+	var write func(*alert.Alert) error
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		write = func(a *alert.Alert) error { return enc.Encode(evalOutput(a)) }
+	case "text":
+		write = func(a *alert.Alert) error { _, err := fmt.Fprintln(stdout, textLine(a)); return err }
+	default:
+		return exitUsage, usagef("--format must be json or text, not %q", *format)
+	}
+
+	start := time.Now()
+	eng, err := engine.New(ctx, pf.options(rules.Packs())...)
+	if err != nil {
+		return exitUsage, fmt.Errorf("loading policies: %w", err)
+	}
+	for _, w := range eng.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	files, bad := expandInputs(inputs, stderr)
+	opts := pipeline.Options{Workers: *workers, EventSources: sources}
+	h := pipeline.Handler{
+		Alert: func(_ context.Context, a *alert.Alert) error { return write(a) },
+		Error: func(err error) { fmt.Fprintln(stderr, "error:", err) },
+	}
+	var total pipeline.Stats
+	total.Errors = bad
+	for _, f := range files {
+		st, err := evalOne(ctx, eng, f, stdin, opts, h)
+		total.Add(st)
+		if err != nil {
+			if ctx.Err() != nil {
+				return exitBad, ctx.Err()
+			}
+			if total.Errors == 0 {
+				total.Errors++
+			}
+			fmt.Fprintln(stderr, "error:", err)
+		}
+	}
+	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
+		len(files), total.Records, total.Evaluated, total.Alerts, total.Errors, time.Since(start).Round(time.Millisecond))
+	if total.Errors > 0 {
+		return exitBad, nil
+	}
+	return exitOK, nil
+}
+
+func evalOne(ctx context.Context, eng *engine.Engine, name string, stdin io.Reader, opts pipeline.Options, h pipeline.Handler) (pipeline.Stats, error) {
+	if name == "-" {
+		return pipeline.Run(ctx, eng, stdin, "-", opts, h)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return pipeline.Stats{Errors: 1}, err
+	}
+	defer f.Close()
+	return pipeline.Run(ctx, eng, f, name, opts, h)
+}
+
+// logExtensions are the file names taken from directories; files named on the
+// command line are read whatever their name.
+var logExtensions = []string{".json", ".json.gz", ".gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"}
+
+// IsLogFile tells whether a file found in a directory is read as a log.
+func isLogFile(name string) bool {
+	base := filepath.Base(name)
+	if strings.HasPrefix(base, ".") {
+		return false
+	}
+	for _, ext := range logExtensions {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandInputs walks directories; it reports unreadable inputs and counts them.
+func expandInputs(inputs []string, stderr io.Writer) (files []string, bad int) {
+	for _, in := range inputs {
+		if in == "-" {
+			files = append(files, in)
+			continue
+		}
+		info, err := os.Stat(in)
+		if err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+			bad++
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, in)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(in, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				fmt.Fprintln(stderr, "error:", err)
+				bad++
+				return nil
+			}
+			if d.IsDir() && p != in && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && isLogFile(p) {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+			bad++
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, bad
+}
+
+// evalOutput is the alert as `eval` prints it: the alert without the raw event,
+// which would make every line as long as the record.
+func evalOutput(a *alert.Alert) *alert.Alert {
+	c := *a
+	c.Raw = nil
+	return &c
+}
+
+func textLine(a *alert.Alert) string {
+	return fmt.Sprintf("%-8s %s %s  %s %s by %s from %s (account %s, %s) [%s]",
+		strings.ToUpper(a.Severity.String()), a.EventTime, a.RuleID, a.EventSource, a.EventName,
+		a.Principal, a.SourceIP, a.AccountID, a.Region, a.EventID) + "\n         " + a.Message
+}

@@ -1,0 +1,259 @@
+// Package engine compiles Rego policies once and evaluates CloudTrail records
+// against all of them with one prepared query, turning results and the rules'
+// METADATA into alerts.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/rules"
+)
+
+// Rule is what the engine knows of one rule, from its METADATA block.
+type Rule struct {
+	ID          string         `json:"id"`
+	Title       string         `json:"title"`
+	Description string         `json:"description,omitempty"`
+	Severity    alert.Severity `json:"severity"`
+	Tags        []string       `json:"tags,omitempty"`
+	Runbook     string         `json:"runbook,omitempty"`
+	References  []string       `json:"references,omitempty"`
+	Package     string         `json:"package"` // e.g. rules.opsworkscm.root_credentials
+	File        string         `json:"file"`
+}
+
+type options struct {
+	fsys      fs.FS
+	packs     []string
+	paths     []string
+	dataFiles []string
+	data      map[string]any
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithPacks chooses the built-in packs to load by name; the default is all of
+// them, and no names means none.
+func WithPacks(names ...string) Option {
+	return func(o *options) { o.packs = append([]string{}, names...) }
+}
+
+// WithPolicyPaths adds directories or files of .rego policies and data documents,
+// read as `opa eval -d` reads them. Files ending in _test.rego are left out.
+func WithPolicyPaths(paths ...string) Option {
+	return func(o *options) { o.paths = append(o.paths, paths...) }
+}
+
+// WithDataFiles adds JSON or YAML documents merged at the root of data.
+func WithDataFiles(paths ...string) Option {
+	return func(o *options) { o.dataFiles = append(o.dataFiles, paths...) }
+}
+
+// WithData merges a document at the root of data (the configuration's rules.data).
+func WithData(doc map[string]any) Option {
+	return func(o *options) { o.data = doc }
+}
+
+// WithEmbeddedFS replaces the built-in packs' file system (for tests).
+func WithEmbeddedFS(fsys fs.FS) Option {
+	return func(o *options) { o.fsys = fsys }
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{fsys: rules.FS, packs: rules.Packs()}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+// query evaluates every rule at once: one prepared query over all of them is
+// several times faster than one query per rule, and OPA's rule index still
+// skips the rules whose eventSource or eventName cannot match.
+const query = "data.rules[pack][name].alert[result]"
+
+// Engine is one compiled, immutable rule set. It is safe for concurrent use.
+type Engine struct {
+	prepared rego.PreparedEvalQuery
+	compiler *ast.Compiler
+	store    storage.Store
+	rules    map[[2]string]*Rule // by package path after "rules."
+	keyOf    map[*Rule][2]string
+	ordered  []*Rule
+	warnings []string
+
+	// One query per rule, prepared on first need: only used to tell which rule
+	// broke when the query over all of them fails.
+	perRuleOnce sync.Once
+	perRule     []ruleQuery
+	perRuleErr  error
+}
+
+// New loads and compiles policies. Errors in policies come back as a
+// *PolicyError listing each problem with file:row:col.
+func New(ctx context.Context, opts ...Option) (*Engine, error) {
+	o := newOptions(opts)
+	set, err := load(o, false)
+	if err != nil {
+		return nil, err
+	}
+	compiler := ast.NewCompiler().WithStrict(true)
+	compiler.Compile(set.modules)
+	if compiler.Failed() {
+		return nil, policyErrorFrom(compiler.Errors)
+	}
+	e := &Engine{rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, compiler: compiler,
+		store: inmem.NewFromObject(set.data)}
+	if err := e.readMetadata(compiler, set.modules); err != nil {
+		return nil, err
+	}
+	if o.hasPack("opsworkscm") && !hasNetworks(set.data) {
+		e.warnings = append(e.warnings, "data.known_networks is not set: opsworkscm.unknown_source_ip cannot fire")
+	}
+	pq, err := rego.New(
+		rego.Query(query),
+		rego.Compiler(compiler),
+		rego.Store(e.store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, policyErrorFrom(err)
+	}
+	e.prepared = pq
+	return e, nil
+}
+
+func (o *options) hasPack(name string) bool {
+	for _, p := range o.packs {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNetworks(data map[string]any) bool {
+	n, ok := data["known_networks"].([]any)
+	return ok && len(n) > 0
+}
+
+// Rules lists the loaded rules, ordered by id.
+func (e *Engine) Rules() []Rule {
+	out := make([]Rule, len(e.ordered))
+	for i, r := range e.ordered {
+		out[i] = *r
+	}
+	return out
+}
+
+// Warnings are things worth telling the author that do not stop the engine.
+func (e *Engine) Warnings() []string { return e.warnings }
+
+// readMetadata reads each rule package's METADATA and refuses rules without an
+// id or with an unknown severity. A rule package is rules.<pack>.<name>.
+func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) error {
+	annotations := c.GetAnnotationSet()
+	pe := &PolicyError{}
+	seen := map[string]string{}
+	names := make([]string, 0, len(modules))
+	for n := range modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, file := range names {
+		m := modules[file]
+		path := m.Package.Path
+		if len(path) < 2 || !path[1].Equal(ast.StringTerm("rules")) {
+			continue // helpers and data live outside data.rules
+		}
+		loc := m.Package.Location
+		problem := func(format string, args ...any) {
+			p := Problem{File: file, Message: fmt.Sprintf(format, args...)}
+			if loc != nil {
+				p.Row, p.Col = loc.Row, loc.Col
+			}
+			pe.Problems = append(pe.Problems, p)
+		}
+		pkg := strings.TrimPrefix(path.String(), "data.")
+		if len(path) != 4 {
+			problem("package %s: a rule's package must be rules.<pack>.<name>", pkg)
+			continue
+		}
+		key := [2]string{stringOf(path[2]), stringOf(path[3])}
+		a := annotations.GetPackageScope(m.Package)
+		if a == nil {
+			problem("package %s has no METADATA block (title, description, custom.id, custom.severity)", pkg)
+			continue
+		}
+		r := &Rule{Title: a.Title, Description: a.Description, Package: pkg, File: file}
+		r.ID, _ = a.Custom["id"].(string)
+		if r.ID == "" {
+			problem("package %s: METADATA has no custom.id", pkg)
+			continue
+		}
+		if prev, dup := seen[r.ID]; dup && prev != pkg {
+			problem("rule id %q is used by %s and %s", r.ID, prev, pkg)
+			continue
+		}
+		seen[r.ID] = pkg
+		sev, _ := a.Custom["severity"].(string)
+		s, err := alert.ParseSeverity(sev)
+		if err != nil {
+			problem("rule %s: custom.severity: %v", r.ID, err)
+			continue
+		}
+		r.Severity = s
+		if r.Title == "" {
+			r.Title = r.ID
+		}
+		r.Tags = stringList(a.Custom["tags"])
+		r.References = stringList(a.Custom["references"])
+		r.Runbook, _ = a.Custom["runbook"].(string)
+		if _, ok := e.rules[key]; ok {
+			// Several files may share a package; the first METADATA block names it.
+			continue
+		}
+		e.rules[key] = r
+		e.keyOf[r] = key
+		e.ordered = append(e.ordered, r)
+	}
+	if len(pe.Problems) > 0 {
+		return pe
+	}
+	sort.Slice(e.ordered, func(i, j int) bool { return e.ordered[i].ID < e.ordered[j].ID })
+	return nil
+}
+
+func stringOf(t *ast.Term) string {
+	if s, ok := t.Value.(ast.String); ok {
+		return string(s)
+	}
+	return t.String()
+}
+
+func stringList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}

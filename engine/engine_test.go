@@ -1,0 +1,326 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/engine"
+)
+
+// createServer is the CreateServer record from the AWS OpsWorks user guide
+// (MIT-0), as the bundled sample has it.
+func createServer(t testing.TB) cloudtrail.Record {
+	t.Helper()
+	raw, err := os.ReadFile("../examples/logs/awsdocs-opsworks-cm/logging-opsca-using-cloudtrail.CreateServer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cloudtrail.Record{Raw: raw, Source: "create.json"}
+}
+
+const readOnly = `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","userName":"alice"},"eventTime":"2026-11-25T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0","requestParameters":{"maxResults":100},"responseElements":null,"requestID":"r-1","eventID":"e-readonly","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}`
+
+func ids(alerts []alert.Alert) string {
+	var out []string
+	for _, a := range alerts {
+		out = append(out, a.RuleID)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestBuiltinPacksOnSample(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eng.Rules()); n != 24 {
+		t.Errorf("%d rules loaded, want 24 (9 opsworkscm + 15 aws)", n)
+	}
+	alerts, err := eng.Evaluate(ctx, createServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The published event: an assumed role without MFA, from a public IP, in 2017.
+	if got := ids(alerts); got != "opsworkscm.create_server_without_mfa,opsworkscm.unknown_source_ip" {
+		t.Fatalf("alerts %s", got)
+	}
+	a := alerts[0]
+	want := alert.Alert{
+		RuleID: "opsworkscm.create_server_without_mfa", Severity: alert.High,
+		EventID: "8r7b18df-6c90-47be-87cf-e8346428cfc3", EventTime: "2017-01-05T22:18:23Z",
+		EventSource: "opsworks-cm.amazonaws.com", EventName: "CreateServer", Region: "us-west-2",
+		AccountID: "831000000000", Principal: "arn:aws:sts::831000000000:assumed-role/Admin/OpsWorksCMUser",
+		IdentityType: "AssumedRole", SourceIP: "101.25.190.51", UserAgent: "console.amazonaws.com",
+	}
+	if a.RuleID != want.RuleID || a.Severity != want.Severity || a.EventID != want.EventID || a.EventTime != want.EventTime ||
+		a.EventSource != want.EventSource || a.EventName != want.EventName || a.Region != want.Region ||
+		a.AccountID != want.AccountID || a.Principal != want.Principal || a.IdentityType != want.IdentityType ||
+		a.SourceIP != want.SourceIP || a.UserAgent != want.UserAgent {
+		t.Errorf("alert fields\n got %+v\nwant %+v", a, want)
+	}
+	if a.Title == "" || a.Description == "" || a.Message == "" || a.Origin != "create.json" || len(a.Raw) == 0 {
+		t.Errorf("alert lacks metadata or evidence: %+v", a)
+	}
+
+	// A successful read-only call by an IAM user matches nothing.
+	alerts, err = eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(readOnly)})
+	if err != nil || len(alerts) != 0 {
+		t.Fatalf("read-only event: %v %v", ids(alerts), err)
+	}
+}
+
+func TestPacksSwitchOff(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.WithPacks("aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range eng.Rules() {
+		if !strings.HasPrefix(r.ID, "aws.") {
+			t.Fatalf("rule %s loaded with only the aws pack", r.ID)
+		}
+	}
+	alerts, _ := eng.Evaluate(ctx, createServer(t))
+	if len(alerts) != 0 {
+		t.Fatalf("alerts with opsworkscm off: %s", ids(alerts))
+	}
+	if _, err := engine.New(ctx, engine.WithPacks("nope")); err == nil || !strings.Contains(err.Error(), `unknown pack "nope"`) {
+		t.Fatalf("unknown pack: %v", err)
+	}
+}
+
+const goodRule = `# METADATA
+# title: Test rule
+# description: fires on CreateServer
+# custom:
+#   id: custom.create
+#   severity: low
+#   tags: [t1]
+#   runbook: https://runbooks.example/custom.create
+package rules.custom.create
+
+import rego.v1
+
+alert contains {"message": sprintf("created by %s", [input.userIdentity.arn])} if {
+	input.eventName == "CreateServer"
+}
+
+alert contains {"message": "overridden", "severity": "critical", "dedup_key": "k1"} if {
+	input.eventName == "CreateServer"
+	data.extra.flag == true
+}
+`
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestPolicyDirsAndData(t *testing.T) {
+	ctx := context.Background()
+	dir := writeFiles(t, map[string]string{
+		"custom/create.rego": goodRule,
+		// A test file in a policy directory must never reach the serving engine.
+		"custom/create_test.rego": "package rules.custom.create_test\nimport rego.v1\ntest_x if { true }\nalert contains {\"message\": \"from a test file\"} if { true }\n",
+	})
+	data := writeFiles(t, map[string]string{"extra.yaml": "extra:\n  flag: true\n"})
+	eng, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir), engine.WithDataFiles(filepath.Join(data, "extra.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := eng.Evaluate(ctx, createServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 {
+		t.Fatalf("alerts: %+v", alerts)
+	}
+	var plain, over alert.Alert
+	for _, a := range alerts {
+		if a.DedupKey == "k1" {
+			over = a
+		} else {
+			plain = a
+		}
+	}
+	if plain.Severity != alert.Low || plain.Message != "created by arn:aws:sts::831000000000:assumed-role/Admin/OpsWorksCMUser" ||
+		plain.Runbook != "https://runbooks.example/custom.create" || strings.Join(plain.Tags, ",") != "t1" {
+		t.Errorf("plain alert: %+v", plain)
+	}
+	if over.Severity != alert.Critical || over.Message != "overridden" {
+		t.Errorf("overriding alert: %+v", over)
+	}
+}
+
+func TestPolicyProblemsHaveLocations(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"syntax error", map[string]string{"bad.rego": "package rules.x.y\nimport rego.v1\nalert contains {\"message\": \"m\"} if {\n\tinput.eventName ==\n}\n"},
+			[]string{"bad.rego:5:1: unexpected } token"}},
+		{"no id", map[string]string{"noid.rego": "# METADATA\n# title: T\n# custom:\n#   severity: low\npackage rules.x.noid\nimport rego.v1\nalert contains {\"message\": \"m\"} if { true }\n"},
+			[]string{"noid.rego:5:1: package rules.x.noid: METADATA has no custom.id"}},
+		{"bad severity", map[string]string{"sev.rego": "# METADATA\n# title: T\n# custom:\n#   id: x.sev\n#   severity: urgent\npackage rules.x.sev\nimport rego.v1\nalert contains {\"message\": \"m\"} if { true }\n"},
+			[]string{`sev.rego:6:1: rule x.sev: custom.severity: unknown severity "urgent"`}},
+		{"no metadata", map[string]string{"nometa.rego": "package rules.x.nometa\nimport rego.v1\nalert contains {\"message\": \"m\"} if { true }\n"},
+			[]string{"nometa.rego:1:1: package rules.x.nometa has no METADATA block"}},
+		{"strict mode: unused variable", map[string]string{"strict.rego": "# METADATA\n# title: T\n# custom:\n#   id: x.strict\n#   severity: low\npackage rules.x.strict\nimport rego.v1\nalert contains {\"message\": \"m\"} if {\n\tunused := input.eventName\n\ttrue\n}\n"},
+			[]string{"strict.rego:9:"}},
+		{"two problems at once", map[string]string{
+			"a.rego": "package rules.x.a\nimport rego.v1\nalert contains {\"message\": \"m\"} if { true }\n",
+			"b.rego": "# METADATA\n# title: T\n# custom:\n#   severity: low\npackage rules.x.b\nimport rego.v1\nalert contains {\"message\": \"m\"} if { true }\n"},
+			[]string{"a.rego:1:1:", "b.rego:5:1:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFiles(t, tc.files)
+			_, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir))
+			var pe *engine.PolicyError
+			if !errors.As(err, &pe) {
+				t.Fatalf("want a PolicyError, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), filepath.Join(dir, w)) && !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+			if len(pe.Problems) != len(tc.want) {
+				t.Errorf("%d problems, want %d: %v", len(pe.Problems), len(tc.want), err)
+			}
+		})
+	}
+}
+
+// A rule that fails at evaluation time costs only its own alerts.
+func TestEvaluationErrorInOneRule(t *testing.T) {
+	ctx := context.Background()
+	broken := `# METADATA
+# title: Broken
+# custom:
+#   id: custom.broken
+#   severity: low
+package rules.custom.broken
+
+import rego.v1
+
+# Two different values for one key: a conflict OPA reports at evaluation time.
+verdict := "a" if input.eventName == "CreateServer"
+
+verdict := "b" if input.eventSource == "opsworks-cm.amazonaws.com"
+
+alert contains {"message": verdict} if {
+	input.eventName == "CreateServer"
+}
+`
+	dir := writeFiles(t, map[string]string{"custom/create.rego": goodRule, "custom/broken.rego": broken})
+	eng, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := eng.Evaluate(ctx, createServer(t))
+	var ee *engine.EvalError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "rule custom.broken") {
+		t.Fatalf("want an EvalError naming the rule, got %v", err)
+	}
+	if ids(alerts) != "custom.create" {
+		t.Fatalf("the good rule's alert is lost: %v", ids(alerts))
+	}
+}
+
+func TestReloadKeepsOldRulesOnError(t *testing.T) {
+	ctx := context.Background()
+	dir := writeFiles(t, map[string]string{"custom/create.rego": goodRule})
+	build := func(ctx context.Context) (*engine.Engine, error) {
+		return engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir))
+	}
+	rl, err := engine.NewReloader(ctx, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rl.Engine()
+
+	// Break the policy: the reload fails and the old rules keep serving.
+	os.WriteFile(filepath.Join(dir, "custom/create.rego"), []byte(strings.Replace(goodRule, "if {", "if {{", 1)), 0o644)
+	if _, err := rl.Reload(ctx); err == nil || !strings.Contains(err.Error(), "create.rego:") {
+		t.Fatalf("broken reload: %v", err)
+	}
+	if rl.Engine() != before {
+		t.Fatal("a failed reload replaced the engine")
+	}
+	if alerts, _ := rl.Engine().Evaluate(ctx, createServer(t)); len(alerts) != 1 {
+		t.Fatalf("old rules stopped serving: %v", ids(alerts))
+	}
+
+	// A good change is swapped in whole while evaluations run.
+	os.WriteFile(filepath.Join(dir, "custom/create.rego"), []byte(strings.Replace(goodRule, "severity: low", "severity: high", 1)), 0o644)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				alerts, err := rl.Engine().Evaluate(ctx, createServer(t))
+				if err != nil || len(alerts) != 1 {
+					t.Errorf("during reload: %v %v", ids(alerts), err)
+					return
+				}
+			}
+		}()
+	}
+	if _, err := rl.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if alerts, _ := rl.Engine().Evaluate(ctx, createServer(t)); alerts[0].Severity != alert.High {
+		t.Fatalf("new rules not serving: %+v", alerts)
+	}
+}
+
+func TestRunTests(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{
+		"lib/x.rego":            {Data: []byte("package lib.x\nimport rego.v1\nok if true\n")},
+		"p/r.rego":              {Data: []byte(goodRule)},
+		"p/r_test.rego":         {Data: []byte("package rules.custom.create_test\nimport rego.v1\nimport data.rules.custom.create\ntest_fires if {\n\tcount(create.alert) == 1 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\ntest_fails if {\n\tprint(\"hello from print\")\n\tcount(create.alert) == 5 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\n")},
+	}
+	var out strings.Builder
+	sum, err := engine.RunTests(ctx, &out, engine.TestOptions{}, engine.WithEmbeddedFS(fsys), engine.WithPacks("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Passed != 1 || sum.Failed != 1 {
+		t.Fatalf("summary %+v\n%s", sum, out.String())
+	}
+	if !strings.Contains(out.String(), "rules/p/r_test.rego:7") || !strings.Contains(out.String(), "hello from print") {
+		t.Errorf("report lacks the failure's file:row or print output:\n%s", out.String())
+	}
+}

@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/cloudtrail"
+)
+
+// Input is one record parsed into the form OPA evaluates, parsed once however
+// many rules look at it.
+type Input struct {
+	Record cloudtrail.Record
+	Value  ast.Object
+}
+
+// Parse decodes a record for evaluation.
+func Parse(rec cloudtrail.Record) (*Input, error) {
+	v, err := ast.ValueFromReader(bytes.NewReader(rec.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: record %d: %w", rec.Source, rec.Index, err)
+	}
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("%s: record %d: not a JSON object", rec.Source, rec.Index)
+	}
+	return &Input{Record: rec, Value: obj}, nil
+}
+
+// EvalError says that evaluating a record failed. Alerts from the evaluation, if
+// any, are still returned beside it.
+type EvalError struct {
+	Source string
+	Index  int
+	Err    error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("%s: record %d: evaluation: %v", e.Source, e.Index, e.Err)
+}
+
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// Evaluate runs every rule against one record.
+func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.Alert, error) {
+	in, err := Parse(rec)
+	if err != nil {
+		return nil, err
+	}
+	return e.EvaluateInput(ctx, in)
+}
+
+// EvaluateInput runs every rule against a parsed record. An error in one rule's
+// evaluation is reported as an *EvalError without hiding the other rules' alerts.
+func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
+	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(in.Value))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return e.evaluateEachRule(ctx, in, err)
+	}
+	var alerts []alert.Alert
+	var errs []error
+	for _, r := range rs {
+		a, err := e.toAlert(in, r.Bindings)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		alerts = append(alerts, a)
+	}
+	if len(errs) > 0 {
+		return alerts, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(errs...)}
+	}
+	return alerts, nil
+}
+
+// evaluateEachRule is the slow path after the one query failed (a rule raised a
+// conflict or a runtime error): evaluate rule by rule, so that one broken rule
+// costs only its own alerts, and say which rule broke.
+func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) ([]alert.Alert, error) {
+	e.perRuleOnce.Do(e.preparePerRule)
+	if e.perRuleErr != nil {
+		return nil, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(first, e.perRuleErr)}
+	}
+	var alerts []alert.Alert
+	var errs []error
+	for _, pr := range e.perRule {
+		rs, err := pr.query.Eval(ctx, rego.EvalParsedInput(in.Value))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("rule %s: %w", e.rules[pr.key].ID, err))
+			continue
+		}
+		for _, r := range rs {
+			r.Bindings["pack"], r.Bindings["name"] = pr.key[0], pr.key[1]
+			a, err := e.toAlert(in, r.Bindings)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			alerts = append(alerts, a)
+		}
+	}
+	if len(errs) == 0 {
+		// Every rule passed on its own; report what failed together.
+		errs = append(errs, first)
+	}
+	return alerts, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(errs...)}
+}
+
+type ruleQuery struct {
+	key   [2]string
+	query rego.PreparedEvalQuery
+}
+
+func (e *Engine) preparePerRule() {
+	for _, r := range e.ordered {
+		key := e.keyOf[r]
+		pq, err := rego.New(
+			rego.Query(fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])),
+			rego.Compiler(e.compiler),
+			rego.Store(e.store),
+		).PrepareForEval(context.Background())
+		if err != nil {
+			e.perRuleErr = err
+			return
+		}
+		e.perRule = append(e.perRule, ruleQuery{key: key, query: pq})
+	}
+}
+
+func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
+	pack, _ := b["pack"].(string)
+	name, _ := b["name"].(string)
+	rule := e.rules[[2]string{pack, name}]
+	if rule == nil {
+		return alert.Alert{}, fmt.Errorf("rules.%s.%s reported an alert but has no METADATA", pack, name)
+	}
+	res, ok := b["result"].(map[string]any)
+	if !ok {
+		return alert.Alert{}, fmt.Errorf("rule %s: alert must be an object with a message, got %T", rule.ID, b["result"])
+	}
+	msg, _ := res["message"].(string)
+	if msg == "" {
+		return alert.Alert{}, fmt.Errorf("rule %s: alert has no message", rule.ID)
+	}
+	a := alert.Alert{
+		RuleID:      rule.ID,
+		Title:       rule.Title,
+		Severity:    rule.Severity,
+		Description: rule.Description,
+		Message:     msg,
+		Tags:        rule.Tags,
+		Runbook:     rule.Runbook,
+		References:  rule.References,
+		Origin:      in.Record.Source,
+		Raw:         in.Record.Raw,
+	}
+	if s, ok := res["severity"].(string); ok {
+		sev, err := alert.ParseSeverity(s)
+		if err != nil {
+			return alert.Alert{}, fmt.Errorf("rule %s: %w", rule.ID, err)
+		}
+		a.Severity = sev
+	}
+	if k, ok := res["dedup_key"].(string); ok {
+		a.DedupKey = k
+	}
+	fillEventFields(&a, in.Value)
+	return a, nil
+}
+
+// fillEventFields copies what people need to read an alert from the record.
+func fillEventFields(a *alert.Alert, ev ast.Object) {
+	a.EventID = str(ev, "eventID")
+	a.EventTime = str(ev, "eventTime")
+	a.EventSource = str(ev, "eventSource")
+	a.EventName = str(ev, "eventName")
+	a.Region = str(ev, "awsRegion")
+	a.AccountID = str(ev, "recipientAccountId")
+	a.SourceIP = str(ev, "sourceIPAddress")
+	a.UserAgent = str(ev, "userAgent")
+	a.ErrorCode = str(ev, "errorCode")
+	a.IdentityType = str(ev, "userIdentity", "type")
+	a.Principal = str(ev, "userIdentity", "arn")
+	if a.Principal == "" {
+		a.Principal = a.IdentityType
+	}
+	if a.AccountID == "" {
+		a.AccountID = str(ev, "userIdentity", "accountId")
+	}
+}
+
+func str(obj ast.Object, path ...string) string {
+	var v ast.Value = obj
+	for _, k := range path {
+		o, ok := v.(ast.Object)
+		if !ok {
+			return ""
+		}
+		t := o.Get(ast.StringTerm(k))
+		if t == nil {
+			return ""
+		}
+		v = t.Value
+	}
+	if s, ok := v.(ast.String); ok {
+		return string(s)
+	}
+	return ""
+}
+
+// EventSource is the record's eventSource, e.g. opsworks-cm.amazonaws.com.
+func (in *Input) EventSource() string { return str(in.Value, "eventSource") }
+
+// EventTime is the record's eventTime as written (RFC 3339).
+func (in *Input) EventTime() string { return str(in.Value, "eventTime") }
