@@ -1,0 +1,176 @@
+// Package fakeslack is a Slack Web API and incoming-webhook peer for tests: an
+// httptest server in Slack's shape that records what was posted and answers from
+// a script. It is used by tests only.
+package fakeslack
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+)
+
+// Reply is one scripted answer: an HTTP status, optional headers and a body.
+type Reply struct {
+	Status int
+	Header map[string]string
+	Body   string
+}
+
+// OK is Slack's answer to a successful chat.postMessage.
+var OK = Reply{Status: http.StatusOK, Body: `{"ok":true,"channel":"C1","ts":"1.000001"}`}
+
+// Error is Slack's answer for an API error code, e.g. Error("invalid_auth").
+func Error(code string) Reply {
+	b, _ := json.Marshal(map[string]any{"ok": false, "error": code})
+	return Reply{Status: http.StatusOK, Body: string(b)}
+}
+
+// Server records chat.postMessage forms and webhook bodies.
+type Server struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	posts    []url.Values // delivered (answered with ok) chat.postMessage forms
+	attempts int          // chat.postMessage requests, including failed ones
+	hooks    [][]byte     // delivered webhook bodies
+	script   []Reply      // answers for the next posts/webhooks; OK when empty
+
+	// Channels that conversations.info knows; AuthError, when set, is the error
+	// code auth.test answers with.
+	Channels  map[string]bool
+	AuthError string
+}
+
+// New starts a server; it is closed when the test ends. Point a slack-go client at
+// URL()+"/" and a webhook notifier at WebhookURL().
+func New(t testing.TB) *Server {
+	s := &Server{Channels: map[string]bool{"C0123456789": true}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /chat.postMessage", s.post)
+	mux.HandleFunc("POST /auth.test", s.authTest)
+	mux.HandleFunc("POST /conversations.info", s.conversationsInfo)
+	mux.HandleFunc("POST /services/T000/B000/XXXX", s.webhook)
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// APIURL is the base URL to hand to slack.OptionAPIURL.
+func (s *Server) APIURL() string { return s.URL + "/" }
+
+// WebhookURL is the incoming-webhook URL this server answers.
+func (s *Server) WebhookURL() string { return s.URL + "/services/T000/B000/XXXX" }
+
+// Script queues answers for the next chat.postMessage or webhook requests.
+func (s *Server) Script(replies ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, replies...)
+}
+
+// Posts returns the chat.postMessage forms that were answered with ok.
+func (s *Server) Posts() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.posts...)
+}
+
+// Attempts returns how many chat.postMessage and webhook requests arrived.
+func (s *Server) Attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
+// Hooks returns the webhook bodies that were answered with 200.
+func (s *Server) Hooks() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.hooks...)
+}
+
+func (s *Server) next() Reply {
+	s.attempts++
+	if len(s.script) == 0 {
+		return OK
+	}
+	r := s.script[0]
+	s.script = s.script[1:]
+	return r
+}
+
+func write(w http.ResponseWriter, r Reply) {
+	for k, v := range r.Header {
+		w.Header().Set(k, v)
+	}
+	if r.Body != "" && r.Body[0] == '{' {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(r.Status)
+	_, _ = io.WriteString(w, r.Body)
+}
+
+func (s *Server) post(w http.ResponseWriter, req *http.Request) {
+	if err := req.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	r := s.next()
+	if r.Status == http.StatusOK && r.Body == OK.Body {
+		s.posts = append(s.posts, req.PostForm)
+	}
+	s.mu.Unlock()
+	write(w, r)
+}
+
+func (s *Server) webhook(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	r := s.next()
+	if r.Body == OK.Body {
+		r = Reply{Status: http.StatusOK, Body: "ok"} // webhooks answer plain "ok"
+	}
+	if r.Status == http.StatusOK {
+		s.hooks = append(s.hooks, body)
+	}
+	s.mu.Unlock()
+	write(w, r)
+}
+
+func (s *Server) authTest(w http.ResponseWriter, req *http.Request) {
+	_ = req.ParseForm()
+	s.mu.Lock()
+	code := s.AuthError
+	s.mu.Unlock()
+	if code != "" || req.PostForm.Get("token") == "" {
+		if code == "" {
+			code = "not_authed"
+		}
+		write(w, Error(code))
+		return
+	}
+	write(w, Reply{Status: http.StatusOK, Body: `{"ok":true,"url":"https://example.slack.com/","team":"T","user":"bot","team_id":"T000","user_id":"U000"}`})
+}
+
+func (s *Server) conversationsInfo(w http.ResponseWriter, req *http.Request) {
+	_ = req.ParseForm()
+	ch := req.PostForm.Get("channel")
+	s.mu.Lock()
+	known := s.Channels[ch]
+	s.mu.Unlock()
+	if !known {
+		write(w, Error("channel_not_found"))
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": "alerts", "is_member": true}})
+	write(w, Reply{Status: http.StatusOK, Body: string(b)})
+}

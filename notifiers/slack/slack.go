@@ -1,0 +1,179 @@
+// Package slack sends alerts to Slack, either as a bot (chat.postMessage with a
+// bot token) or through an incoming webhook, rendered as Block Kit with every
+// event-derived value escaped (see render.go).
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/notifiers"
+)
+
+// DefaultAPIURL is Slack's Web API base URL.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Config selects one of two modes: bot (Token and Channel) or webhook (WebhookURL).
+type Config struct {
+	// Name identifies the notifier in routes, state and metrics; default "slack".
+	Name string
+
+	// Token is a bot token (xoxb-…) with chat:write; Channel is where to post
+	// (an ID such as C0123456789 is best: only IDs can be checked at start-up).
+	Token   string
+	Channel string
+	// APIURL is the Web API base URL; default DefaultAPIURL. Tests point it at a
+	// local server.
+	APIURL string
+
+	// WebhookURL is an incoming-webhook URL. It is a secret: it is never logged,
+	// and is removed from the errors this package returns.
+	WebhookURL string
+
+	// HTTPClient is used for all requests; default a client with a 30s timeout.
+	HTTPClient *http.Client
+	// Logger receives start-up check warnings; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Notifier posts alerts to Slack. It is safe for concurrent use.
+type Notifier struct {
+	name    string
+	api     *slack.Client // bot mode
+	channel string
+	webhook string // webhook mode
+	http    *http.Client
+	log     *slog.Logger
+}
+
+// New validates cfg and returns a Notifier. It does not contact Slack; call Check.
+func New(cfg Config) (*Notifier, error) {
+	n := &Notifier{name: cfg.Name, http: cfg.HTTPClient, log: cfg.Logger}
+	if n.name == "" {
+		n.name = "slack"
+	}
+	if n.http == nil {
+		n.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if n.log == nil {
+		n.log = slog.Default()
+	}
+	bot := cfg.Token != "" || cfg.Channel != ""
+	switch {
+	case bot && cfg.WebhookURL != "":
+		return nil, fmt.Errorf("slack %s: set either token and channel, or webhook_url, not both", n.name)
+	case cfg.WebhookURL != "":
+		u, err := url.Parse(cfg.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			// Not echoing the URL: it is a credential.
+			return nil, fmt.Errorf("slack %s: webhook_url is not an http(s) URL", n.name)
+		}
+		n.webhook = cfg.WebhookURL
+	case cfg.Token == "" || cfg.Channel == "":
+		return nil, fmt.Errorf("slack %s: token and channel are required (or webhook_url)", n.name)
+	default:
+		api := cfg.APIURL
+		if api == "" {
+			api = DefaultAPIURL
+		}
+		if u, err := url.Parse(api); err != nil || u.Host == "" {
+			return nil, fmt.Errorf("slack %s: api_url %q is not a URL", n.name, api)
+		}
+		if !strings.HasSuffix(api, "/") {
+			api += "/" // slack-go appends method names directly
+		}
+		n.channel = cfg.Channel
+		n.api = slack.New(cfg.Token, slack.OptionAPIURL(api), slack.OptionHTTPClient(n.http))
+	}
+	return n, nil
+}
+
+// Name implements notifiers.Notifier.
+func (n *Notifier) Name() string { return n.name }
+
+// Notify implements notifiers.Notifier. It makes one attempt; errors are
+// classified for the dispatcher (see classify).
+func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) error {
+	text, bs := fallback(a), blocks(a, note)
+	if n.webhook != "" {
+		f := false
+		msg := &slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: bs}, UnfurlLinks: &f, UnfurlMedia: &f}
+		if err := slack.PostWebhookCustomHTTPContext(ctx, n.webhook, n.http, msg); err != nil {
+			return classify(fmt.Errorf("slack webhook: %w", n.redact(err)))
+		}
+		return nil
+	}
+	_, _, err := n.api.PostMessageContext(ctx, n.channel,
+		slack.MsgOptionText(text, false), // already escaped, see render.go
+		slack.MsgOptionBlocks(bs...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	)
+	if err != nil {
+		return classify(fmt.Errorf("slack chat.postMessage to %s: %w", n.channel, err))
+	}
+	return nil
+}
+
+// channelIDRE matches conversation IDs (public, private, DM); names like
+// "#alerts" cannot be looked up without listing every conversation.
+var channelIDRE = regexp.MustCompile(`^[CGD][A-Z0-9]{6,}$`)
+
+// Check implements notifiers.Checker: in bot mode it calls auth.test and, when
+// Channel is an ID, conversations.info, so invalid_auth or channel_not_found
+// surface at start-up. The returned errors are classified like Notify's. A
+// webhook cannot be checked without posting, so webhook mode only checks the URL.
+func (n *Notifier) Check(ctx context.Context) error {
+	if n.webhook != "" {
+		return nil
+	}
+	if _, err := n.api.AuthTestContext(ctx); err != nil {
+		return classify(fmt.Errorf("slack auth.test: %w", err))
+	}
+	if !channelIDRE.MatchString(n.channel) {
+		n.log.WarnContext(ctx, "slack channel is not an ID; cannot verify it exists before posting",
+			"notifier", n.name, "channel", n.channel)
+		return nil
+	}
+	ch, err := n.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: n.channel})
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "missing_scope" {
+			// conversations.info needs channels:read / groups:read, which posting does
+			// not; lacking it is no reason to refuse to start.
+			n.log.WarnContext(ctx, "slack token cannot read channel info (missing scope); channel not verified",
+				"notifier", n.name, "channel", n.channel)
+			return nil
+		}
+		return classify(fmt.Errorf("slack conversations.info %s: %w", n.channel, err))
+	}
+	if ch.IsArchived {
+		return notifiers.Permanent(fmt.Errorf("slack channel %s is archived", n.channel))
+	}
+	return nil
+}
+
+// redact removes the URL from err: for a webhook the URL is the credential, and
+// *url.Error (wrapped by slack-go into an already formatted message) carries it.
+// Rate-limit and status errors do not contain the URL and pass unchanged, so they
+// can still be classified.
+func (n *Notifier) redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s <webhook URL>: %w", ue.Op, ue.Err)
+	}
+	if strings.Contains(err.Error(), n.webhook) {
+		return errors.New(strings.ReplaceAll(err.Error(), n.webhook, "<webhook URL>"))
+	}
+	return err
+}
