@@ -308,9 +308,9 @@ func TestReloadKeepsOldRulesOnError(t *testing.T) {
 func TestRunTests(t *testing.T) {
 	ctx := context.Background()
 	fsys := fstest.MapFS{
-		"lib/x.rego":            {Data: []byte("package lib.x\nimport rego.v1\nok if true\n")},
-		"p/r.rego":              {Data: []byte(goodRule)},
-		"p/r_test.rego":         {Data: []byte("package rules.custom.create_test\nimport rego.v1\nimport data.rules.custom.create\ntest_fires if {\n\tcount(create.alert) == 1 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\ntest_fails if {\n\tprint(\"hello from print\")\n\tcount(create.alert) == 5 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\n")},
+		"lib/x.rego":    {Data: []byte("package lib.x\nimport rego.v1\nok if true\n")},
+		"p/r.rego":      {Data: []byte(goodRule)},
+		"p/r_test.rego": {Data: []byte("package rules.custom.create_test\nimport rego.v1\nimport data.rules.custom.create\ntest_fires if {\n\tcount(create.alert) == 1 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\ntest_fails if {\n\tprint(\"hello from print\")\n\tcount(create.alert) == 5 with input as {\"eventName\": \"CreateServer\", \"userIdentity\": {\"arn\": \"a\"}}\n}\n")},
 	}
 	var out strings.Builder
 	sum, err := engine.RunTests(ctx, &out, engine.TestOptions{}, engine.WithEmbeddedFS(fsys), engine.WithPacks("p"))
