@@ -1,0 +1,312 @@
+// Package config reads trailguard's YAML configuration.
+//
+// Parsing is strict: an unknown key, a value of the wrong type, a duplicate
+// key or a missing required value is an error that names the file, the line
+// and the path of the value (notifiers[0].slack.token). Every problem in a
+// file is reported at once, as [Errors].
+//
+// Scalar values may reference the environment as ${NAME}; $${ writes a
+// literal ${. Keys are never expanded. Secrets ([Secret] fields) may instead
+// be read from a file named by the same key with a _file suffix
+// (token_file, password_file, webhook_url_file).
+//
+// An empty value (key: or key: null) leaves the default in place, except
+// for lists, where it means an empty list. An empty file yields [Default].
+//
+// The package depends on no other trailguard package: names of rule packs,
+// for example, are only checked for shape here and resolved by the engine.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Values of the type keys, and other enumerations, as written in YAML.
+const (
+	SourceSQS = "sqs"
+	SourceDir = "dir"
+
+	NotifierSlack  = "slack"
+	NotifierEmail  = "email"
+	NotifierStdout = "stdout"
+
+	TLSStartTLS = "starttls"
+	TLSImplicit = "tls"
+	TLSNone     = "none"
+
+	StateMemory = "memory"
+	StateRedis  = "redis"
+
+	FormatJSON = "json"
+	FormatText = "text"
+)
+
+// Alert fields that dedup keys and suppression conditions may name.
+const (
+	FieldRuleID    = "rule_id"
+	FieldPrincipal = "principal"
+	FieldEventID   = "event_id"
+	FieldAccountID = "account_id"
+	FieldSourceIP  = "source_ip"
+	FieldEventName = "event_name"
+	FieldRegion    = "region"
+)
+
+// Severities in increasing order; Match.MinSeverity is one of them.
+var severities = []string{"info", "low", "medium", "high", "critical"}
+
+// Config is the whole configuration file. Field comments give each key's
+// default; Default returns them all.
+type Config struct {
+	Log    Log    `yaml:"log" json:"log"`
+	Server Server `yaml:"server" json:"server"`
+	Source Source `yaml:"source" json:"source"`
+	Filter Filter `yaml:"filter" json:"filter"`
+	Rules  Rules  `yaml:"rules" json:"rules"`
+	// When neither notifiers nor routes is set, every alert goes to a
+	// stdout notifier named "console"; setting either replaces both.
+	Notifiers    []Notifier    `yaml:"notifiers" json:"notifiers"`
+	Routes       []Route       `yaml:"routes" json:"routes"`
+	Dedup        Dedup         `yaml:"dedup" json:"dedup"`
+	Suppressions []Suppression `yaml:"suppressions" json:"suppressions"` // default none
+	State        State         `yaml:"state" json:"state"`
+
+	warnings []string
+}
+
+// Log configures the daemon's own logging.
+type Log struct {
+	Level  slog.Level `yaml:"level" json:"level"`   // debug|info|warn|error; default info
+	Format string     `yaml:"format" json:"format"` // json|text; default json
+}
+
+// Server is the HTTP listener for /metrics, /healthz and /readyz.
+type Server struct {
+	Listen string `yaml:"listen" json:"listen"` // host:port; default 127.0.0.1:9090
+}
+
+// Source says where CloudTrail logs come from. Only the block named by Type
+// is used (and validated); the others are ignored.
+type Source struct {
+	Type string `yaml:"type" json:"type"` // sqs|dir; default dir
+	SQS  SQS    `yaml:"sqs" json:"sqs"`
+	S3   S3     `yaml:"s3" json:"s3"`
+	Dir  Dir    `yaml:"dir" json:"dir"`
+}
+
+// SQS is the queue that receives log-delivery notifications.
+type SQS struct {
+	QueueURL          string        `yaml:"queue_url" json:"queue_url"`                   // required for type sqs
+	Region            string        `yaml:"region" json:"region"`                         // "" = the AWS SDK's default chain
+	Endpoint          string        `yaml:"endpoint" json:"endpoint"`                     // "" = AWS; set for LocalStack and the like
+	WaitTime          time.Duration `yaml:"wait_time" json:"wait_time"`                   // long-poll wait, 0s..20s; default 20s
+	MaxMessages       int           `yaml:"max_messages" json:"max_messages"`             // per receive, 1..10; default 10
+	VisibilityTimeout time.Duration `yaml:"visibility_timeout" json:"visibility_timeout"` // 1s..12h; default 5m
+	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, >= 1; default 4
+}
+
+// S3 is where the notified log files are fetched from.
+type S3 struct {
+	Region         string   `yaml:"region" json:"region"`                   // "" = the AWS SDK's default chain
+	Endpoint       string   `yaml:"endpoint" json:"endpoint"`               // "" = AWS
+	PathStyle      bool     `yaml:"path_style" json:"path_style"`           // default false
+	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names; required (non-empty) for type sqs
+}
+
+// Dir reads log files from a local directory.
+type Dir struct {
+	Path  string `yaml:"path" json:"path"`   // relative to the working directory; default examples/logs
+	Watch bool   `yaml:"watch" json:"watch"` // keep watching for new files; default true
+}
+
+// Filter drops events before evaluation.
+type Filter struct {
+	EventSources []string `yaml:"event_sources" json:"event_sources"` // e.g. s3.amazonaws.com; empty = every event
+}
+
+// Rules selects the Rego policies and the data documents they read.
+type Rules struct {
+	Paths []string       `yaml:"paths" json:"paths"` // extra .rego files or directories; default none
+	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws] when the key is absent, [] = none
+	Data  map[string]any `yaml:"data" json:"data"`   // loaded at the root of data (data.known_networks); default none
+}
+
+// Notifier is one named alert destination. Exactly the sub-block matching
+// Type is set (non-nil); stdout has none.
+type Notifier struct {
+	Name  string `yaml:"name" json:"name"`   // unique, required
+	Type  string `yaml:"type" json:"type"`   // slack|email|stdout
+	Slack *Slack `yaml:"slack" json:"slack"` // set iff Type is slack
+	Email *Email `yaml:"email" json:"email"` // set iff Type is email
+}
+
+// Slack posts with a bot token (Token and Channel) or to an incoming
+// webhook (WebhookURL), never both.
+type Slack struct {
+	Token      Secret `yaml:"token" json:"token"`             // or token_file
+	Channel    string `yaml:"channel" json:"channel"`         // with Token
+	WebhookURL Secret `yaml:"webhook_url" json:"webhook_url"` // or webhook_url_file
+	APIURL     string `yaml:"api_url" json:"api_url"`         // ends in "/"; default https://slack.com/api/
+}
+
+// Email sends alerts over SMTP.
+type Email struct {
+	Host     string   `yaml:"host" json:"host"`         // required
+	Port     int      `yaml:"port" json:"port"`         // required, 1..65535
+	TLS      string   `yaml:"tls" json:"tls"`           // starttls|tls|none; default starttls
+	Username string   `yaml:"username" json:"username"` // set with Password, or neither
+	Password Secret   `yaml:"password" json:"password"` // or password_file
+	From     string   `yaml:"from" json:"from"`         // required, an RFC 5322 address
+	To       []string `yaml:"to" json:"to"`             // at least one address
+}
+
+// Route sends the alerts it matches to its notifiers. Every matching route
+// is used, so one alert can reach several routes' notifiers.
+type Route struct {
+	Match     Match    `yaml:"match" json:"match"`         // absent or empty = every alert
+	Notifiers []string `yaml:"notifiers" json:"notifiers"` // names from Config.Notifiers; at least one
+}
+
+// Match holds an alert's conditions; all set conditions must hold, and a
+// list condition holds when any of its entries matches.
+type Match struct {
+	MinSeverity  string   `yaml:"min_severity" json:"min_severity"`   // info|low|medium|high|critical; "" = any
+	Rules        []string `yaml:"rules" json:"rules"`                 // path.Match globs on the rule id, e.g. opsworkscm.*
+	EventSources []string `yaml:"event_sources" json:"event_sources"` // exact event sources
+	Accounts     []string `yaml:"accounts" json:"accounts"`           // 12-digit AWS account ids
+}
+
+// Dedup drops an alert whose key was already notified within Window.
+type Dedup struct {
+	Window time.Duration `yaml:"window" json:"window"` // default 1h; 0s disables dedup
+	Key    []string      `yaml:"key" json:"key"`       // Field* names; default [rule_id, principal]
+}
+
+// Suppression silences alerts of the rules matching Rule, optionally only
+// where the alert's fields match Where, until Expires.
+type Suppression struct {
+	Rule    string            `yaml:"rule" json:"rule"`       // path.Match glob on the rule id; required
+	Where   map[string]string `yaml:"where" json:"where"`     // Field* name → path.Match glob; all must match
+	Reason  string            `yaml:"reason" json:"reason"`   // required
+	Owner   string            `yaml:"owner" json:"owner"`     // required
+	Expires time.Time         `yaml:"expires" json:"expires"` // zero = never; a bare date means 00:00 UTC that day
+}
+
+// Expired reports whether the suppression no longer applies at now.
+func (s Suppression) Expired(now time.Time) bool {
+	return !s.Expires.IsZero() && !now.Before(s.Expires)
+}
+
+// State holds dedup state shared by replicas.
+type State struct {
+	Type  string `yaml:"type" json:"type"`   // memory|redis; default memory
+	Redis Redis  `yaml:"redis" json:"redis"` // used when Type is redis
+}
+
+// Redis is the shared state store.
+type Redis struct {
+	Addr     string `yaml:"addr" json:"addr"`         // host:port; required for type redis
+	Password Secret `yaml:"password" json:"password"` // or password_file
+	DB       int    `yaml:"db" json:"db"`             // default 0
+}
+
+// Slack and Email are allocated only when their block appears, so their
+// defaults are applied then, before the block is decoded.
+type defaulter interface{ setDefaults() }
+
+func (s *Slack) setDefaults() { s.APIURL = "https://slack.com/api/" }
+func (e *Email) setDefaults() { e.TLS = TLSStartTLS }
+
+// defaults returns the configuration used for every key a file leaves out.
+// It builds fresh values on every call so callers may modify the result.
+func defaults() *Config {
+	return &Config{
+		Log:    Log{Level: slog.LevelInfo, Format: FormatJSON},
+		Server: Server{Listen: "127.0.0.1:9090"},
+		Source: Source{
+			Type: SourceDir,
+			SQS: SQS{
+				WaitTime:          20 * time.Second,
+				MaxMessages:       10,
+				VisibilityTimeout: 5 * time.Minute,
+				Workers:           4,
+			},
+			// The repository ships sample logs here, so a bare checkout runs.
+			Dir: Dir{Path: "examples/logs", Watch: true},
+		},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},
+		Notifiers: []Notifier{{Name: "console", Type: NotifierStdout}},
+		Routes:    []Route{{Notifiers: []string{"console"}}},
+		Dedup:     Dedup{Window: time.Hour, Key: []string{FieldRuleID, FieldPrincipal}},
+		State:     State{Type: StateMemory},
+	}
+}
+
+// Default returns the configuration used without a file: logs read from
+// examples/logs (and watched), every alert printed by the stdout notifier
+// named "console", dedup in memory.
+func Default() *Config {
+	cfg := defaults()
+	v := newValidator("", nil, nil)
+	v.validate(cfg)
+	cfg.warnings = v.warningStrings()
+	return cfg
+}
+
+// Warnings returns problems that do not stop the configuration from
+// working but probably are not what was meant, such as an expired
+// suppression, each formatted like an error ("file:line: path: message").
+func (c *Config) Warnings() []string {
+	return slices.Clone(c.warnings)
+}
+
+// Load reads and parses the configuration file at path, expanding
+// variables from the process environment. Relative *_file paths are
+// resolved against the directory holding the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse parses a configuration document. name is used in error messages,
+// and its directory is the base for relative *_file paths. env looks up
+// ${NAME} references; nil means an empty environment. On failure the error
+// is an Errors holding every problem found.
+func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
+	d := newDecoder(name, filepath.Dir(name), env)
+	cfg := defaults()
+	parsed := d.document(data, cfg)
+
+	// The default console notifier and its route come as a pair: a file
+	// that sets either one replaces both.
+	_, hasNotifiers := d.lines["notifiers"]
+	_, hasRoutes := d.lines["routes"]
+	if !hasNotifiers && hasRoutes {
+		cfg.Notifiers = nil
+	}
+	if hasNotifiers && !hasRoutes {
+		cfg.Routes = nil
+	}
+
+	v := newValidator(name, d.lines, d.errs)
+	if parsed {
+		v.validate(cfg)
+	}
+	if len(v.errs) > 0 {
+		v.errs.sort()
+		return nil, v.errs
+	}
+	cfg.warnings = v.warningStrings()
+	return cfg, nil
+}
