@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, then runs every check.
+# Used by the README's quick start and by CI (.ci/run). Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tests build AWS clients: never let them probe real credentials or the
+# instance-metadata address.
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "SQS emulator (fauxqs, pinned by test/fauxqs/package-lock.json)"
+command -v node >/dev/null || { echo "node (>= 20) is required for the SQS emulator" >&2; exit 1; }
+if [ ! -d test/fauxqs/node_modules/fauxqs ]; then
+  npm ci --prefix test/fauxqs --no-audit --no-fund --loglevel=error
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './test/*'))
+if [ -n "$unformatted" ]; then echo "not gofmt-ed:" >&2; echo "$unformatted" >&2; exit 1; fi
+
+step "go vet"
+go vet ./...
+
+step "Rego policy tests (trailguard test)"
+go run ./cmd/trailguard test
+
+step "benchmarks, briefly, so they keep working"
+go test -run '^$' -bench . -benchtime=50x ./... >/dev/null
+echo "benchmarks ran"
+
+step "go test -race"
+go test -race -count=1 -timeout 20m ./...
