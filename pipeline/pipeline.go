@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/cloudtrail"
@@ -51,8 +52,9 @@ type Handler struct {
 	Alert func(ctx context.Context, a *alert.Alert) error
 	// Error is told of each bad record or failed evaluation; the run goes on.
 	Error func(err error)
-	// Evaluated, if set, is called once per evaluated record (for metrics).
-	Evaluated func(in *engine.Input)
+	// Evaluated, if set, is called once per evaluated record with the time its
+	// evaluation took (for metrics).
+	Evaluated func(in *engine.Input, took time.Duration)
 }
 
 const batchSize = 64
@@ -64,6 +66,7 @@ type item struct {
 	evErr  error
 	skip   bool
 	input  *engine.Input
+	took   time.Duration
 }
 
 type batch struct {
@@ -187,7 +190,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 			if it.input != nil {
 				st.Evaluated++
 				if h.Evaluated != nil {
-					h.Evaluated(it.input)
+					h.Evaluated(it.input, it.took)
 				}
 			}
 			if it.evErr != nil {
@@ -228,7 +231,9 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 		return
 	}
 	it.input = in
+	start := time.Now()
 	it.alerts, it.evErr = eng.EvaluateInput(ctx, in)
+	it.took = time.Since(start)
 	if it.evErr != nil && ctx.Err() != nil {
 		it.evErr = fmt.Errorf("%s: record %d: %w", it.rec.Source, it.rec.Index, ctx.Err())
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/rules"
 )
@@ -55,4 +56,22 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("trailguard "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+// extraOptions are the policy flags that add to a configuration file's rules.
+func (p *policyFlags) extraOptions() []engine.Option {
+	opts := []engine.Option{engine.WithPolicyPaths(p.rules...), engine.WithDataFiles(p.data...)}
+	if p.set {
+		opts = append(opts, p.options(nil)[0])
+	}
+	return opts
+}
+
+// engineOptions are the engine options a configuration file asks for.
+func engineOptions(cfg *config.Config) []engine.Option {
+	return []engine.Option{
+		engine.WithPacks(cfg.Rules.Packs...),
+		engine.WithPolicyPaths(cfg.Rules.Paths...),
+		engine.WithData(cfg.Rules.Data),
+	}
 }
