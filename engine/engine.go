@@ -126,6 +126,10 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		rego.Query(query),
 		rego.Compiler(compiler),
 		rego.Store(e.store),
+		// A builtin that fails (net.cidr_contains on a non-IP, time parsing) would
+		// otherwise make a rule quietly not fire; a security rule that cannot decide
+		// must say so.
+		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, policyErrorFrom(err)

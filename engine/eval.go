@@ -130,6 +130,7 @@ func (e *Engine) preparePerRule() {
 			rego.Query(fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])),
 			rego.Compiler(e.compiler),
 			rego.Store(e.store),
+			rego.StrictBuiltinErrors(true),
 		).PrepareForEval(context.Background())
 		if err != nil {
 			e.perRuleErr = err

@@ -43,7 +43,7 @@ func RunTests(ctx context.Context, w io.Writer, topts TestOptions, opts ...Optio
 	if topts.Filter != "" {
 		runner = runner.Filter(topts.Filter)
 	}
-	ch, err := runner.Run(ctx, set.modules)
+	ch, err := runner.SetModules(set.modules).RunTests(ctx, nil)
 	if err != nil {
 		return TestSummary{}, policyErrorFrom(err)
 	}
