@@ -1,0 +1,251 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix namespaces Redis keys.
+const DefaultPrefix = "trailguard:notify:"
+
+// Redis is a State shared by every replica using the same Redis (one server or
+// a Sentinel group; with Redis Cluster give the prefix a hash tag such as
+// "{trailguard}:" so that the scripts' keys share a slot). It is safe for
+// concurrent use.
+//
+// Keys, all under the prefix:
+//
+//	d:<key>     delivery: "c:<token>" while claimed, "d" once delivered (string, TTL)
+//	w:<group>   open dedup window: leader, end, and what the leader reports (hash, TTL = window)
+//	p:<group>   held-back count: count, first, last, alert (hash, TTL = window + pending TTL)
+//	s:<group>   alert keys already counted, so redeliveries count once (set, same TTL)
+//	pending     groups with a held-back count, scored by window end (sorted set)
+type Redis struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+// NewRedis returns a State on c; prefix defaults to DefaultPrefix.
+func NewRedis(c redis.UniversalClient, prefix string) *Redis {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Redis{c: c, prefix: prefix}
+}
+
+// Check pings Redis (it satisfies notifiers.Checker, so the dispatcher's Ready
+// reports an unreachable Redis at start-up).
+func (r *Redis) Check(ctx context.Context) error {
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// pxOf is a TTL in milliseconds, at least 1 (PX rejects 0).
+func pxOf(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
+
+// Claim implements State with SET NX PX: the first SET wins; a loser reads the
+// value to tell a finished delivery from one in progress.
+func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
+	k := r.prefix + "d:" + key
+	for range 3 { // the key can expire between SET NX and GET; then try again
+		t := token()
+		ok, err := r.c.SetNX(ctx, k, "c:"+t, time.Duration(pxOf(ttl))*time.Millisecond).Result()
+		if err != nil {
+			return Claim{}, fmt.Errorf("redis claim: %w", err)
+		}
+		if ok {
+			return Claim{Status: Claimed, Token: t}, nil
+		}
+		v, err := r.c.Get(ctx, k).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return Claim{}, fmt.Errorf("redis claim: %w", err)
+		}
+		if v == "d" {
+			return Claim{Status: Delivered}, nil
+		}
+		return Claim{Status: InFlight}, nil
+	}
+	return Claim{Status: InFlight}, nil
+}
+
+// MarkDelivered implements State.
+func (r *Redis) MarkDelivered(ctx context.Context, key string, ttl time.Duration) error {
+	if err := r.c.Set(ctx, r.prefix+"d:"+key, "d", time.Duration(pxOf(ttl))*time.Millisecond).Err(); err != nil {
+		return fmt.Errorf("redis mark delivered: %w", err)
+	}
+	return nil
+}
+
+// Compare-and-delete: a claim that expired and was taken by another replica
+// must not be released by the first holder.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+// Release implements State.
+func (r *Redis) Release(ctx context.Context, key, tok string) error {
+	if err := releaseScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, "c:"+tok).Err(); err != nil {
+		return fmt.Errorf("redis release: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) keys(group string) []string {
+	return []string{r.prefix + "w:" + group, r.prefix + "p:" + group, r.prefix + "s:" + group, r.prefix + "pending"}
+}
+
+// observeScript: KEYS w, p, s, pending; ARGV group, alertKey, nowMs, windowMs,
+// pendingTTLMs, alert. Returns {lead, count, first}.
+var observeScript = redis.NewScript(`
+local leader = redis.call('HGET', KEYS[1], 'leader')
+if not leader then
+  local cnt = tonumber(redis.call('HGET', KEYS[2], 'count') or '0')
+  local first = redis.call('HGET', KEYS[2], 'first') or '0'
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  local endms = tonumber(ARGV[3]) + tonumber(ARGV[4])
+  redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {1, cnt, first}
+end
+if leader == ARGV[2] then
+  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first')}
+end
+if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'count', 1)
+  redis.call('HSETNX', KEYS[2], 'first', ARGV[3])
+  redis.call('HSET', KEYS[2], 'last', ARGV[3], 'alert', ARGV[6])
+end
+local endms = tonumber(redis.call('HGET', KEYS[1], 'end'))
+local ttl = math.max(endms - tonumber(ARGV[3]), 1) + tonumber(ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+redis.call('ZADD', KEYS[4], endms, ARGV[1])
+return {0, 0, '0'}`)
+
+// Observe implements State in one script, so concurrent replicas agree on the
+// leader and every held-back alert is counted exactly once.
+func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
+	res, err := observeScript.Run(ctx, r.c, r.keys(o.Group),
+		o.Group, o.AlertKey, ms(o.Now), pxOf(o.Window), pxOf(o.PendingTTL), o.Alert).Slice()
+	if err != nil {
+		return Verdict{}, fmt.Errorf("redis dedup window: %w", err)
+	}
+	if len(res) != 3 {
+		return Verdict{}, fmt.Errorf("redis dedup window: unexpected reply %v", res)
+	}
+	lead, _ := res[0].(int64)
+	count, _ := res[1].(int64)
+	v := Verdict{Lead: lead == 1, Suppressed: int(count)}
+	if f := msTime(res[2]); count > 0 {
+		v.Since = f
+	}
+	return v, nil
+}
+
+func msTime(v any) time.Time {
+	var n int64
+	switch v := v.(type) {
+	case string:
+		n, _ = strconv.ParseInt(v, 10, 64)
+	case int64:
+		n = v
+	}
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
+// takeScript: KEYS w, p, s, pending; ARGV group, includeOpen. Returns the
+// pending hash's count, first, last, alert, or nil when nothing is due.
+var takeScript = redis.NewScript(`
+if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  -- a window is open: its count is reported by its end (next leader or flush)
+  redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'end'), ARGV[1])
+  return false
+end
+local r = redis.call('HMGET', KEYS[2], 'count', 'first', 'last', 'alert')
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if not r[1] then return false end
+return r`)
+
+// maxTake bounds one TakePending; the rest waits for the next flush.
+const maxTake = 1000
+
+// TakePending implements State.
+func (r *Redis) TakePending(ctx context.Context, now time.Time, includeOpen bool) ([]Pending, error) {
+	max := strconv.FormatInt(ms(now), 10)
+	if includeOpen {
+		max = "+inf"
+	}
+	groups, err := r.c.ZRangeByScore(ctx, r.prefix+"pending", &redis.ZRangeBy{Min: "-inf", Max: max, Count: maxTake}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis pending: %w", err)
+	}
+	flag := "0"
+	if includeOpen {
+		flag = "1"
+	}
+	var out []Pending
+	for _, g := range groups {
+		res, err := takeScript.Run(ctx, r.c, r.keys(g), g, flag).Slice()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return out, fmt.Errorf("redis take pending: %w", err)
+		}
+		if len(res) != 4 {
+			continue
+		}
+		p := Pending{Group: g, First: msTime(res[1]), Last: msTime(res[2])}
+		if s, ok := res[0].(string); ok {
+			p.Count, _ = strconv.Atoi(s)
+		}
+		if s, ok := res[3].(string); ok {
+			p.Alert = []byte(s)
+		}
+		if p.Count > 0 {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// requeueScript: KEYS w, p, s, pending; ARGV group, count, first, last, alert,
+// ttlMs, nowMs.
+var requeueScript = redis.NewScript(`
+redis.call('HINCRBY', KEYS[2], 'count', ARGV[2])
+local f = tonumber(redis.call('HGET', KEYS[2], 'first') or '0')
+if f == 0 or tonumber(ARGV[3]) < f then redis.call('HSET', KEYS[2], 'first', ARGV[3]) end
+local l = tonumber(redis.call('HGET', KEYS[2], 'last') or '0')
+if tonumber(ARGV[4]) > l then redis.call('HSET', KEYS[2], 'last', ARGV[4], 'alert', ARGV[5]) end
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+return 1`)
+
+// Requeue implements State.
+func (r *Redis) Requeue(ctx context.Context, p Pending, now time.Time, ttl time.Duration) error {
+	err := requeueScript.Run(ctx, r.c, r.keys(p.Group),
+		p.Group, p.Count, ms(p.First), ms(p.Last), p.Alert, pxOf(ttl), ms(now)).Err()
+	if err != nil {
+		return fmt.Errorf("redis requeue: %w", err)
+	}
+	return nil
+}

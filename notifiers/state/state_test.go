@@ -1,0 +1,309 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// clock is a manual clock shared by a State and its test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type harness struct {
+	st      State
+	clock   *clock
+	advance func(time.Duration) // moves the clock and, for Redis, its TTLs
+}
+
+// Times are whole milliseconds, as Redis stores them.
+var t0 = time.UnixMilli(1_714_557_600_000)
+
+// eachState runs f against Memory and against Redis on miniredis (whose TTLs
+// move only with FastForward).
+func eachState(t *testing.T, f func(t *testing.T, h harness)) {
+	t.Run("memory", func(t *testing.T) {
+		c := &clock{t: t0}
+		f(t, harness{st: NewMemory(MemoryOptions{Now: c.Now}), clock: c, advance: c.add})
+	})
+	t.Run("redis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		rc := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		t.Cleanup(func() { _ = rc.Close() })
+		c := &clock{t: t0}
+		f(t, harness{st: NewRedis(rc, "test:"), clock: c, advance: func(d time.Duration) {
+			c.add(d)
+			mr.FastForward(d)
+		}})
+	})
+}
+
+func TestClaimLifecycle(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		ctx := context.Background()
+		claim := func(key string) Claim {
+			t.Helper()
+			c, err := h.st.Claim(ctx, key, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		c1 := claim("k")
+		if c1.Status != Claimed || c1.Token == "" {
+			t.Fatalf("first claim: %+v", c1)
+		}
+		if c := claim("k"); c.Status != InFlight {
+			t.Fatalf("second claim: %+v", c)
+		}
+		if err := h.st.Release(ctx, "k", "not-the-token"); err != nil {
+			t.Fatal(err)
+		}
+		if c := claim("k"); c.Status != InFlight {
+			t.Fatalf("released by a stranger: %+v", c)
+		}
+		if err := h.st.Release(ctx, "k", c1.Token); err != nil {
+			t.Fatal(err)
+		}
+		c2 := claim("k")
+		if c2.Status != Claimed {
+			t.Fatalf("after release: %+v", c2)
+		}
+		if err := h.st.MarkDelivered(ctx, "k", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if c := claim("k"); c.Status != Delivered {
+			t.Fatalf("after delivery: %+v", c)
+		}
+		// A release after delivery (a late, confused holder) changes nothing.
+		_ = h.st.Release(ctx, "k", c2.Token)
+		if c := claim("k"); c.Status != Delivered {
+			t.Fatalf("release undid delivery: %+v", c)
+		}
+		h.advance(time.Hour + time.Second)
+		if c := claim("k"); c.Status != Claimed {
+			t.Fatalf("delivery outlived its TTL: %+v", c)
+		}
+		// A crashed holder's claim expires.
+		h.advance(time.Minute + time.Second)
+		if c := claim("k"); c.Status != Claimed {
+			t.Fatalf("claim outlived its TTL: %+v", c)
+		}
+	})
+}
+
+func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				c, err := h.st.Claim(context.Background(), "race", time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if c.Status == Claimed {
+					won.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 1 {
+			t.Fatalf("%d winners", won.Load())
+		}
+	})
+}
+
+func occ(h harness, group, key string) Occurrence {
+	return Occurrence{Group: group, AlertKey: key, Alert: []byte(`{"k":"` + key + `"}`),
+		Now: h.clock.Now(), Window: time.Hour, PendingTTL: 24 * time.Hour}
+}
+
+func observe(t *testing.T, h harness, group, key string) Verdict {
+	t.Helper()
+	v, err := h.st.Observe(context.Background(), occ(h, group, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func take(t *testing.T, h harness, includeOpen bool) []Pending {
+	t.Helper()
+	p, err := h.st.TakePending(context.Background(), h.clock.Now(), includeOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestWindowCountsAndReportsToNextLeader(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		if v := observe(t, h, "g", "a1"); !v.Lead || v.Suppressed != 0 {
+			t.Fatalf("first: %+v", v)
+		}
+		h.advance(time.Minute)
+		firstDup := h.clock.Now()
+		for _, k := range []string{"a2", "a2", "a3"} { // a2 twice: a redelivery counts once
+			if v := observe(t, h, "g", k); v.Lead {
+				t.Fatalf("%s led inside the window", k)
+			}
+		}
+		if v := observe(t, h, "g", "a1"); !v.Lead || v.Suppressed != 0 {
+			t.Fatalf("redelivered leader: %+v", v)
+		}
+		if v := observe(t, h, "other", "b1"); !v.Lead {
+			t.Fatalf("other group held back: %+v", v)
+		}
+		if p := take(t, h, false); len(p) != 0 {
+			t.Fatalf("took from an open window: %+v", p)
+		}
+
+		h.advance(time.Hour)
+		v := observe(t, h, "g", "a4")
+		if !v.Lead || v.Suppressed != 2 || !v.Since.Equal(firstDup) {
+			t.Fatalf("next leader: %+v (since want %v)", v, firstDup)
+		}
+		// The leader's redelivery reports the same, the count is not taken twice.
+		if v2 := observe(t, h, "g", "a4"); v2 != v {
+			t.Fatalf("redelivered next leader: %+v, want %+v", v2, v)
+		}
+		h.advance(2 * time.Hour)
+		if p := take(t, h, false); len(p) != 0 {
+			t.Fatalf("count reported twice: %+v", p)
+		}
+	})
+}
+
+func TestTakePendingAfterWindow(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		observe(t, h, "g", "a1")
+		h.advance(time.Second)
+		observe(t, h, "g", "a2")
+		h.advance(time.Second)
+		observe(t, h, "g", "a3")
+		h.advance(time.Hour)
+		p := take(t, h, false)
+		if len(p) != 1 || p[0].Group != "g" || p[0].Count != 2 ||
+			!p[0].First.Equal(t0.Add(time.Second)) || !p[0].Last.Equal(t0.Add(2*time.Second)) ||
+			string(p[0].Alert) != `{"k":"a3"}` {
+			t.Fatalf("pending: %+v", p)
+		}
+		if p := take(t, h, false); len(p) != 0 {
+			t.Fatalf("taken twice: %+v", p)
+		}
+		if v := observe(t, h, "g", "a4"); !v.Lead || v.Suppressed != 0 {
+			t.Fatalf("leader after summary: %+v", v)
+		}
+
+		// Requeue (a summary that failed) comes back on the next take, merged with
+		// what arrived meanwhile.
+		if err := h.st.Requeue(context.Background(), p[0], h.clock.Now(), 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		h.advance(time.Minute)
+		observe(t, h, "g", "a5")
+		h.advance(time.Hour)
+		p = take(t, h, false)
+		if len(p) != 1 || p[0].Count != 3 || !p[0].First.Equal(t0.Add(time.Second)) || string(p[0].Alert) != `{"k":"a5"}` {
+			t.Fatalf("after requeue: %+v", p)
+		}
+	})
+}
+
+func TestTakePendingIncludeOpen(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		observe(t, h, "g", "a1")
+		observe(t, h, "g", "a2")
+		if p := take(t, h, false); len(p) != 0 {
+			t.Fatalf("open window taken: %+v", p)
+		}
+		if p := take(t, h, true); len(p) != 1 || p[0].Count != 1 {
+			t.Fatalf("drain: %+v", p)
+		}
+		// The window stays open: later similar alerts are still held back.
+		if v := observe(t, h, "g", "a3"); v.Lead {
+			t.Fatal("window closed by drain")
+		}
+		if p := take(t, h, true); len(p) != 1 || p[0].Count != 1 {
+			t.Fatalf("second drain: %+v", p)
+		}
+	})
+}
+
+func TestConcurrentObserveHasOneLeader(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		var leads atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				v, err := h.st.Observe(context.Background(), occ(h, "g", fmt.Sprint("a", i)))
+				if err != nil {
+					t.Error(err)
+				}
+				if v.Lead {
+					leads.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if leads.Load() != 1 {
+			t.Fatalf("%d leaders", leads.Load())
+		}
+		h.advance(time.Hour)
+		if p := take(t, h, false); len(p) != 1 || p[0].Count != 19 {
+			t.Fatalf("pending: %+v", p)
+		}
+	})
+}
+
+func TestMemoryIsBounded(t *testing.T) {
+	m := NewMemory(MemoryOptions{MaxEntries: 3})
+	ctx := context.Background()
+	for i := range 5 {
+		_ = m.MarkDelivered(ctx, fmt.Sprint("k", i), time.Hour)
+	}
+	if len(m.entries) != 3 || m.order.Len() != 3 {
+		t.Fatalf("%d entries", len(m.entries))
+	}
+	if c, _ := m.Claim(ctx, "k0", time.Minute); c.Status != Claimed {
+		t.Errorf("oldest entry kept: %+v", c)
+	}
+	if c, _ := m.Claim(ctx, "k4", time.Minute); c.Status != Delivered {
+		t.Errorf("newest entry lost: %+v", c)
+	}
+}
+
+func TestRedisCheck(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rc := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1})
+	defer rc.Close()
+	r := NewRedis(rc, "")
+	if err := r.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	if err := r.Check(context.Background()); err == nil {
+		t.Fatal("Check passed with Redis down")
+	}
+}
