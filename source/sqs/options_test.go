@@ -40,7 +40,7 @@ func TestDefaultRetryDelay(t *testing.T) {
 
 func TestRegionFromQueueURL(t *testing.T) {
 	for u, want := range map[string]string{
-		"https://sqs.eu-west-1.amazonaws.com/123456789012/q":  "eu-west-1",
+		"https://sqs.eu-west-1.amazonaws.com/123456789012/q":   "eu-west-1",
 		"https://us-east-2.queue.amazonaws.com/123456789012/q": "us-east-2",
 		"https://sqs.cn-north-1.amazonaws.com.cn/1/q":          "cn-north-1",
 		"http://sqs.us-east-1.localhost:4566/000000000000/q":   "",
