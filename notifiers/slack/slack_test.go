@@ -343,7 +343,7 @@ func TestCheck(t *testing.T) {
 	if !notifiers.IsPermanent(err) || !strings.Contains(err.Error(), "channel_not_found") {
 		t.Errorf("unknown channel: %v", err)
 	}
-	srv.AuthError = "invalid_auth"
+	srv.SetAuthError("invalid_auth")
 	err = newBot(t, srv, "C0123456789").Check(context.Background())
 	if !notifiers.IsPermanent(err) || !strings.Contains(err.Error(), "invalid_auth") {
 		t.Errorf("bad token: %v", err)

@@ -18,6 +18,8 @@ type Reply struct {
 	Status int
 	Header map[string]string
 	Body   string
+	// Hold, when set, delays the answer until it is closed (a slow Slack).
+	Hold <-chan struct{}
 }
 
 // OK is Slack's answer to a successful chat.postMessage.
@@ -57,6 +59,13 @@ func New(t testing.TB) *Server {
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SetAuthError makes auth.test answer with the error code ("" for success).
+func (s *Server) SetAuthError(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.AuthError = code
 }
 
 // APIURL is the base URL to hand to slack.OptionAPIURL.
@@ -121,10 +130,19 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 	}
 	s.mu.Lock()
 	r := s.next()
-	if r.Status == http.StatusOK && r.Body == OK.Body {
-		s.posts = append(s.posts, req.PostForm)
-	}
 	s.mu.Unlock()
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-req.Context().Done():
+			return
+		}
+	}
+	if r.Status == http.StatusOK && r.Body == OK.Body {
+		s.mu.Lock()
+		s.posts = append(s.posts, req.PostForm)
+		s.mu.Unlock()
+	}
 	write(w, r)
 }
 

@@ -1,0 +1,58 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/notifiers"
+)
+
+// send makes attempts until one succeeds, an error is permanent, the next wait
+// would pass MaxElapsedTime, or ctx ends. Waits follow exponential backoff with
+// jitter, except after a RetryAfter error, whose delay is used as given.
+func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string) error {
+	p := d.retry
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     p.InitialInterval,
+		RandomizationFactor: p.RandomizationFactor,
+		Multiplier:          p.Multiplier,
+		MaxInterval:         p.MaxInterval,
+	}
+	b.Reset()
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, p.AttemptTimeout)
+		err := n.Notify(actx, a, note)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if notifiers.IsPermanent(err) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (stopped: %w)", err, context.Cause(ctx))
+		}
+		wait := b.NextBackOff()
+		if after, ok := notifiers.RetryDelay(err); ok {
+			wait = after
+		}
+		if time.Since(start)+wait > p.MaxElapsedTime {
+			return fmt.Errorf("gave up after %d attempts in %s: %w", attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		d.obs.Retried(n.Name())
+		d.log.WarnContext(ctx, "notification failed; will retry", "notifier", n.Name(),
+			"rule_id", a.RuleID, "event_id", a.EventID, "attempt", attempt, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (stopped: %w)", err, context.Cause(ctx))
+		}
+	}
+}
