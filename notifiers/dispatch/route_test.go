@@ -150,7 +150,7 @@ func TestSuppressions(t *testing.T) {
 	}
 
 	send(mkAlert("iam.create_user", alert.High, "arn:aws:iam::111122223333:user/mallory")) // no match
-	send(mkAlert("ec2.x", alert.High, "alice"))                                         // expired suppression
+	send(mkAlert("ec2.x", alert.High, "alice"))                                            // expired suppression
 	send(mkAlert("ec2.y", alert.High, "alice"))
 	clk.add(2 * time.Hour)
 	send(mkAlert("s3.public", alert.High, "bob")) // expired meanwhile
