@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/notifiers"
 )
 
 // TLSMode says how the connection to the SMTP server is protected.
@@ -73,12 +77,14 @@ type Config struct {
 // Notifier sends alerts by email. It is safe for concurrent use: each Notify
 // uses its own connection.
 type Notifier struct {
-	name string
-	cfg  Config
-	addr string // host:port, for messages
-	from *mail.Address
-	to   []*mail.Address
-	opts []gomail.Option
+	name        string
+	cfg         Config
+	addr        string // host:port, for messages
+	tlsCfg      *tls.Config
+	implicitTLS bool
+	from        *mail.Address
+	to          []*mail.Address
+	opts        []gomail.Option
 }
 
 // New validates cfg and returns a Notifier. It does not connect; call Check.
@@ -119,6 +125,7 @@ func New(cfg Config) (*Notifier, error) {
 	if tlsCfg.ServerName == "" {
 		tlsCfg.ServerName = cfg.Host
 	}
+	n.tlsCfg = tlsCfg
 	n.opts = []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(tlsCfg)}
 
 	mode, port := cfg.TLS, cfg.Port
@@ -131,6 +138,7 @@ func New(cfg Config) (*Notifier, error) {
 		port = cmp(port, 587)
 	case ImplicitTLS:
 		n.opts = append(n.opts, gomail.WithSSL())
+		n.implicitTLS = true
 		port = cmp(port, 465)
 	case NoTLS:
 		n.opts = append(n.opts, gomail.WithTLSPolicy(gomail.NoTLS))
@@ -193,8 +201,66 @@ func (n *Notifier) Name() string { return n.name }
 
 // client returns a fresh go-mail client: a *gomail.Client keeps the connection
 // it dialled, so one per delivery keeps concurrent Notify calls apart.
-func (n *Notifier) client() (*gomail.Client, error) {
-	return gomail.NewClient(n.cfg.Host, n.opts...)
+func (n *Notifier) client(opts ...gomail.Option) (*gomail.Client, error) {
+	return gomail.NewClient(n.cfg.Host, append(slices.Clip(n.opts), opts...)...)
+}
+
+// connect dials, negotiates TLS and authenticates. go-mail watches ctx only
+// while dialling; so that ctx also bounds the conversation (a server that
+// stops answering mid-DATA, a shutdown), the connection is closed when ctx
+// ends. close ends the session (QUIT) and releases that watch.
+func (n *Notifier) connect(ctx context.Context) (c *gomail.Client, sc *gosmtp.Client, close func(), err error) {
+	var mu sync.Mutex
+	var conn net.Conn
+	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		d := &net.Dialer{}
+		var cn net.Conn
+		var err error
+		if n.implicitTLS {
+			// With a dial function of ours go-mail leaves implicit TLS to us.
+			cn, err = (&tls.Dialer{NetDialer: d, Config: n.tlsCfg}).DialContext(dctx, network, addr)
+		} else {
+			cn, err = d.DialContext(dctx, network, addr)
+		}
+		if err == nil {
+			mu.Lock()
+			conn = cn
+			mu.Unlock()
+		}
+		return cn, err
+	}
+	if c, err = n.client(gomail.WithDialContextFunc(dial)); err != nil {
+		return nil, nil, nil, fmt.Errorf("email %s: %w", n.name, err)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if conn != nil {
+			_ = conn.Close()
+		}
+	})
+	if sc, err = c.DialToSMTPClientWithContext(ctx); err != nil {
+		stop()
+		mu.Lock()
+		if conn != nil {
+			_ = conn.Close()
+		}
+		mu.Unlock()
+		return nil, nil, nil, classify(fmt.Errorf("email %s: connect to %s: %w", n.name, n.addr, ctxErr(ctx, err)))
+	}
+	return c, sc, func() {
+		_ = c.CloseWithSMTPClient(sc)
+		stop()
+	}, nil
+}
+
+// ctxErr adds ctx's cause to err when ctx ended: the error go-mail reports for a
+// closed connection does not say why it was closed.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+	}
+	return err
 }
 
 // Notify implements notifiers.Notifier: one connection, one message, one attempt.
@@ -203,21 +269,13 @@ func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) erro
 	if err != nil {
 		return err
 	}
-	c, err := n.client()
+	c, sc, closeConn, err := n.connect(ctx)
 	if err != nil {
-		return fmt.Errorf("email %s: %w", n.name, err)
+		return err
 	}
-	sc, err := c.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return classify(fmt.Errorf("email %s: connect to %s: %w", n.name, n.addr, err))
-	}
-	// go-mail honours ctx only while dialling; closing the connection is what
-	// interrupts a send stuck on a slow server when ctx ends.
-	stop := context.AfterFunc(ctx, func() { _ = sc.Close() })
-	defer stop()
-	defer func() { _ = c.CloseWithSMTPClient(sc) }()
+	defer closeConn()
 	if err := c.SendWithSMTPClient(sc, msg); err != nil {
-		return classify(fmt.Errorf("email %s: send: %w", n.name, err))
+		return classify(fmt.Errorf("email %s: send: %w", n.name, ctxErr(ctx, err)))
 	}
 	return nil
 }
@@ -226,14 +284,15 @@ func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) erro
 // authenticates, then quits, so a wrong port, certificate or password is
 // reported at start-up.
 func (n *Notifier) Check(ctx context.Context) error {
-	c, err := n.client()
+	_, _, closeConn, err := n.connect(ctx)
 	if err != nil {
-		return fmt.Errorf("email %s: %w", n.name, err)
+		return err
 	}
-	sc, err := c.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return classify(fmt.Errorf("email %s: connect to %s: %w", n.name, n.addr, err))
-	}
-	_ = c.CloseWithSMTPClient(sc)
+	closeConn()
 	return nil
 }
+
+var (
+	_ notifiers.Notifier = (*Notifier)(nil)
+	_ notifiers.Checker  = (*Notifier)(nil)
+)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -328,5 +329,41 @@ func TestSubjectStripsControlCharacters(t *testing.T) {
 	a.Title = strings.Repeat("long ", 100)
 	if s := Subject(a); len([]rune(s)) > maxSubject || strings.Contains(s, "—") {
 		t.Errorf("Subject = %q", s)
+	}
+}
+
+// A server that accepts and then says nothing: the context, not go-mail's 30s
+// timeout, must end the attempt.
+func TestContextEndsAStuckConversation(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, silent, until the test ends
+		}
+	}()
+	host, port := hostPort(t, l.Addr().String())
+	n, err := New(Config{Host: host, Port: port, TLS: NoTLS, From: "a@example.com", To: []string{"b@example.com"}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.Notify(ctx, testAlert(), "") }()
+	select {
+	case err := <-done:
+		if err == nil || notifiers.IsPermanent(err) || !strings.Contains(err.Error(), "deadline exceeded") {
+			t.Fatalf("err = %v, want a retryable deadline error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Notify ignored its context")
 	}
 }

@@ -177,3 +177,8 @@ func (n *Notifier) redact(err error) error {
 	}
 	return err
 }
+
+var (
+	_ notifiers.Notifier = (*Notifier)(nil)
+	_ notifiers.Checker  = (*Notifier)(nil)
+)

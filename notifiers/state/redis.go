@@ -249,3 +249,8 @@ func (r *Redis) Requeue(ctx context.Context, p Pending, now time.Time, ttl time.
 	}
 	return nil
 }
+
+var (
+	_ State = (*Redis)(nil)
+	_ State = (*Memory)(nil)
+)

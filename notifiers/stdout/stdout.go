@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/notifiers"
 )
 
 // Notifier writes each alert as one JSON line to an io.Writer.
@@ -51,3 +52,5 @@ func (n *Notifier) Notify(_ context.Context, a *alert.Alert, note string) error 
 	}
 	return nil
 }
+
+var _ notifiers.Notifier = (*Notifier)(nil)
