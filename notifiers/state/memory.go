@@ -15,8 +15,10 @@ const DefaultMaxEntries = 100_000
 
 // MemoryOptions configure NewMemory.
 type MemoryOptions struct {
-	// MaxEntries bounds the delivery records; when full, the oldest written is
-	// forgotten first (at worst that alert could be sent twice). Default
+	// MaxEntries bounds the delivery records and, separately, the open dedup
+	// windows; when full, the oldest is forgotten first (at worst an alert is
+	// sent twice, or a similar one is not held back). Held-back counts are bounded
+	// by their TTL and reported by the dispatcher's Flush. Default
 	// DefaultMaxEntries.
 	MaxEntries int
 	// Now is the clock for claim and delivery TTLs; default time.Now. The dedup
@@ -133,6 +135,26 @@ func (m *Memory) sweep(now time.Time) {
 	}
 }
 
+// evictWindow makes room for a window: it drops the ended ones or, if none has,
+// the one ending first. Forgetting a window only means its group's next alert is
+// sent; the counts already held back stay pending.
+func (m *Memory) evictWindow(now time.Time) {
+	var oldest string
+	var oldestEnd time.Time
+	for g, w := range m.windows {
+		if !now.Before(w.end) {
+			delete(m.windows, g)
+			continue
+		}
+		if oldest == "" || w.end.Before(oldestEnd) {
+			oldest, oldestEnd = g, w.end
+		}
+	}
+	if len(m.windows) >= m.max && oldest != "" {
+		delete(m.windows, oldest)
+	}
+}
+
 // Claim implements State.
 func (m *Memory) Claim(_ context.Context, key string, ttl time.Duration) (Claim, error) {
 	m.mu.Lock()
@@ -189,6 +211,9 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 		if p != nil {
 			w.count, w.first = p.count, p.first
 			delete(m.pending, o.Group)
+		}
+		if len(m.windows) >= m.max {
+			m.evictWindow(o.Now)
 		}
 		m.windows[o.Group] = w
 		return Verdict{Lead: true, Suppressed: w.count, Since: w.first}, nil

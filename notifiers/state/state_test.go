@@ -307,3 +307,22 @@ func TestRedisCheck(t *testing.T) {
 		t.Fatal("Check passed with Redis down")
 	}
 }
+
+func TestMemoryWindowsAreBounded(t *testing.T) {
+	c := &clock{t: t0}
+	m := NewMemory(MemoryOptions{MaxEntries: 2, Now: c.Now})
+	h := harness{st: m, clock: c, advance: c.add}
+	for _, g := range []string{"g1", "g2", "g3"} {
+		observe(t, h, g, "a")
+		c.add(time.Second)
+	}
+	if len(m.windows) != 2 {
+		t.Fatalf("%d windows", len(m.windows))
+	}
+	if v := observe(t, h, "g1", "b"); !v.Lead {
+		t.Error("the oldest window was kept")
+	}
+	if v := observe(t, h, "g3", "b"); v.Lead {
+		t.Error("the newest window was dropped")
+	}
+}
