@@ -541,11 +541,6 @@ suppressions:
 			want: []string{`t.yaml:6: suppressions[0].expires: expired on 2020-01-01T00:00:00Z, so the suppression no longer applies`},
 		},
 		{
-			name: "opsworkscm without known networks",
-			src:  "rules:\n  packs: [opsworkscm]\n",
-			want: []string{`t.yaml:1: rules.data.known_networks: empty while the opsworkscm pack is enabled, so opsworkscm.unknown_source_ip never fires`},
-		},
-		{
 			name: "no networks needed without opsworkscm",
 			src:  "rules:\n  packs: [aws]\n",
 		},
@@ -600,8 +595,8 @@ func TestDefaults(t *testing.T) {
 	if !reflect.DeepEqual(def, want) {
 		t.Errorf("Default() = %+v\nwant %+v", def, want)
 	}
-	if got := def.Warnings(); len(got) != 1 || !strings.Contains(got[0], "known_networks") {
-		t.Errorf("Default().Warnings() = %q, want the known_networks warning", got)
+	if got := def.Warnings(); len(got) != 0 {
+		t.Errorf("Default().Warnings() = %q, want none", got)
 	}
 
 	for _, src := range []string{"", "# nothing\n", "---\n", "log:\nsource:\n  sqs:\n"} {

@@ -166,9 +166,8 @@ func (v *validator) rules(r Rules) {
 			v.errorf(fmt.Sprintf("%s[%d]", p, i), "expected a CIDR block such as 203.0.113.0/24, got %v", n)
 		}
 	}
-	if len(networks) == 0 && slices.Contains(r.Packs, "opsworkscm") {
-		v.warnf(p, "empty while the opsworkscm pack is enabled, so opsworkscm.unknown_source_ip never fires")
-	}
+	// Whether known_networks is empty is for the engine to say: policy
+	// directories and data files can provide it too.
 }
 
 // notifiers checks each notifier and returns the set of their names.

@@ -26,9 +26,7 @@ type metrics struct {
 	evalSeconds     prometheus.Histogram
 	lagSeconds      prometheus.Histogram
 
-	alerts        *prometheus.CounterVec // by rule, severity
-	notifications *prometheus.CounterVec // by notifier, outcome
-	retries       *prometheus.CounterVec // by notifier
+	alerts *prometheus.CounterVec // by rule, severity (notifications: notifiers/metrics)
 
 	reloads     *prometheus.CounterVec // by outcome
 	rulesLoaded prometheus.Gauge
@@ -71,8 +69,6 @@ func newMetrics() *metrics {
 	})
 	f(m.lagSeconds)
 	m.alerts = vec("alerts_total", "Alerts raised, before suppression, dedup and routing.", "rule", "severity")
-	m.notifications = vec("notifications_total", "Alert deliveries by notifier and outcome (sent, failed, deduplicated, suppressed, ...).", "notifier", "outcome")
-	m.retries = vec("notification_retries_total", "Delivery retries by notifier.", "notifier")
 	m.reloads = vec("rule_reloads_total", "Policy reloads by outcome (ok, failed).", "outcome")
 	m.rulesLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "trailguard", Name: "rules_loaded", Help: "Rules in the serving rule set."})
 	f(m.rulesLoaded)

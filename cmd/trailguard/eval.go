@@ -18,6 +18,7 @@ import (
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/pipeline"
 	"github.com/trailguard/trailguard/rules"
+	dirsource "github.com/trailguard/trailguard/source/dir"
 )
 
 func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
@@ -104,25 +105,9 @@ func evalOne(ctx context.Context, eng *engine.Engine, name string, stdin io.Read
 	return pipeline.Run(ctx, eng, f, name, opts, h)
 }
 
-// logExtensions are the file names taken from directories; files named on the
-// command line are read whatever their name.
-var logExtensions = []string{".json", ".json.gz", ".gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"}
-
-// IsLogFile tells whether a file found in a directory is read as a log.
-func isLogFile(name string) bool {
-	base := filepath.Base(name)
-	if strings.HasPrefix(base, ".") {
-		return false
-	}
-	for _, ext := range logExtensions {
-		if strings.HasSuffix(strings.ToLower(base), ext) {
-			return true
-		}
-	}
-	return false
-}
-
-// expandInputs walks directories; it reports unreadable inputs and counts them.
+// expandInputs walks directories, taking the files the daemon's dir source
+// would take; files named on the command line are read whatever their name. It
+// reports unreadable inputs and counts them.
 func expandInputs(inputs []string, stderr io.Writer) (files []string, bad int) {
 	for _, in := range inputs {
 		if in == "-" {
@@ -149,7 +134,7 @@ func expandInputs(inputs []string, stderr io.Writer) (files []string, bad int) {
 			if d.IsDir() && p != in && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && isLogFile(p) {
+			if !d.IsDir() && dirsource.IsLogFile(d.Name()) {
 				found = append(found, p)
 			}
 			return nil

@@ -1,0 +1,160 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/pipeline"
+	s3source "github.com/trailguard/trailguard/source/s3"
+)
+
+// errRefused marks a message the daemon will not act on (a bucket outside
+// allowed_buckets, a forged key, a body that is no notification). It is left in
+// the queue so that it reaches the dead-letter queue with its evidence intact.
+var errRefused = errors.New("refused")
+
+// handleMessage does everything one SQS message asks: it returns nil only when
+// every object it names was read, every record evaluated and every alert handed
+// to its notifiers, which is when the message may be deleted.
+func (d *Daemon) handleMessage(ctx context.Context, id string, body []byte) error {
+	log := d.log.With("message_id", id)
+	n, err := cloudtrail.ParseNotification(body, cloudtrail.NotificationLimits{})
+	if err != nil {
+		reason := "malformed"
+		if errors.Is(err, cloudtrail.ErrForged) {
+			reason = "forged"
+		} else if errors.Is(err, cloudtrail.ErrTooLarge) {
+			reason = "too_many_objects"
+		}
+		d.m.refused.WithLabelValues(reason).Inc()
+		log.Error("message refused", "reason", reason, "error", err)
+		return fmt.Errorf("message %s: %w: %w", id, errRefused, err)
+	}
+	if n.Ignored != "" {
+		log.Info("message needs no work", "kind", n.Ignored)
+		return nil
+	}
+	for _, s := range n.Skipped {
+		log.Debug("not a log file, skipped", "bucket", s.Bucket, "key", s.Key)
+	}
+	// Refuse the whole message before reading anything when it names a bucket
+	// we do not watch: a forged notification must not make us read objects.
+	for _, o := range n.Objects {
+		if !d.fetcher.Allowed(o.Bucket) {
+			d.m.refused.WithLabelValues("bucket_not_allowed").Inc()
+			log.Error("message names a bucket outside source.s3.allowed_buckets; refused", "bucket", o.Bucket, "key", o.Key)
+			return fmt.Errorf("message %s: %w: s3://%s/%s: %w", id, errRefused, o.Bucket, o.Key, s3source.ErrBucketNotAllowed)
+		}
+	}
+	// One rule set for the whole message, however a reload falls meanwhile.
+	eng := d.engines.Engine()
+	for _, o := range n.Objects {
+		if err := d.processObject(ctx, eng, o, log); err != nil {
+			return err
+		}
+	}
+	if len(n.Records) > 0 {
+		i := 0
+		next := func() (cloudtrail.Record, error) {
+			if i == len(n.Records) {
+				return cloudtrail.Record{}, io.EOF
+			}
+			i++
+			return cloudtrail.Record{Raw: n.Records[i-1], Source: "sqs:" + id, Index: i - 1, Line: 1, Col: 1}, nil
+		}
+		if _, err := d.run(ctx, eng, "sqs:"+id, log, func(opts pipeline.Options, h pipeline.Handler) (pipeline.Stats, error) {
+			return pipeline.RunRecords(ctx, eng, next, opts, h)
+		}); err != nil {
+			return fmt.Errorf("message %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) processObject(ctx context.Context, eng *engine.Engine, o cloudtrail.ObjectRef, log *slog.Logger) error {
+	log = log.With("bucket", o.Bucket, "key", o.Key)
+	body, err := d.fetcher.Open(ctx, o)
+	if err != nil {
+		outcome := "error"
+		if errors.Is(err, s3source.ErrNotFound) {
+			outcome = "not_found"
+		}
+		d.m.objectsFetched.WithLabelValues(outcome).Inc()
+		log.Error("cannot read log object", "error", err)
+		return err
+	}
+	defer body.Close()
+	st, err := d.run(ctx, eng, o.String(), log, func(opts pipeline.Options, h pipeline.Handler) (pipeline.Stats, error) {
+		return pipeline.Run(ctx, eng, body, o.String(), opts, h)
+	})
+	if err != nil {
+		d.m.objectsFetched.WithLabelValues("error").Inc()
+		return err
+	}
+	d.m.objectsFetched.WithLabelValues("ok").Inc()
+	log.Debug("log object done", "records", st.Records, "alerts", st.Alerts, "errors", st.Errors)
+	return nil
+}
+
+// processFile is the dir source's handler.
+func (d *Daemon) processFile(ctx context.Context, path string) error {
+	log := d.log.With("file", path)
+	f, err := os.Open(path)
+	if err != nil {
+		d.m.filesProcessed.WithLabelValues("error").Inc()
+		return err
+	}
+	defer f.Close()
+	eng := d.engines.Engine()
+	st, err := d.run(ctx, eng, path, log, func(opts pipeline.Options, h pipeline.Handler) (pipeline.Stats, error) {
+		return pipeline.Run(ctx, eng, f, path, opts, h)
+	})
+	if err != nil {
+		d.m.filesProcessed.WithLabelValues("error").Inc()
+		return err
+	}
+	d.m.filesProcessed.WithLabelValues("ok").Inc()
+	log.Info("log file done", "records", st.Records, "alerts", st.Alerts, "errors", st.Errors)
+	return nil
+}
+
+// run evaluates one log with the daemon's handler: alerts to the dispatcher,
+// bad records logged and counted. A bad record does not fail the log (it will
+// not get better by reading it again); an unreadable log or an alert that could
+// not be delivered does, so the message comes back.
+func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log *slog.Logger,
+	do func(pipeline.Options, pipeline.Handler) (pipeline.Stats, error)) (pipeline.Stats, error) {
+	opts := pipeline.Options{Workers: d.evalWorkers, Limits: d.limits, EventSources: d.cfg.Filter.EventSources}
+	h := pipeline.Handler{
+		Alert: func(ctx context.Context, a *alert.Alert) error {
+			d.m.alerts.WithLabelValues(a.RuleID, a.Severity.String()).Inc()
+			if err := d.dispatch(ctx, a); err != nil {
+				return fmt.Errorf("%s: alert %s for event %s: %w", source, a.RuleID, a.EventID, err)
+			}
+			return nil
+		},
+		Error: func(err error) {
+			d.m.eventErrors.Inc()
+			log.Warn("bad record skipped", "error", err)
+		},
+		Evaluated: func(in *engine.Input, took time.Duration) {
+			d.m.evalSeconds.Observe(took.Seconds())
+			if t, err := time.Parse(time.RFC3339, in.EventTime()); err == nil {
+				d.m.lagSeconds.Observe(time.Since(t).Seconds())
+			}
+		},
+	}
+	st, err := do(opts, h)
+	d.m.eventsRead.Add(float64(st.Records))
+	d.m.eventsEvaluated.Add(float64(st.Evaluated))
+	d.m.eventsFiltered.Add(float64(st.Filtered))
+	return st, err
+}
