@@ -174,6 +174,9 @@ type Consumer struct {
 	running atomic.Bool
 	health  atomic.Pointer[healthState]
 	busy    atomic.Int64
+	// pollEnd is when (unix nanoseconds) the latest long poll ends on the
+	// server, even if this side gave up on it earlier; see release.
+	pollEnd atomic.Int64
 }
 
 type healthState struct{ err error }
@@ -330,8 +333,9 @@ func (c *Consumer) queueVisibility(ctx context.Context) (time.Duration, error) {
 // nil. Messages whose handlers did not finish are not deleted: their
 // visibility is set to zero so that another replica receives them at once
 // instead of after the visibility timeout. Run returns at most about
-// ShutdownGrace + 1s + the time of those last calls after ctx is done;
-// a handler that ignores its context is abandoned and its result ignored.
+// max(ShutdownGrace + 1s, WaitTime) + the time of those last calls after
+// ctx is done; a handler that ignores its context is abandoned and its
+// result ignored.
 //
 // Receive errors never end Run: it logs them, backs off and retries until
 // ctx is done. Run may be called once at a time.
@@ -473,6 +477,7 @@ func (c *Consumer) receive(ctx context.Context, n int, vt time.Duration) ([]*Mes
 	// beyond that is dead.
 	ctx, cancel := context.WithTimeout(ctx, c.opts.WaitTime+apiTimeout)
 	defer cancel()
+	c.pollEnd.Store(time.Now().Add(c.opts.WaitTime + pollEndMargin).UnixNano())
 	out, err := c.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:            aws.String(c.opts.QueueURL),
 		MaxNumberOfMessages: int32(n),
@@ -560,9 +565,7 @@ wait:
 	err = fmt.Errorf("message %s: %w", m.ID, err)
 	c.obs.Failed(m, err)
 	if interrupted {
-		// Shutting down: hand the message to another replica now rather
-		// than after the rest of its visibility timeout.
-		c.changeVisibility(base, m, 0)
+		c.release(base, m)
 		log.Warn("shutdown interrupted the handler; message released to the queue", "error", err)
 		return
 	}
@@ -572,6 +575,24 @@ wait:
 		return
 	}
 	log.Error("handler failed; message left in the queue until its visibility timeout", "error", err)
+}
+
+// pollEndMargin covers the clock and network difference between the
+// server's end of a long poll and ours.
+const pollEndMargin = 500 * time.Millisecond
+
+// release makes m visible at once, so that another replica receives it now
+// rather than after the rest of its visibility timeout. It first waits for
+// the long poll that shutdown cut short to end on the server: SQS (and
+// fauxqs) do not notice a client that went away, and a poll still pending
+// there would take the released message and hide it for a whole visibility
+// timeout. The interrupted handler already used up ShutdownGrace, so with
+// ShutdownGrace >= WaitTime (the defaults) there is nothing left to wait.
+func (c *Consumer) release(base context.Context, m *Message) {
+	if d := time.Until(time.Unix(0, c.pollEnd.Load())); d > 0 {
+		time.Sleep(d)
+	}
+	c.changeVisibility(base, m, 0)
 }
 
 func (c *Consumer) delete(base context.Context, m *Message, log *slog.Logger) {

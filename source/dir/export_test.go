@@ -1,0 +1,4 @@
+package dirsource
+
+// ForcePoll makes s poll instead of using fsnotify.
+func ForcePoll(s *Source) { s.noNotify = true }
