@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/fakeslack"
+	"github.com/trailguard/trailguard/internal/fakesmtp"
 	"github.com/trailguard/trailguard/notifiers"
-	"github.com/trailguard/trailguard/notifiers/internal/fakeslack"
-	"github.com/trailguard/trailguard/notifiers/internal/fakesmtp"
 )
 
 func TestRedeliveredAlertIsSentOnce(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/email"
-	"github.com/trailguard/trailguard/notifiers/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers/slack"
 	"github.com/trailguard/trailguard/notifiers/stdout"
 )

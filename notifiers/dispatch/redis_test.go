@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers"
-	"github.com/trailguard/trailguard/notifiers/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers/state"
 )
 

@@ -17,8 +17,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/fakesmtp"
 	"github.com/trailguard/trailguard/notifiers"
-	"github.com/trailguard/trailguard/notifiers/internal/fakesmtp"
 )
 
 func testAlert() *alert.Alert {

@@ -15,8 +15,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers"
-	"github.com/trailguard/trailguard/notifiers/internal/fakeslack"
 )
 
 // hostileAlert carries event-derived values an attacker controls: the userAgent
