@@ -62,3 +62,32 @@ func BenchmarkEventNonMatching(b *testing.B) {
 	b.Run("engine", func(b *testing.B) { benchEvaluate(b, rec, 0) })
 	b.Run("baseline-json-unmarshal", func(b *testing.B) { benchUnmarshal(b, rec.Raw) })
 }
+
+// BenchmarkEventParts splits the engine's cost: decoding into OPA's value form,
+// and evaluating the parsed input.
+func BenchmarkEventParts(b *testing.B) {
+	eng := benchEngine(b)
+	for _, tc := range []struct {
+		name string
+		rec  cloudtrail.Record
+	}{{"matching", createServer(b)}, {"non-matching", cloudtrail.Record{Raw: []byte(readOnly)}}} {
+		b.Run(tc.name+"/decode", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := engine.Parse(tc.rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		in, err := engine.Parse(tc.rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name+"/evaluate", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := eng.EvaluateInput(context.Background(), in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -96,6 +96,10 @@ type Engine struct {
 
 	// One query per rule, prepared on first need: only used to tell which rule
 	// broke when the query over all of them fails.
+	// pre skips the decoding and evaluation of records no rule can match; nil
+	// when the rules' indices cannot be read that way.
+	pre *prefilter
+
 	perRuleOnce sync.Once
 	perRule     []ruleQuery
 	perRuleErr  error
@@ -135,6 +139,11 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, policyErrorFrom(err)
 	}
 	e.prepared = pq
+	keys := make([][2]string, 0, len(e.ordered))
+	for _, r := range e.ordered {
+		keys = append(keys, e.keyOf[r])
+	}
+	e.pre = newPrefilter(compiler, keys)
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,4 +324,126 @@ func TestRunTests(t *testing.T) {
 	if !strings.Contains(out.String(), "rules/p/r_test.rego:7") || !strings.Contains(out.String(), "hello from print") {
 		t.Errorf("report lacks the failure's file:row or print output:\n%s", out.String())
 	}
+}
+
+// The prefilter only ever skips records that no rule matches: every sample
+// record gives the same alerts with and without it.
+func TestPrefilterNeverHidesAnAlert(t *testing.T) {
+	ctx := context.Background()
+	data := engine.WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}})
+	with, err := engine.New(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../examples/logs/*/*.json")
+	skipped, total := 0, 0
+	for _, f := range files {
+		fh, _ := os.Open(f)
+		r, _ := cloudtrail.NewReader(fh, f, cloudtrail.Limits{})
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			total++
+			in, err := with.Prepare(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := engine.Parse(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err1 := with.EvaluateInput(ctx, in)
+			want, err2 := with.EvaluateInput(ctx, full)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if ids(got) != ids(want) {
+				t.Fatalf("%s record %d: prefiltered %q, full %q", f, rec.Index, ids(got), ids(want))
+			}
+			if in.Value == nil {
+				skipped++
+				if in.EventSource() != full.EventSource() || in.EventTime() != full.EventTime() {
+					t.Errorf("%s record %d: eventSource/eventTime %q %q without decoding, %q %q decoded",
+						f, rec.Index, in.EventSource(), in.EventTime(), full.EventSource(), full.EventTime())
+				}
+			}
+		}
+		fh.Close()
+	}
+	// Most records of a real trail match nothing; the prefilter must notice.
+	if skipped < total/2 {
+		t.Errorf("only %d of %d records skipped", skipped, total)
+	}
+	t.Logf("%d of %d sample records skipped without decoding", skipped, total)
+}
+
+func TestPrefilterWithCustomRules(t *testing.T) {
+	ctx := context.Background()
+	rule := func(id, body string) string {
+		return "# METADATA\n# title: T\n# custom:\n#   id: x." + id + "\n#   severity: low\npackage rules.x." + id +
+			"\nimport rego.v1\nalert contains {\"message\": \"m\"} if {\n" + body + "\n}\n"
+	}
+	ev := func(name, src string) cloudtrail.Record {
+		return cloudtrail.Record{Raw: []byte(`{"eventID":"1","eventName":"` + name + `","eventSource":"` + src + `","userIdentity":{"type":"IAMUser"}}`)}
+	}
+	tests := []struct {
+		name  string
+		body  string
+		event cloudtrail.Record
+		want  int
+	}{
+		{"indexed on eventName, other event", `input.eventName == "A"`, ev("B", "s"), 0},
+		{"indexed on eventName, matching event", `input.eventName == "A"`, ev("A", "s"), 1},
+		{"nested field", `input.userIdentity.type == "IAMUser"`, ev("B", "s"), 1},
+		{"not indexable", `startswith(input.eventName, "Des")`, ev("Describe", "s"), 1},
+		{"indexed on data", `input.eventName == data.wanted`, ev("W", "s"), 1},
+		{"absent field", `not input.errorCode`, ev("B", "s"), 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"r.rego": rule("r", tc.body)})
+			eng, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir), engine.WithData(map[string]any{"wanted": "W"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Twice: the second answer comes from the memo.
+			for range 2 {
+				alerts, err := eng.Evaluate(ctx, tc.event)
+				if err != nil || len(alerts) != tc.want {
+					t.Fatalf("%d alerts, want %d (%v)", len(alerts), tc.want, err)
+				}
+			}
+		})
+	}
+}
+
+// The memo is shared by every goroutine evaluating with the engine.
+func TestPrefilterConcurrent(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				name := fmt.Sprintf("Describe%d", (i*7+g)%50)
+				raw := `{"eventID":"1","eventName":"` + name + `","eventSource":"ec2.amazonaws.com","userIdentity":{"type":"IAMUser"}}`
+				if i%10 == 0 {
+					raw = `{"eventID":"1","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","userIdentity":{"type":"IAMUser","arn":"a"}}`
+				}
+				alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(raw)})
+				if err != nil || (i%10 == 0) != (len(alerts) == 1) {
+					t.Errorf("%s: %d alerts, %v", raw, len(alerts), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

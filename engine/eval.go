@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,16 +12,37 @@ import (
 	"github.com/trailguard/trailguard/cloudtrail"
 )
 
-// Input is one record parsed into the form OPA evaluates, parsed once however
-// many rules look at it.
+// Input is one record made ready for evaluation: decoded once, into the form
+// OPA evaluates, however many rules look at it, or not decoded at all when no
+// rule can match it.
 type Input struct {
 	Record cloudtrail.Record
-	Value  ast.Object
+	// Value is the decoded record; nil when Prepare found that no rule can
+	// match it.
+	Value ast.Object
+	// fields read without decoding, when Value is nil.
+	fields *fieldValues
+	pf     *prefilter
+}
+
+// Prepare makes a record ready for this engine's evaluation. It reads the few
+// fields the rules are indexed on (eventSource, eventName, …) and decodes the
+// whole record only when some rule may match it.
+func (e *Engine) Prepare(rec cloudtrail.Record) (*Input, error) {
+	if e.pre != nil {
+		if vals, ok := e.pre.extract(rec.Raw); ok {
+			may, err := e.pre.mayMatch(vals)
+			if err == nil && !may {
+				return &Input{Record: rec, fields: vals, pf: e.pre}, nil
+			}
+		}
+	}
+	return Parse(rec)
 }
 
 // Parse decodes a record for evaluation.
 func Parse(rec cloudtrail.Record) (*Input, error) {
-	v, err := ast.ValueFromReader(bytes.NewReader(rec.Raw))
+	v, err := decodeJSON(rec.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: record %d: %w", rec.Source, rec.Index, err)
 	}
@@ -49,7 +69,7 @@ func (e *EvalError) Unwrap() error { return e.Err }
 
 // Evaluate runs every rule against one record.
 func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.Alert, error) {
-	in, err := Parse(rec)
+	in, err := e.Prepare(rec)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +79,9 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 // EvaluateInput runs every rule against a parsed record. An error in one rule's
 // evaluation is reported as an *EvalError without hiding the other rules' alerts.
 func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
+	if in.Value == nil {
+		return nil, nil // Prepare found that no rule can match
+	}
 	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(in.Value))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -222,7 +245,19 @@ func str(obj ast.Object, path ...string) string {
 }
 
 // EventSource is the record's eventSource, e.g. opsworks-cm.amazonaws.com.
-func (in *Input) EventSource() string { return str(in.Value, "eventSource") }
+func (in *Input) EventSource() string { return in.field(refEventSource, "eventSource") }
 
 // EventTime is the record's eventTime as written (RFC 3339).
-func (in *Input) EventTime() string { return str(in.Value, "eventTime") }
+func (in *Input) EventTime() string { return in.field(refEventTime, "eventTime") }
+
+func (in *Input) field(ref ast.Ref, key string) string {
+	if in.Value != nil {
+		return str(in.Value, key)
+	}
+	path, _ := inputPath(ref)
+	id, ok := in.pf.paths.find(path)
+	if !ok {
+		return ""
+	}
+	return in.fields.str(id)
+}

@@ -221,7 +221,7 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 	if it.err != nil || ctx.Err() != nil {
 		return
 	}
-	in, err := engine.Parse(it.rec)
+	in, err := eng.Prepare(it.rec)
 	if err != nil {
 		it.evErr = err
 		return

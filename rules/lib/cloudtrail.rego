@@ -112,19 +112,27 @@ is_ip(s) if _is_ipv4(s)
 
 is_ip(s) if _is_ipv6(s)
 
+# Both are decided by Go's own parser (net.cidr_is_valid parses with the same
+# function net.cidr_contains uses), which is several times cheaper than a
+# regular expression. A "/" or "%" already in s would let a CIDR or a zone
+# through, so those are refused first.
 _is_ipv4(s) if {
 	is_string(s)
-	regex.match(`^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$`, s)
+	not contains(s, ":")
+	_no_suffix(s)
+	net.cidr_is_valid(concat("", [s, "/32"]))
 }
 
-# A /128 suffix makes net.cidr_is_valid (which never raises an error) parse s
-# with the same parser net.cidr_contains uses. The character check keeps
-# strings carrying their own "/" or "%" out.
 _is_ipv6(s) if {
 	is_string(s)
-	regex.match(`^[0-9A-Fa-f:.]+$`, s)
 	contains(s, ":")
+	_no_suffix(s)
 	net.cidr_is_valid(concat("", [s, "/128"]))
+}
+
+_no_suffix(s) if {
+	not contains(s, "/")
+	not contains(s, "%")
 }
 
 # known_networks is data.known_networks (a list of CIDR strings from the

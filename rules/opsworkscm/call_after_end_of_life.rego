@@ -24,14 +24,34 @@ import data.lib.cloudtrail
 
 _end_of_life := "2024-05-05T00:00:00Z"
 
-# Compares instants, not strings, so offsets other than Z work. An eventTime
-# that is missing or cannot be parsed makes the rule undefined, not an error.
 alert contains {"message": msg} if {
 	input.eventSource == "opsworks-cm.amazonaws.com"
-	cloudtrail.event_time_ns(input) >= time.parse_rfc3339_ns(_end_of_life)
+	_after_end_of_life(input.eventTime)
 	msg := sprintf("%s at %s, after OpsWorks CM reached end of life on %s", [
 		cloudtrail.describe_call(input, ["serverName"]),
 		input.eventTime,
 		substring(_end_of_life, 0, 10),
 	])
+}
+
+# CloudTrail writes eventTime as YYYY-MM-DDTHH:MM:SSZ, which orders as text:
+# comparing strings is much cheaper than validating and parsing the time.
+_after_end_of_life(t) if {
+	is_string(t)
+	count(t) == 20
+	endswith(t, "Z")
+	t >= _end_of_life
+}
+
+# Other forms (fractions, offsets) are compared as instants. An eventTime that
+# is missing or cannot be parsed makes the rule undefined, not an error.
+_after_end_of_life(t) if {
+	not _cloudtrail_form(t)
+	cloudtrail.event_time_ns({"eventTime": t}) >= time.parse_rfc3339_ns(_end_of_life)
+}
+
+_cloudtrail_form(t) if {
+	is_string(t)
+	count(t) == 20
+	endswith(t, "Z")
 }

@@ -1,0 +1,318 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// decodeJSON parses one JSON document straight into OPA's value form.
+//
+// OPA's own ast.ValueFromReader decodes into map[string]any first and converts
+// that, doing the work twice; decoding a CloudTrail record costs as much as
+// evaluating it, so the record is decoded once, here, into exactly what the
+// evaluator reads. The grammar is RFC 8259, strictly: what encoding/json
+// refuses, this refuses.
+func decodeJSON(data []byte) (ast.Value, error) {
+	d := decoder{data: data}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.errorf("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+// maxDecodeDepth bounds recursion; the reader refuses deeper records before
+// they get here, so this is only a guard for other callers.
+const maxDecodeDepth = 10000
+
+// DecodeError locates a syntax error in a record.
+type DecodeError struct {
+	Offset int // byte offset of the problem in the record
+	Msg    string
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("%s at byte %d", e.Msg, e.Offset) }
+
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return &DecodeError{Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (ast.Value, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of JSON input")
+	}
+	if depth > maxDecodeDepth {
+		return nil, d.errorf("JSON nested too deep")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == '"':
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return ast.String(s), nil
+	case c == 't':
+		return d.literal("true", ast.Boolean(true))
+	case c == 'f':
+		return d.literal("false", ast.Boolean(false))
+	case c == 'n':
+		return d.literal("null", ast.Null{})
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	default:
+		return nil, d.errorf("invalid character %q looking for beginning of value", c)
+	}
+}
+
+func (d *decoder) literal(word string, v ast.Value) (ast.Value, error) {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return nil, d.errorf("invalid literal, want %s", word)
+	}
+	d.pos += len(word)
+	return v, nil
+}
+
+func (d *decoder) object(depth int) (ast.Value, error) {
+	d.pos++ // '{'
+	d.skipSpace()
+	// Collect the members first: building the object with its final size avoids
+	// rehashing as it grows.
+	var buf [24][2]*ast.Term
+	members := buf[:0]
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return ast.NewObject(), nil
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			if d.pos >= len(d.data) {
+				return nil, d.errorf("unexpected end of JSON input")
+			}
+			return nil, d.errorf("invalid character %q looking for beginning of object key string", d.data[d.pos])
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("expected ':' after object key")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, [2]*ast.Term{keyTerm(k), ast.NewTerm(v)})
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of JSON input")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case '}':
+			d.pos++
+			return objectOf(members), nil
+		default:
+			return nil, d.errorf("invalid character %q after object key:value pair", d.data[d.pos])
+		}
+	}
+}
+
+// objectOf builds an object; a key given twice keeps its last value, as
+// encoding/json does.
+func objectOf(members [][2]*ast.Term) ast.Object {
+	obj := ast.NewObjectWithCapacity(len(members))
+	for _, m := range members {
+		obj.Insert(m[0], m[1])
+	}
+	return obj
+}
+
+func (d *decoder) array(depth int) (ast.Value, error) {
+	d.pos++ // '['
+	d.skipSpace()
+	var terms []*ast.Term
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return ast.NewArray(), nil
+	}
+	for {
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		terms = append(terms, ast.NewTerm(v))
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of JSON input")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case ']':
+			d.pos++
+			return ast.NewArray(terms...), nil
+		default:
+			return nil, d.errorf("invalid character %q after array element", d.data[d.pos])
+		}
+	}
+}
+
+// str reads a string at d.pos (which is '"').
+func (d *decoder) str() (string, error) {
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			s := d.data[start:i]
+			if !utf8.Valid(s) {
+				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
+			}
+			return string(s), nil
+		case c == '\\':
+			return d.escapedStr(start)
+		case c < 0x20:
+			d.pos = i
+			return "", d.errorf("invalid character %q in string literal", c)
+		}
+	}
+	d.pos = len(d.data)
+	return "", d.errorf("unexpected end of JSON input in string")
+}
+
+// escapedStr is the slow path for strings with escapes: find the end, then let
+// encoding/json unquote it (it is rare in CloudTrail records).
+func (d *decoder) escapedStr(start int) (string, error) {
+	i := start
+	for i < len(d.data) {
+		switch c := d.data[i]; {
+		case c == '\\':
+			i += 2
+			continue
+		case c == '"':
+			var s string
+			if err := json.Unmarshal(d.data[start-1:i+1], &s); err != nil {
+				d.pos = start - 1
+				return "", d.errorf("invalid string: %v", err)
+			}
+			d.pos = i + 1
+			return s, nil
+		case c < 0x20:
+			d.pos = i
+			return "", d.errorf("invalid character %q in string literal", c)
+		}
+		i++
+	}
+	d.pos = len(d.data)
+	return "", d.errorf("unexpected end of JSON input in string")
+}
+
+var errNumber = errors.New("invalid number")
+
+func (d *decoder) number() (ast.Value, error) {
+	start := d.pos
+	i := d.pos
+	if d.data[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(d.data) && d.data[i] == '0':
+		i++
+	case digits() == 0:
+		d.pos = i
+		return nil, d.errorf("%v", errNumber)
+	}
+	if i < len(d.data) && d.data[i] == '.' {
+		i++
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("%v", errNumber)
+		}
+	}
+	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
+		i++
+		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("%v", errNumber)
+		}
+	}
+	d.pos = i
+	return ast.Number(d.data[start:i]), nil
+}
+
+// commonKeys are CloudTrail's field names, made once: most keys of every
+// record are among them, and a shared term costs no allocation.
+var commonKeys = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, k := range []string{
+		"eventVersion", "userIdentity", "type", "principalId", "arn", "accountId", "accessKeyId", "userName",
+		"sessionContext", "attributes", "creationDate", "mfaAuthenticated", "sessionIssuer", "webIdFederationData",
+		"invokedBy", "identityProvider", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+		"userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
+		"readOnly", "resources", "ARN", "eventType", "apiVersion", "managementEvent", "recipientAccountId",
+		"sharedEventID", "vpcEndpointId", "vpcEndpointAccountId", "eventCategory", "tlsDetails", "tlsVersion",
+		"cipherSuite", "clientProvidedHostHeader", "errorCode", "errorMessage", "sourceIdentity", "serviceEventDetails",
+		"insightDetails", "addendum", "sessionCredentialFromConsole", "edgeDeviceDetails", "inScopeOf", "MFAUsed",
+		"LoginTo", "MobileVersion", "ConsoleLogin", "CredentialType", "SamlProviderArn", "serverName", "maxResults",
+		"bucketName", "Host", "key", "name", "value", "instancesSet", "items", "instanceId", "roleArn", "roleSessionName",
+		"credentials", "expiration", "sessionToken", "assumedRoleUser", "assumedRoleId", "policyArn", "roleName",
+		"groupId", "groupName", "ipPermissions", "filterSet", "requestId", "x-amz-id-2", "bytesTransferredIn",
+		"bytesTransferredOut", "SignatureVersion", "CipherSuite", "AuthenticationMethod", "x-amz-id-2",
+	} {
+		m[k] = ast.StringTerm(k)
+	}
+	return m
+}()
+
+func keyTerm(k string) *ast.Term {
+	if t, ok := commonKeys[k]; ok {
+		return t
+	}
+	return ast.StringTerm(k)
+}

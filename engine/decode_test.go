@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/trailguard/trailguard/cloudtrail"
+)
+
+// The fast decoder must give exactly what OPA's own decoding gives.
+func TestDecodeMatchesOPA(t *testing.T) {
+	var records [][]byte
+	files, _ := filepath.Glob("../examples/logs/*/*.json")
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := cloudtrail.NewReader(fh, f, cloudtrail.Limits{})
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			records = append(records, rec.Raw)
+		}
+		fh.Close()
+	}
+	if len(records) < 600 {
+		t.Fatalf("only %d sample records", len(records))
+	}
+	records = append(records,
+		[]byte(`{"a":"esc\"aped \\ \u00e9 \ud83d\ude00 \n","b":[1,-2.5e+3,0,1E2,true,false,null,{},[]],"c":{"d":{}},"a2":"\u0000"}`),
+		[]byte(`{"dup":1,"dup":2}`),
+		[]byte("{\"bad utf8\":\"\xff\xfe\"}"),
+	)
+	for _, raw := range records {
+		want, err := ast.ValueFromReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeJSON(raw)
+		if err != nil {
+			t.Fatalf("decode %s: %v", raw, err)
+		}
+		if want.Compare(got) != 0 {
+			t.Fatalf("decoded differently:\n got %v\nwant %v", got, want)
+		}
+	}
+}
+
+func TestDecodeRefusesWhatEncodingJSONRefuses(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1,}`, `{"a" 1}`, `{a:1}`, `[1,]`, `[1 2]`, `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":.5}`, `{"a":1e}`,
+		`{"a":tru}`, `{"a":nul}`, "{\"a\":\"x\ny\"}", `{"a":"\x"}`, `{"a":"\u12"}`, `{"a":1} x`, `{"a":[1}`, `{"a":{"b":1]}`,
+		`{"a":"unterminated}`, ``, `   `, `{"a":+1}`, `{"a":NaN}`, `{"a":Infinity}`,
+	} {
+		if json.Valid([]byte(in)) {
+			t.Fatalf("test case %q is valid JSON", in)
+		}
+		if _, err := decodeJSON([]byte(in)); err == nil {
+			t.Errorf("%q: decoded without error", in)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":"\u00e9","b":[1,2,{"c":null}]}`, `[1,]`, `{"a":-0.5e-3}`, "{\"a\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := decodeJSON(data)
+		if valid := json.Valid(data); valid != (err == nil) {
+			t.Fatalf("%q: json.Valid=%v but decode error %v", data, valid, err)
+		}
+		if err != nil {
+			return
+		}
+		want, err := ast.ValueFromReader(bytes.NewReader(data))
+		if err != nil {
+			return // OPA refuses some valid JSON (e.g. huge numbers); nothing to compare
+		}
+		if want.Compare(got) != 0 {
+			t.Fatalf("%q: decoded %v, OPA %v", data, got, want)
+		}
+	})
+}

@@ -1,0 +1,434 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// prefilter decides, from the few fields of a record that the rules are indexed
+// on, whether any rule can match it, without decoding the record.
+//
+// OPA builds an index over each rule set (data.rules.<pack>.<name>.alert) from
+// conditions such as input.eventSource == "…" or input.eventName in {…}. The
+// index's answer depends only on the values of the refs it consults, so those
+// refs are found once per compile (by a lookup in which every value is
+// unknown: the index then walks every branch), read from each record's raw
+// bytes, and the answer is memoised per combination of values. Most CloudTrail
+// events match no rule; for them the engine's cost is one pass over the bytes
+// and one map lookup.
+type prefilter struct {
+	indices []ast.RuleIndex
+	paths   *pathTrie // refs the indices consult, plus eventSource and eventTime
+	nPaths  int
+
+	mu    sync.RWMutex
+	root  *decision
+	nodes int
+}
+
+// Fields every Input carries whether or not the record is decoded.
+var (
+	refEventSource = ast.MustParseRef("input.eventSource")
+	refEventTime   = ast.MustParseRef("input.eventTime")
+)
+
+func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
+	p := &prefilter{paths: &pathTrie{}}
+	rec := &recordingResolver{}
+	for _, k := range keys {
+		ref := ast.MustParseRef("data.rules").Append(ast.StringTerm(k[0])).Append(ast.StringTerm(k[1])).Append(ast.StringTerm("alert"))
+		node := c.RuleTree.Find(ref)
+		if node == nil {
+			continue // the package has no alert rules: it can never match
+		}
+		idx := node.Index
+		if idx == nil || len(node.Children) > 0 {
+			return nil // rules below alert (ref heads): not indexed here
+		}
+		p.indices = append(p.indices, idx)
+		if _, err := idx.Lookup(rec); err != nil {
+			return nil
+		}
+	}
+	if rec.other {
+		// A rule is indexed on something other than input (data, say): the
+		// answer could change without the record changing. Not worth caching.
+		return nil
+	}
+	for _, r := range append(rec.refs, refEventSource, refEventTime) {
+		if r.Equal(ast.InputRootRef) {
+			continue // the whole input is always "unknown" (see fieldResolver)
+		}
+		path, ok := inputPath(r)
+		if !ok {
+			return nil
+		}
+		p.paths.insert(path, &p.nPaths)
+	}
+	return p
+}
+
+// inputPath turns input.a.b into ["a","b"]; other refs are not supported.
+func inputPath(r ast.Ref) ([]string, bool) {
+	if !r.HasPrefix(ast.InputRootRef) || len(r) < 2 {
+		return nil, false
+	}
+	out := make([]string, 0, len(r)-1)
+	for _, t := range r[1:] {
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, string(s))
+	}
+	return out, true
+}
+
+// recordingResolver answers "unknown" to everything and remembers what was asked.
+type recordingResolver struct {
+	refs  []ast.Ref
+	other bool
+}
+
+func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
+	if !ref.HasPrefix(ast.InputRootRef) {
+		r.other = true
+	} else {
+		for _, seen := range r.refs {
+			if seen.Equal(ref) {
+				return nil, ast.UnknownValueErr{}
+			}
+		}
+		r.refs = append(r.refs, ref.Copy())
+	}
+	return nil, ast.UnknownValueErr{}
+}
+
+// mayMatch reports whether any rule may match a record whose indexed fields
+// are vals.
+//
+// The answers are memoised in a decision tree: each node names the field the
+// indices consult next and branches on its value, the way the indices do.
+// Only fields actually consulted are in the path, so a field consulted only
+// for some events (eventTime, for opsworks-cm calls) does not multiply the
+// memo for all the others. A lookup's answer depends only on the values of
+// the fields it consulted, so any record agreeing on those gets the answer.
+func (p *prefilter) mayMatch(vals *fieldValues) (bool, error) {
+	p.mu.RLock()
+	node := p.root
+	for node != nil && !node.leaf {
+		node = node.next[vals.fieldKey(node.field)]
+	}
+	p.mu.RUnlock()
+	if node != nil {
+		return node.result, nil
+	}
+
+	res := &fieldResolver{p: p, vals: vals}
+	may := false
+	for _, idx := range p.indices {
+		r, err := idx.Lookup(res)
+		if err != nil {
+			return true, err
+		}
+		if len(r.Rules) > 0 || r.Default != nil || len(r.Else) > 0 {
+			may = true
+			break
+		}
+	}
+	p.mu.Lock()
+	p.insert(res.asked, vals, may)
+	p.mu.Unlock()
+	return may, nil
+}
+
+// decision is a node of the memo tree.
+type decision struct {
+	leaf   bool
+	result bool
+	field  int
+	next   map[string]*decision
+}
+
+// maxDecisions bounds the memo tree; past it answers are computed each time.
+const maxDecisions = 1 << 16
+
+func (p *prefilter) insert(asked []int, vals *fieldValues, result bool) {
+	if p.nodes >= maxDecisions {
+		return
+	}
+	if p.root == nil {
+		p.root = p.branch(asked, vals, result)
+		return
+	}
+	n := p.root
+	for i, f := range asked {
+		if n.leaf || n.field != f {
+			return // consulted in another order; leave the memo as it is
+		}
+		child, ok := n.next[vals.fieldKey(f)]
+		if !ok {
+			n.next[vals.fieldKey(f)] = p.branch(asked[i+1:], vals, result)
+			return
+		}
+		n = child
+	}
+}
+
+// branch builds the chain of nodes for the fields asked, ending in the answer.
+func (p *prefilter) branch(asked []int, vals *fieldValues, result bool) *decision {
+	p.nodes++
+	if len(asked) == 0 {
+		return &decision{leaf: true, result: result}
+	}
+	return &decision{field: asked[0], next: map[string]*decision{
+		vals.fieldKey(asked[0]): p.branch(asked[1:], vals, result),
+	}}
+}
+
+type fieldResolver struct {
+	p     *prefilter
+	vals  *fieldValues
+	asked []int // fields consulted, first time each, in order
+}
+
+func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
+	path, ok := inputPath(ref)
+	if !ok {
+		return nil, ast.UnknownValueErr{}
+	}
+	id, ok := r.p.paths.find(path)
+	if !ok {
+		return nil, ast.UnknownValueErr{}
+	}
+	if !slices.Contains(r.asked, id) {
+		r.asked = append(r.asked, id)
+	}
+	switch f := r.vals.fields[id]; f.kind {
+	case fieldAbsent:
+		return nil, nil
+	case fieldScalar:
+		return f.value, nil
+	}
+	return nil, ast.UnknownValueErr{} // an object or array: let evaluation decide
+}
+
+// pathTrie holds the wanted paths; leaves carry the field's index.
+type pathTrie struct {
+	children map[string]*pathTrie
+	id       int // -1 when not a wanted path itself
+	wanted   bool
+}
+
+func (t *pathTrie) insert(path []string, n *int) {
+	node := t
+	for _, k := range path {
+		if node.children == nil {
+			node.children = map[string]*pathTrie{}
+		}
+		child, ok := node.children[k]
+		if !ok {
+			child = &pathTrie{}
+			node.children[k] = child
+		}
+		node = child
+	}
+	if !node.wanted {
+		node.wanted, node.id = true, *n
+		*n++
+	}
+}
+
+func (t *pathTrie) find(path []string) (int, bool) {
+	node := t
+	for _, k := range path {
+		node = node.children[k]
+		if node == nil {
+			return 0, false
+		}
+	}
+	return node.id, node.wanted
+}
+
+type fieldKind uint8
+
+const (
+	fieldAbsent fieldKind = iota
+	fieldScalar
+	fieldComposite // an object or array
+)
+
+type field struct {
+	kind  fieldKind
+	raw   []byte // the JSON text of a scalar
+	value ast.Value
+}
+
+// fieldValues are the wanted fields of one record.
+type fieldValues struct {
+	fields []field
+}
+
+// fieldKey tells the field's value apart from every other: its kind and its
+// JSON text (for composites only the kind matters: they are unknown to the
+// index).
+func (v *fieldValues) fieldKey(id int) string {
+	f := v.fields[id]
+	switch f.kind {
+	case fieldAbsent:
+		return "a"
+	case fieldComposite:
+		return "c"
+	}
+	return string(f.raw)
+}
+
+func (v *fieldValues) str(id int) string {
+	if f := v.fields[id]; f.kind == fieldScalar {
+		if s, ok := f.value.(ast.String); ok {
+			return string(s)
+		}
+	}
+	return ""
+}
+
+// extract reads the wanted fields from a record's JSON in one pass, skipping
+// everything else without decoding it. ok is false when the bytes are not a
+// JSON object it can walk; the caller then decodes the record in full.
+func (p *prefilter) extract(raw []byte) (*fieldValues, bool) {
+	vals := &fieldValues{fields: make([]field, p.nPaths)}
+	d := decoder{data: raw}
+	d.skipSpace()
+	if !d.walkObject(p.paths, vals) {
+		return nil, false
+	}
+	return vals, true
+}
+
+// walkObject reads an object at d.pos, descending into wanted keys.
+func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return false
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return true
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return false
+		}
+		k, err := d.str()
+		if err != nil {
+			return false
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return false
+		}
+		d.pos++
+		d.skipSpace()
+		child := t.children[k]
+		switch {
+		case child == nil:
+			if !d.skipValue() {
+				return false
+			}
+		default:
+			if !d.wanted(child, vals) {
+				return false
+			}
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return false
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case '}':
+			d.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// wanted reads the value of a key that is (or leads to) a wanted path.
+func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
+	if d.pos >= len(d.data) {
+		return false
+	}
+	c := d.data[d.pos]
+	if c == '{' || c == '[' {
+		if t.wanted {
+			vals.fields[t.id] = field{kind: fieldComposite, raw: []byte{c}}
+		}
+		if c == '{' && t.children != nil {
+			return d.walkObject(t, vals)
+		}
+		return d.skipValue()
+	}
+	start := d.pos
+	v, err := d.value(0)
+	if err != nil {
+		return false
+	}
+	if t.wanted {
+		vals.fields[t.id] = field{kind: fieldScalar, raw: d.data[start:d.pos], value: v}
+	}
+	return true
+}
+
+// skipValue passes over one JSON value, tracking only strings and nesting (the
+// reader has already checked the record is valid JSON).
+func (d *decoder) skipValue() bool {
+	depth := 0
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch c {
+		case '"':
+			end := d.pos + 1
+			for end < len(d.data) {
+				if b := d.data[end]; b == '\\' {
+					end += 2
+					continue
+				} else if b == '"' {
+					break
+				}
+				end++
+			}
+			if end >= len(d.data) {
+				return false
+			}
+			d.pos = end + 1
+			if depth == 0 {
+				return true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return true // the end of the object holding a scalar
+			}
+			depth--
+			if depth == 0 {
+				d.pos++
+				return true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+		}
+		d.pos++
+	}
+	return depth == 0
+}
