@@ -39,6 +39,10 @@ type Options struct {
 	Addr string
 	// RejectRcpt, when set, is the reply to every RCPT TO (e.g. a 550).
 	RejectRcpt *smtp.SMTPError
+	// Cert, when set, is the server certificate (from SelfSigned), so that a
+	// client can be made to trust a server that is started later; default a
+	// new self-signed one.
+	Cert *tls.Certificate
 }
 
 // Message is one accepted message.
@@ -66,7 +70,15 @@ type Server struct {
 // Start starts a server; it is closed when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	cert, pool := SelfSigned(t)
+	var cert tls.Certificate
+	var pool *x509.CertPool
+	if opts.Cert != nil {
+		cert = *opts.Cert
+		pool = x509.NewCertPool()
+		pool.AddCert(cert.Leaf)
+	} else {
+		cert, pool = SelfSigned(t)
+	}
 	s := &Server{Cert: cert, Pool: pool, opts: opts}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"

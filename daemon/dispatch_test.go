@@ -1,0 +1,138 @@
+package daemon_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailguard/trailguard/daemon"
+)
+
+// A suppression with a principal glob silences the root alerts of one
+// account and only those.
+func testSuppression(t *testing.T, p *peers) {
+	e := newSQSEnv(t, p)
+	r := startDaemon(t, e.config(t,
+		"notifiers:\n"+stdoutNotifier("console"),
+		"routes:\n  - notifiers: [console]\n",
+		`suppressions:
+  - rule: aws.root_*
+    where:
+      principal: "arn:aws:iam::111111111111:*"
+    reason: break-glass drills in the sandbox account
+    owner: secops@example.com
+    expires: 2999-01-01
+`), daemon.Options{})
+
+	sandbox, prod := rootCall("111111111111"), rootCall(account)
+	c := consoleFailure("carol")
+	k := logKey("suppress")
+	e.putLog(t, k, sandbox, c, prod)
+	e.send(t, snsWrapped(ctNotification(bucket, k)))
+	e.waitQueue(t, 0, 0, 15*time.Second)
+	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
+
+	wantAlerts(t, r.Out.Alerts(t), key(ruleRoot, prod), key(ruleConsole, c))
+	m := r.Metrics(t)
+	for series, want := range map[string]float64{
+		`trailguard_notifications_total{notifier="console",outcome="suppressed"}`: 1,
+		`trailguard_notifications_total{notifier="console",outcome="sent"}`:       2,
+		`trailguard_alerts_total{rule="aws.root_usage",severity="critical"}`:      2, // counted before suppression
+	} {
+		if m[series] != want {
+			t.Errorf("%s = %v, want %v", series, m[series], want)
+		}
+	}
+}
+
+// The dedup window holds back similar alerts and counts them: the first alert
+// after the window carries the count in its note, and what the window still
+// holds at shutdown comes out as a summary.
+func testDedup(t *testing.T, p *peers) {
+	const window = 3 * time.Second
+	e := newSQSEnv(t, p)
+	r := startDaemon(t, e.config(t,
+		"notifiers:\n"+stdoutNotifier("console"),
+		"routes:\n  - notifiers: [console]\n",
+		fmt.Sprintf("dedup:\n  window: %s\n  key: [rule_id, principal]\n", window),
+	), daemon.Options{})
+
+	// Failed sign-ins of four users share the principal "IAMUser": one
+	// group. One log, so all four meet the dedup window within one run.
+	var first []rec
+	for i := range 4 {
+		first = append(first, consoleFailure(fmt.Sprintf("dedup%d", i)))
+	}
+	k := logKey("dedup")
+	e.putLog(t, k, first...)
+	e.send(t, ctNotification(bucket, k))
+	r.waitMetric(t, `trailguard_notifications_total{notifier="console",outcome="deduplicated"}`, 3, 15*time.Second)
+	r.Out.waitAlerts(t, 1, 5*time.Second)
+	sent := time.Now() // the window opened before this
+
+	// Only the clock ends a window. The first alert after it carries the
+	// count; the two after that fall into its new window.
+	time.Sleep(time.Until(sent.Add(window + 200*time.Millisecond)))
+	next := consoleFailure("dedup-next")
+	late := []rec{consoleFailure("dedup-late1"), consoleFailure("dedup-late2")}
+	k = logKey("dedup-late")
+	e.putLog(t, k, next, late[0], late[1])
+	e.send(t, ctNotification(bucket, k))
+	r.waitMetric(t, `trailguard_notifications_total{notifier="console",outcome="deduplicated"}`, 5, 15*time.Second)
+	got := r.Out.waitAlerts(t, 2, 5*time.Second)
+	if got[0].EventID != first[0].id() || got[0].Note != "" {
+		t.Errorf("first alert: event %s, note %q; want %s without a note", got[0].EventID, got[0].Note, first[0].id())
+	}
+	if got[1].EventID != next.id() || !strings.HasPrefix(got[1].Note, "3 similar alerts suppressed by the 3s dedup window since ") {
+		t.Errorf("first alert after the window: event %s, note %q; want event %s with the count 3", got[1].EventID, got[1].Note, next.id())
+	}
+
+	// Shutdown: a summary reports what the open window holds.
+	e.waitQueue(t, 0, 0, 10*time.Second)
+	if err := r.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	got = r.Out.Alerts(t)
+	if len(got) != 3 {
+		t.Fatalf("%d alerts after shutdown, want 3: %+v", len(got), got)
+	}
+	if s := got[2]; s.EventID != late[1].id() || !strings.HasPrefix(s.Note, "Summary: 2 similar alerts were suppressed by the 3s dedup window") {
+		t.Errorf("shutdown summary: event %s, note %q; want the latest held-back event %s and the count 2", s.EventID, s.Note, late[1].id())
+	}
+}
+
+// Routes: critical alerts go to Slack, the console_* rules to stdout; an
+// alert matching neither goes nowhere.
+func testRouting(t *testing.T, p *peers) {
+	e := newSQSEnv(t, p)
+	sl := newSlack(t)
+	r := startDaemon(t, e.config(t,
+		"notifiers:\n"+slackNotifier("pager", sl.APIURL())+stdoutNotifier("console"),
+		`routes:
+  - match:
+      min_severity: critical
+    notifiers: [pager]
+  - match:
+      rules: ["aws.console_*"]
+    notifiers: [console]
+`), daemon.Options{})
+
+	root, c, d := rootCall(account), consoleFailure("dave"), deniedCall("erin")
+	k := logKey("routes")
+	e.putLog(t, k, d, benign(0), c, root)
+	e.send(t, snsWrapped(ctNotification(bucket, k)))
+	e.waitQueue(t, 0, 0, 15*time.Second)
+
+	wantAlerts(t, r.Out.Alerts(t), key(ruleConsole, c))
+	posts := sl.Posts()
+	if got := slackCounts(sl, []rec{root, c, d}); len(posts) != 1 || got[root.id()] != 1 {
+		t.Fatalf("Slack got %d posts naming %v; want only the root alert", len(posts), got)
+	}
+	if !strings.Contains(posts[0].Get("text"), "CRITICAL") || posts[0].Get("channel") != "C0123456789" {
+		t.Errorf("Slack post text %q channel %q", posts[0].Get("text"), posts[0].Get("channel"))
+	}
+	if n := r.Metric(t, `trailguard_alerts_total{rule="aws.unauthorized_api_call",severity="low"}`); n != 1 {
+		t.Errorf("unrouted alert not counted as raised: %v", n)
+	}
+}
