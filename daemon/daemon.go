@@ -172,11 +172,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.opts.Ready(ln.Addr().String())
 	}
 
+	// The helpers end with the source: a dir source without watch returns
+	// once the files are read, before ctx is done.
+	hctx, stopHelpers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); d.watchPolicies(ctx) }()
-	go func() { defer wg.Done(); d.notify.run(ctx) }()
-	defer wg.Wait()
+	go func() { defer wg.Done(); d.watchPolicies(hctx) }()
+	go func() { defer wg.Done(); d.notify.run(hctx) }()
+	defer func() {
+		stopHelpers()
+		wg.Wait()
+	}()
 
 	switch d.cfg.Source.Type {
 	case config.SourceSQS:

@@ -30,12 +30,14 @@ func slackCounts(sl *fakeslack.Server, recs []rec) map[string]int {
 	return m
 }
 
-func slackConfig(e *sqsEnv, t *testing.T, sl *fakeslack.Server, more ...string) []string {
+func slackConfig(sl *fakeslack.Server, more ...string) []string {
 	return append([]string{"notifiers:\n" + slackNotifier("slack", sl.APIURL()), "routes:\n  - notifiers: [slack]\n"}, more...)
 }
 
 // Slack fails (500) twice, then accepts: the alert arrives exactly once, and
-// the message is deleted only after Slack accepted it.
+// the message is deleted only after Slack accepted it. The first failure is
+// slow, longer than the visibility timeout: the message's visibility is
+// extended meanwhile, so it is not delivered again.
 func testSlackRetry(t *testing.T, p *peers) {
 	e := newSQSEnv(t, p)
 	sl := newSlack(t)
@@ -47,7 +49,9 @@ func testSlackRetry(t *testing.T, p *peers) {
 		fakeslack.Reply{Status: http.StatusInternalServerError, Body: "upstream connect error"},
 		okHeld,
 	)
-	r := startDaemon(t, e.config(t, slackConfig(e, t, sl)...), daemon.Options{})
+	retry := fastRetry
+	retry.AttemptTimeout = 30 * time.Second // the slow failure is no timeout
+	r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{Retry: retry})
 
 	root := rootCall(account)
 	k := logKey("retry")
@@ -60,6 +64,9 @@ func testSlackRetry(t *testing.T, p *peers) {
 		}
 		return nil
 	})
+	// Past the 4s visibility timeout of the receive: two extensions, at 2s
+	// and 4s, have kept the message invisible and with this worker.
+	r.waitMetric(t, "trailguard_sqs_visibility_extensions_total", 2, 15*time.Second)
 	// Slack is failing: the message is being worked on, not deleted.
 	if v, inflight := e.counts(t); v != 0 || inflight != 1 {
 		t.Fatalf("while Slack fails: %d visible, %d in flight; want 0 and 1", v, inflight)
@@ -96,6 +103,47 @@ func testSlackRetry(t *testing.T, p *peers) {
 	}
 }
 
+// Slack stays down longer than the dispatcher retries: the message fails and
+// comes back (after the consumer's retry delay of 5s); on that second receive
+// the notifier that already has the alert is skipped and Slack, now up, gets
+// it once.
+func testSlackOutageRedelivery(t *testing.T, p *peers) {
+	e := newSQSEnv(t, p)
+	sl := newSlack(t)
+	sl.SetDefault(fakeslack.Reply{Status: http.StatusServiceUnavailable, Body: "no healthy upstream"})
+	retry := fastRetry
+	retry.MaxElapsedTime = 500 * time.Millisecond
+	r := startDaemon(t, e.config(t,
+		"notifiers:\n"+slackNotifier("slack", sl.APIURL())+stdoutNotifier("console"),
+		"routes:\n  - notifiers: [slack, console]\n"), daemon.Options{Retry: retry})
+
+	d := deniedCall("ivan")
+	e.send(t, ebCloudTrail(d))
+	r.waitMetric(t, `trailguard_sqs_messages_failed_total{reason="error"}`, 1, 15*time.Second)
+	if v, inflight := e.counts(t); v+inflight != 1 {
+		t.Fatalf("failed message not kept: %d visible, %d in flight", v, inflight)
+	}
+	sl.SetDefault(fakeslack.OK)
+	e.waitQueue(t, 0, 0, 30*time.Second)
+	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
+
+	if got := slackCounts(sl, []rec{d}); got[d.id()] != 1 {
+		t.Errorf("Slack got the alert %d times, want once", got[d.id()])
+	}
+	wantAlerts(t, r.Out.Alerts(t), key(ruleDenied, d))
+	m := r.Metrics(t)
+	for series, want := range map[string]float64{
+		"trailguard_sqs_messages_received_total":                                         2,
+		`trailguard_notifications_total{notifier="console",outcome="sent"}`:              1,
+		`trailguard_notifications_total{notifier="console",outcome="already_delivered"}`: 1,
+		`trailguard_notifications_total{notifier="slack",outcome="sent"}`:                1,
+	} {
+		if m[series] != want {
+			t.Errorf("%s = %v, want %v", series, m[series], want)
+		}
+	}
+}
+
 // Slack answers 429 with Retry-After: 1: the next attempt waits that second
 // (the retry policy alone would retry after 20ms).
 func testSlackRateLimited(t *testing.T, p *peers) {
@@ -104,7 +152,7 @@ func testSlackRateLimited(t *testing.T, p *peers) {
 	limited := make(chan struct{})
 	sl.Script(fakeslack.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "1"},
 		Body: `{"ok":false,"error":"ratelimited"}`, Hold: limited})
-	r := startDaemon(t, e.config(t, slackConfig(e, t, sl)...), daemon.Options{})
+	r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{})
 
 	c := consoleFailure("mallory")
 	e.send(t, ebCloudTrail(c))
@@ -200,7 +248,7 @@ func testRestart(redis bool) func(t *testing.T, p *peers) {
 			mr := miniredis.RunT(t)
 			stateYAML = "state:\n  type: redis\n  redis:\n    addr: " + mr.Addr() + "\n"
 		}
-		cfg := func() []string { return slackConfig(e, t, sl, stateYAML) }
+		cfg := func() []string { return slackConfig(sl, stateYAML) }
 
 		// Two messages of three alerts each, handled concurrently.
 		var all []rec

@@ -1,7 +1,12 @@
 package daemon_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +139,52 @@ func testRouting(t *testing.T, p *peers) {
 	}
 	if n := r.Metric(t, `trailguard_alerts_total{rule="aws.unauthorized_api_call",severity="low"}`); n != 1 {
 		t.Errorf("unrouted alert not counted as raised: %v", n)
+	}
+}
+
+// Two stdout notifiers routed the same alert write to the same
+// Options.Stdout, concurrently (the dispatcher delivers to an alert's
+// notifiers in parallel); the writer need not be safe for that. With watch
+// false the dir source reads what is there and Run returns by itself.
+func testSharedStdout(t *testing.T, _ *peers) {
+	dir := t.TempDir()
+	var recs []rec
+	for range 40 {
+		recs = append(recs, rootCall(account))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "root.json"), ctLog(recs...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer // not safe for concurrent use; read only after Run returned
+	r := startDaemon(t, parseConfig(t,
+		fmt.Sprintf("source:\n  type: dir\n  dir:\n    path: %s\n    watch: false\n", dir),
+		"notifiers:\n"+stdoutNotifier("console")+stdoutNotifier("audit"),
+		"routes:\n  - notifiers: [console, audit]\n",
+	), daemon.Options{Stdout: &out})
+	waitFor(t, 20*time.Second, func() error {
+		if !r.Stopped() {
+			return errors.New("Run has not returned after the last file")
+		}
+		return nil
+	})
+	if err := r.Stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	seen := map[string]int{}
+	for _, l := range lines {
+		var a outAlert
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("mangled line %q: %v", l, err)
+		}
+		seen[a.EventID]++
+	}
+	for _, x := range recs {
+		if seen[x.id()] != 2 {
+			t.Errorf("event %s printed %d times, want twice (once per notifier)", x.id(), seen[x.id()])
+		}
+	}
+	if len(lines) != 2*len(recs) {
+		t.Errorf("%d lines, want %d", len(lines), 2*len(recs))
 	}
 }

@@ -46,6 +46,10 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	if opts.Stdout != nil {
 		out = opts.Stdout
 	}
+	// Each stdout notifier serializes only its own writes, and the dispatcher
+	// delivers to an alert's notifiers concurrently: several stdout notifiers
+	// share out, which need not be safe for concurrent use.
+	out = &lockedWriter{w: out}
 	var ns []notifiers.Notifier
 	for _, nc := range cfg.Notifiers {
 		n, err := buildNotifier(nc, out, opts.EmailTLS, log)
@@ -104,6 +108,18 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	n.d = d
 	n.check(ctx)
 	return n, nil
+}
+
+// lockedWriter makes one writer safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func buildNotifier(nc config.Notifier, out io.Writer, emailTLS *tls.Config, log *slog.Logger) (notifiers.Notifier, error) {

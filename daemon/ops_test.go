@@ -177,7 +177,7 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 		t.Parallel()
 		e := newSQSEnv(t, p)
 		sl := newSlack(t)
-		r := startDaemon(t, e.config(t, slackConfig(e, t, sl)...), daemon.Options{})
+		r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{})
 		if code, body := r.get(t, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: %d %q", code, body)
 		}

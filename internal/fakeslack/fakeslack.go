@@ -39,7 +39,8 @@ type Server struct {
 	posts    []url.Values // delivered (answered with ok) chat.postMessage forms
 	attempts int          // chat.postMessage requests, including failed ones
 	hooks    [][]byte     // delivered webhook bodies
-	script   []Reply      // answers for the next posts/webhooks; OK when empty
+	script   []Reply      // answers for the next posts/webhooks; dflt when empty
+	dflt     *Reply       // nil: OK
 
 	// Channels that conversations.info knows; AuthError, when set, is the error
 	// code auth.test answers with.
@@ -81,6 +82,15 @@ func (s *Server) Script(replies ...Reply) {
 	s.script = append(s.script, replies...)
 }
 
+// SetDefault sets the answer to requests the script has no answer for
+// (initially OK): SetDefault(Reply{Status: 503}) takes Slack down until
+// SetDefault(OK).
+func (s *Server) SetDefault(r Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dflt = &r
+}
+
 // Posts returns the chat.postMessage forms that were answered with ok.
 func (s *Server) Posts() []url.Values {
 	s.mu.Lock()
@@ -105,6 +115,9 @@ func (s *Server) Hooks() [][]byte {
 func (s *Server) next() Reply {
 	s.attempts++
 	if len(s.script) == 0 {
+		if s.dflt != nil {
+			return *s.dflt
+		}
 		return OK
 	}
 	r := s.script[0]
