@@ -34,9 +34,9 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 func (s Secret) Format(f fmt.State, verb rune) {
 	switch {
 	case verb == 'q' || verb == 'v' && f.Flag('#'):
-		io.WriteString(f, s.GoString())
+		_, _ = io.WriteString(f, s.GoString())
 	default:
-		io.WriteString(f, s.String())
+		_, _ = io.WriteString(f, s.String())
 	}
 }
 

@@ -238,9 +238,7 @@ func (d *Daemon) readiness(ctx context.Context) []string {
 			problems = append(problems, "sqs: "+err.Error())
 		}
 	}
-	for _, p := range d.notify.problems() {
-		problems = append(problems, p)
-	}
+	problems = append(problems, d.notify.problems()...)
 	return problems
 }
 

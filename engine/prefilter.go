@@ -332,16 +332,12 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 		}
 		d.pos++
 		d.skipSpace()
-		child := t.children[k]
-		switch {
-		case child == nil:
+		if child := t.children[k]; child == nil {
 			if !d.skipValue() {
 				return false
 			}
-		default:
-			if !d.wanted(child, vals) {
-				return false
-			}
+		} else if !d.wanted(child, vals) {
+			return false
 		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {

@@ -116,7 +116,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 			b := &batch{done: make(chan struct{})}
 			for len(b.items) < batchSize {
 				rec, err := next()
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {

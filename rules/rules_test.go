@@ -310,7 +310,7 @@ func (r inputResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 	}
 	v, err := r.input.Find(ref[1:])
 	if err != nil {
-		return nil, nil // undefined
+		return nil, nil //nolint:nilerr // not found: the ref is undefined, which is no error
 	}
 	return v, nil
 }

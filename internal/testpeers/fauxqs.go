@@ -92,7 +92,7 @@ func startFauxqs(node, dir string) (*Fauxqs, error) {
 		return nil, fmt.Errorf("run %s server.mjs: %w", node, err)
 	}
 	go func() {
-		f.cmd.Wait()
+		_ = f.cmd.Wait() // the exit status of a server we stop says nothing
 		close(f.exited)
 	}()
 
@@ -113,7 +113,7 @@ func startFauxqs(node, dir string) (*Fauxqs, error) {
 		}
 		if time.Now().After(deadline) {
 			f.Stop()
-			return nil, fmt.Errorf("fauxqs on port %d not healthy after 30s (last error %v)\n%s", port, err, f.output)
+			return nil, fmt.Errorf("fauxqs on port %d not healthy after 30s (last error %w)\n%s", port, err, f.output)
 		}
 	}
 }
@@ -128,7 +128,7 @@ func (f *Fauxqs) Stop() {
 			return
 		case <-time.After(2 * time.Second):
 		}
-		f.cmd.Process.Kill()
+		_ = f.cmd.Process.Kill()
 		<-f.exited
 	})
 }

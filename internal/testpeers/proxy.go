@@ -94,8 +94,8 @@ func (p *Proxy) serve(c net.Conn) {
 	}
 	defer u.Close()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(u, c); done <- struct{}{} }()
-	go func() { io.Copy(c, u); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(u, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, u); done <- struct{}{} }()
 	<-done // either side closing ends both
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/internal/fakeslack"
-	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/email"
 	"github.com/trailguard/trailguard/notifiers/slack"
 	"github.com/trailguard/trailguard/notifiers/stdout"
@@ -189,5 +188,3 @@ func mustNew(t *testing.T, cfg Config) *Dispatcher {
 func everything(names ...string) []Route {
 	return []Route{{Name: "all", Notifiers: names}}
 }
-
-func isPermanent(err error) bool { return notifiers.IsPermanent(err) }

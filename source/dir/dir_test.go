@@ -127,11 +127,6 @@ func TestOnceReportsFailuresAndGoesOn(t *testing.T) {
 	}
 }
 
-type watching struct {
-	cancel context.CancelFunc
-	done   chan error
-}
-
 func watch(t *testing.T, opts dirsource.Options, h dirsource.Handler, poll bool) {
 	t.Helper()
 	opts.Watch = true

@@ -143,13 +143,13 @@ func (f *Fetcher) Open(ctx context.Context, ref cloudtrail.ObjectRef) (io.ReadCl
 	timer := time.AfterFunc(f.readTimeout, func() { cancel(errIdle) })
 	out, err := f.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(ref.Bucket), Key: aws.String(ref.Key)})
 	timer.Stop()
-	if err == nil && context.Cause(ctx) == errIdle {
+	if err == nil && errors.Is(context.Cause(ctx), errIdle) {
 		// The headers came just as the timer fired: the body is unusable.
 		out.Body.Close()
 		err = context.Cause(ctx)
 	}
 	if err != nil {
-		timedOut := context.Cause(ctx) == errIdle
+		timedOut := errors.Is(context.Cause(ctx), errIdle)
 		cancel(nil)
 		switch {
 		case timedOut:
@@ -197,7 +197,7 @@ func (b *body) Read(p []byte) (int, error) {
 	switch {
 	case err == nil || err == io.EOF:
 		return n, err // io.EOF must stay unwrapped: readers compare it with ==
-	case context.Cause(b.ctx) == errIdle:
+	case errors.Is(context.Cause(b.ctx), errIdle):
 		return n, fmt.Errorf("read %s: no data for %s: %w", b.ref, b.timeout, ErrReadTimeout)
 	default:
 		return n, fmt.Errorf("read %s: %w", b.ref, err)

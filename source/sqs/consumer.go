@@ -467,7 +467,7 @@ func (c *Consumer) receiveLoop(ctx, base, hctx context.Context, handler Handler,
 }
 
 func (c *Consumer) setHealth(err error) {
-	if cur := c.health.Load(); cur.err != err {
+	if cur := c.health.Load(); cur.err != err { //nolint:errorlint // identity: store only when the value changes
 		c.health.Store(&healthState{err})
 	}
 }
