@@ -23,6 +23,14 @@ if [ -n "$unformatted" ]; then echo "not gofmt-ed:" >&2; echo "$unformatted" >&2
 step "go vet"
 go vet ./...
 
+step "golangci-lint (pinned, .golangci.yml)"
+GOLANGCI_VERSION=v2.15.0
+bin="$(go env GOPATH)/bin"
+if ! "$bin/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}"; then
+  GOFLAGS=-buildvcs=false go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_VERSION"
+fi
+"$bin/golangci-lint" run ./...
+
 step "Rego policy tests (trailguard test)"
 go run ./cmd/trailguard test
 
