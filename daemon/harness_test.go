@@ -425,6 +425,17 @@ func (r *run) waitMetric(t *testing.T, series string, want float64, timeout time
 	})
 }
 
+// waitMetricAtLeast waits until series is at least min.
+func (r *run) waitMetricAtLeast(t *testing.T, series string, min float64, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, func() error {
+		if got := r.Metric(t, series); got < min {
+			return fmt.Errorf("%s = %v, want at least %v", series, got, min)
+		}
+		return nil
+	})
+}
+
 // waitFor polls cond until it returns nil and fails the test with cond's
 // last error after timeout.
 func waitFor(t *testing.T, timeout time.Duration, cond func() error) {

@@ -210,11 +210,16 @@ func testRefused(t *testing.T, p *peers) {
 	e.p.sqs.WaitCounts(t, e.dlqURL, total, 0, 40*time.Second)
 	e.waitQueue(t, 0, 0, 5*time.Second)
 
-	msgs := e.p.sqs.Receive(t, e.dlqURL, 10, time.Second)
 	var got []string
-	for _, m := range msgs {
-		got = append(got, aws.ToString(m.Body))
-	}
+	waitFor(t, 10*time.Second, func() error {
+		for _, m := range e.p.sqs.Receive(t, e.dlqURL, 10, time.Second) {
+			got = append(got, aws.ToString(m.Body))
+		}
+		if len(got) < total {
+			return fmt.Errorf("received %d messages from the DLQ, want %d", len(got), total)
+		}
+		return nil
+	})
 	for reason, b := range bodies {
 		if !slices.Contains(got, b) {
 			t.Errorf("%s message not in the DLQ unchanged", reason)
