@@ -214,9 +214,13 @@ func testSMTPLater(t *testing.T, p *peers) {
 	if v, inflight := e.counts(t); v != 0 || inflight != 1 {
 		t.Fatalf("while SMTP refuses connections: %d visible, %d in flight; want 0 and 1", v, inflight)
 	}
+	if n := r.Metric(t, "trailguard_sqs_messages_deleted_total"); n != 0 {
+		t.Fatalf("message deleted before the mail was accepted")
+	}
 
 	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.StartTLS, Addr: addr, Cert: &cert})
 	e.waitQueue(t, 0, 0, 15*time.Second)
+	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
 	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d mails, want 1", len(msgs))
