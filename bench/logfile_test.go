@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/trailguard/trailguard/bench/gen"
+	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/pipeline"
+)
+
+// BenchmarkLogFile is one CloudTrail delivery file end to end: gunzip, decode,
+// evaluate every record against all shipped rules, write the alerts (as
+// `trailguard eval` does, to io.Discard). Each op is one file of the generated
+// corpus, cycled; events/s and bytes/s (uncompressed JSON) are the figures.
+//
+//   - floor-json-map: the floor, gunzip + encoding/json decoding every record
+//     into map[string]any, streamed (json.Decoder Token/More), one goroutine;
+//   - trailguard-gomaxprocs1: pipeline.Run with GOMAXPROCS 1 and 1 worker;
+//   - trailguard-gomaxprocs2: pipeline.Run with GOMAXPROCS 2 and 2 workers.
+//
+// The sub-benchmark names keep the -N suffix of the process's GOMAXPROCS; the
+// name says what it ran with.
+func BenchmarkLogFile(b *testing.B) {
+	files := corpus()
+	eng := newEngine(b)
+	b.Run("floor-json-map", func(b *testing.B) {
+		withProcs(1, func() { runFiles(b, files, floorFile) })
+	})
+	for _, procs := range []int{1, 2} {
+		b.Run(fmt.Sprintf("trailguard-gomaxprocs%d", procs), func(b *testing.B) {
+			withProcs(procs, func() { runFiles(b, files, pipelineFile(eng, procs)) })
+		})
+	}
+}
+
+// runFiles times fn over the files, one per op, and reports throughput.
+func runFiles(b *testing.B, files []gen.File, fn func(b *testing.B, f gen.File) int) {
+	b.ReportAllocs()
+	var events, size int64
+	i := 0
+	for b.Loop() {
+		f := files[i%len(files)]
+		i++
+		if n := fn(b, f); n != f.Records {
+			b.Fatalf("%s: %d records read, the file has %d", f.Key, n, f.Records)
+		}
+		events += int64(f.Records)
+		size += int64(f.Size)
+	}
+	report(b, events, size)
+}
+
+// floorFile decodes every record of a gzip delivery file into map[string]any.
+func floorFile(b *testing.B, f gen.File) int {
+	n, err := decodeRecords(bytes.NewReader(f.Data))
+	if err != nil {
+		b.Fatalf("%s: %v", f.Key, err)
+	}
+	return n
+}
+
+func decodeRecords(r io.Reader) (int, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return 0, err
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(zr)
+	expect := func(want json.Delim) error {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := t.(json.Delim); !ok || d != want {
+			return fmt.Errorf("expected %v, found %v", want, t)
+		}
+		return nil
+	}
+	if err := expect('{'); err != nil {
+		return 0, err
+	}
+	n := 0
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return n, err
+		}
+		if key != "Records" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return n, err
+			}
+			continue
+		}
+		if err := expect('['); err != nil {
+			return n, err
+		}
+		for dec.More() {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if err := expect(']'); err != nil {
+			return n, err
+		}
+	}
+	return n, expect('}')
+}
+
+// pipelineFile runs a file through trailguard's pipeline with the given workers.
+func pipelineFile(eng *engine.Engine, workers int) func(b *testing.B, f gen.File) int {
+	sink := alertSink()
+	return func(b *testing.B, f gen.File) int {
+		st, err := pipeline.Run(context.Background(), eng, bytes.NewReader(f.Data), f.Key,
+			pipeline.Options{Workers: workers},
+			pipeline.Handler{Alert: sink, Error: func(err error) { b.Errorf("%v", err) }})
+		if err != nil {
+			b.Fatalf("%s: %v", f.Key, err)
+		}
+		return st.Records
+	}
+}
