@@ -15,6 +15,7 @@ type metrics struct {
 	messagesFailed   *prometheus.CounterVec // by reason
 	visibilityExtend prometheus.Counter
 	receiveErrors    prometheus.Counter
+	sqsCallErrors    *prometheus.CounterVec // DeleteMessage / ChangeMessageVisibility failures, by op
 	refused          *prometheus.CounterVec // notifications or objects refused, by reason
 	objectsFetched   *prometheus.CounterVec // by outcome
 	filesProcessed   *prometheus.CounterVec // dir source, by outcome
@@ -51,8 +52,9 @@ func newMetrics() *metrics {
 	m.messagesFailed = vec("sqs_messages_failed_total", "SQS messages left in the queue for redelivery (and, in the end, the dead-letter queue).", "reason")
 	m.visibilityExtend = counter("sqs_visibility_extensions_total", "Visibility timeout extensions of messages still being worked on.")
 	m.receiveErrors = counter("sqs_receive_errors_total", "Failed ReceiveMessage calls.")
+	m.sqsCallErrors = vec("sqs_call_errors_total", "Failed DeleteMessage or ChangeMessageVisibility calls (the message then comes back: at least once).", "op")
 	m.refused = vec("notifications_refused_total", "Notifications or objects refused (bucket not allowed, forged key, malformed body).", "reason")
-	m.objectsFetched = vec("s3_objects_total", "S3 log objects read, by outcome.", "outcome")
+	m.objectsFetched = vec("s3_objects_total", "S3 log objects, by outcome: ok, not_found, error (unreadable), undelivered (read, but an alert could not be delivered).", "outcome")
 	m.filesProcessed = vec("files_total", "Local log files read by the dir source, by outcome.", "outcome")
 	m.eventsRead = counter("events_read_total", "CloudTrail records read.")
 	m.eventsEvaluated = counter("events_evaluated_total", "CloudTrail records evaluated against the rules.")

@@ -25,9 +25,13 @@ import (
 	"github.com/trailguard/trailguard/notifiers/stdout"
 )
 
-// readyCheckEvery is how often the notifiers' credentials and peers are checked
-// again for /readyz after start-up.
-const readyCheckEvery = 5 * time.Minute
+// How often the notifiers' credentials and peers are checked again for
+// /readyz: rarely while they pass, often while they fail, so that /readyz
+// recovers soon after the peer does.
+const (
+	readyCheckEvery        = 5 * time.Minute
+	readyCheckWhileFailing = 30 * time.Second
+)
 
 // notifier is the daemon's side of alert delivery: the dispatcher built from
 // the configuration, and what its start-up checks found.
@@ -173,13 +177,15 @@ func (n *notifier) problems() []string {
 // run flushes dedup-window summaries and re-checks the notifiers until ctx ends.
 func (n *notifier) run(ctx context.Context) {
 	go n.d.Run(ctx)
-	t := time.NewTicker(readyCheckEvery)
-	defer t.Stop()
 	for {
+		every := readyCheckEvery
+		if n.problems() != nil {
+			every = readyCheckWhileFailing
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(every):
 			n.check(ctx)
 		}
 	}

@@ -21,6 +21,10 @@ import (
 // the queue so that it reaches the dead-letter queue with its evidence intact.
 var errRefused = errors.New("refused")
 
+// errUndelivered marks a log that was read but one of whose alerts could not be
+// handed to every notifier it was routed to.
+var errUndelivered = errors.New("alert not delivered")
+
 // handleMessage does everything one SQS message asks: it returns nil only when
 // every object it names was read, every record evaluated and every alert handed
 // to its notifiers, which is when the message may be deleted.
@@ -96,7 +100,11 @@ func (d *Daemon) processObject(ctx context.Context, eng *engine.Engine, o cloudt
 		return pipeline.Run(ctx, eng, body, o.String(), opts, h)
 	})
 	if err != nil {
-		d.m.objectsFetched.WithLabelValues("error").Inc()
+		outcome := "error"
+		if errors.Is(err, errUndelivered) {
+			outcome = "undelivered"
+		}
+		d.m.objectsFetched.WithLabelValues(outcome).Inc()
 		return err
 	}
 	d.m.objectsFetched.WithLabelValues("ok").Inc()
@@ -137,7 +145,7 @@ func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log
 		Alert: func(ctx context.Context, a *alert.Alert) error {
 			d.m.alerts.WithLabelValues(a.RuleID, a.Severity.String()).Inc()
 			if err := d.dispatch(ctx, a); err != nil {
-				return fmt.Errorf("%s: alert %s for event %s: %w", source, a.RuleID, a.EventID, err)
+				return fmt.Errorf("%s: alert %s for event %s: %w: %w", source, a.RuleID, a.EventID, errUndelivered, err)
 			}
 			return nil
 		},
