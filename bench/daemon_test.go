@@ -216,7 +216,7 @@ func BenchmarkDaemon(b *testing.B) {
 		posts := env.slack.Posts()
 		b.StartTimer()
 		stop := runDaemon(b, d)
-		env.waitEmpty(b, 2*time.Minute+time.Duration(b.N)*100*time.Millisecond, 10*time.Millisecond)
+		env.waitEmpty(b, 2*time.Minute+time.Duration(b.N)*100*time.Millisecond, 25*time.Millisecond)
 		b.StopTimer()
 		stop()
 		if env.slack.Posts() == posts {

@@ -1,0 +1,462 @@
+//go:build linux
+
+// Command soak runs the trailguard daemon (`trailguard run`, its own process)
+// at a steady load for a while and samples its resident set size (VmRSS in
+// /proc/PID/status), CPU time and goroutines (go_goroutines on its /metrics):
+// does memory or the goroutine count grow while the load does not?
+//
+// The peers are those of the benchmarks, on loopback: fauxqs for SQS (Node,
+// test/fauxqs), gofakes3 for S3 and a Slack recorder (both in this process).
+// The log files are uploaded once and notified in a cycle, -rate a second.
+//
+//	go run ./bench/cmd/soak -trailguard bench/out/bin/trailguard -logs bench/out/logs -duration 10m
+//
+// It prints one benchmark-format line for bench/cmd/report and writes every
+// sample to -csv.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/trailguard/trailguard/bench/internal/peers"
+)
+
+const bucket = "acme-cloudtrail-logs"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	trailguard, logs, data, csv, daemonLog, name string
+	duration, sample                             time.Duration
+	rate                                         float64
+}
+
+func run() error {
+	var o options
+	flag.StringVar(&o.trailguard, "trailguard", "bench/out/bin/trailguard", "trailguard binary")
+	flag.StringVar(&o.logs, "logs", "bench/out/logs", "directory of gzip delivery files to notify (bench/cmd/gen writes them)")
+	flag.StringVar(&o.data, "data", "bench/opa/data.json", "data document for the rules (known_networks)")
+	flag.DurationVar(&o.duration, "duration", time.Minute, "how long to keep the load on")
+	flag.DurationVar(&o.sample, "sample", 2*time.Second, "sampling interval")
+	flag.Float64Var(&o.rate, "rate", 50, "notifications (log files) sent per second")
+	flag.StringVar(&o.csv, "csv", "bench/out/soak.csv", "file for the samples")
+	flag.StringVar(&o.daemonLog, "daemon-log", "bench/out/soak-daemon.log", "file for the daemon's own log")
+	flag.StringVar(&o.name, "name", "", "name of the output line (default BenchmarkSoak/rate<N>-<duration>)")
+	flag.Parse()
+	if o.name == "" {
+		o.name = fmt.Sprintf("BenchmarkSoak/rate%g-%s", o.rate, o.duration)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return soak(ctx, o)
+}
+
+// awsEnv is what every AWS client here and in the daemon needs: static test
+// credentials, no shared config, no instance metadata, no aws-chunked bodies.
+var awsEnv = map[string]string{
+	"AWS_ACCESS_KEY_ID":                "test",
+	"AWS_SECRET_ACCESS_KEY":            "test",
+	"AWS_SESSION_TOKEN":                "",
+	"AWS_REGION":                       "us-east-1",
+	"AWS_DEFAULT_REGION":               "us-east-1",
+	"AWS_PROFILE":                      "",
+	"AWS_CONFIG_FILE":                  os.DevNull,
+	"AWS_SHARED_CREDENTIALS_FILE":      os.DevNull,
+	"AWS_EC2_METADATA_DISABLED":        "true",
+	"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+	"AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
+
+func soak(ctx context.Context, o options) error {
+	for k, v := range awsEnv {
+		os.Setenv(k, v)
+	}
+	keys, err := loadFiles(o.logs)
+	if err != nil {
+		return err
+	}
+
+	root, err := peers.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	fq, err := peers.StartFauxqs(root)
+	if err != nil {
+		return err
+	}
+	defer fq.Stop()
+
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		return err
+	}
+	for key, data := range keys.data {
+		if _, err := backend.PutObject(bucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+			return err
+		}
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	defer s3srv.Close()
+	slack := peers.NewSlack()
+	defer slack.Close()
+
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"))
+	if err != nil {
+		return err
+	}
+	client := sqs.NewFromConfig(cfg, func(so *sqs.Options) { so.BaseEndpoint = aws.String(fq.Endpoint) })
+	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cloudtrail-soak")})
+	if err != nil {
+		return fmt.Errorf("create queue: %w", err)
+	}
+	queueURL := aws.ToString(q.QueueUrl)
+
+	port, err := peers.FreePort()
+	if err != nil {
+		return err
+	}
+	metricsAddr := "127.0.0.1:" + strconv.Itoa(port)
+	data, err := os.ReadFile(o.data)
+	if err != nil {
+		return err
+	}
+	cfgPath := filepath.Join(filepath.Dir(o.csv), "soak.yaml")
+	yaml := fmt.Sprintf(`log: {level: warn, format: json}
+server: {listen: %q}
+source:
+  type: sqs
+  sqs: {queue_url: %q, region: us-east-1, endpoint: %q, wait_time: 10s, max_messages: 10, visibility_timeout: 2m, workers: 4}
+  s3: {region: us-east-1, endpoint: %q, path_style: true, allowed_buckets: [%s]}
+rules:
+  data: %s
+notifiers:
+  - name: slack
+    type: slack
+    slack: {token: xoxb-soak, channel: %s, api_url: %q}
+routes:
+  - notifiers: [slack]
+dedup: {window: 1h, key: [rule_id, principal]}
+`, metricsAddr, queueURL, fq.Endpoint, s3srv.URL, bucket, strings.TrimSpace(string(data)), peers.Channel, slack.APIURL())
+	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		return err
+	}
+
+	logf, err := os.Create(o.daemonLog)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(o.trailguard, "run", "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	if err := waitHealthy(ctx, "http://"+metricsAddr+"/healthz", exited); err != nil {
+		return fmt.Errorf("%w (daemon log: %s)", err, o.daemonLog)
+	}
+	pid := cmd.Process.Pid
+	fmt.Fprintf(os.Stderr, "soak: daemon pid %d, %d log files notified %g/s for %s, sampling every %s\n",
+		pid, len(keys.order), o.rate, o.duration, o.sample)
+
+	csv, err := os.Create(o.csv)
+	if err != nil {
+		return err
+	}
+	defer csv.Close()
+	fmt.Fprintln(csv, "seconds,rss_mb,goroutines,cpu_seconds,events_read,messages_deleted,queue_visible,queue_inflight,slack_posts")
+
+	// The load.
+	loadCtx, stopLoad := context.WithTimeout(ctx, o.duration)
+	defer stopLoad()
+	sent := make(chan int, 1)
+	go func() {
+		// Every 50ms, send what the rate says is due by now, ten per
+		// SendMessageBatch, so the rate holds whatever one call costs.
+		n := 0
+		began := time.Now()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-loadCtx.Done():
+				sent <- n
+				return
+			case <-t.C:
+			}
+			due := int(o.rate*time.Since(began).Seconds()) - n
+			for due > 0 && loadCtx.Err() == nil {
+				var entries []types.SendMessageBatchRequestEntry
+				for i := 0; i < min(due, 10); i++ {
+					key := keys.order[(n+i)%len(keys.order)]
+					entries = append(entries, types.SendMessageBatchRequestEntry{
+						Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(notification(n+i, key))})
+				}
+				_, err := client.SendMessageBatch(loadCtx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
+				if err != nil {
+					if loadCtx.Err() == nil {
+						fmt.Fprintln(os.Stderr, "soak: send:", err)
+					}
+					break
+				}
+				n += len(entries)
+				due -= len(entries)
+			}
+		}
+	}()
+
+	start := time.Now()
+	var samples []sample
+	take := func() error {
+		s, err := sampleDaemon(ctx, pid, metricsAddr)
+		if err != nil {
+			return err
+		}
+		s.at = time.Since(start)
+		if out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}}); err == nil {
+			s.visible, _ = strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+			s.inflight, _ = strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+		}
+		s.posts = slack.Posts()
+		samples = append(samples, s)
+		fmt.Fprintf(csv, "%.1f,%.1f,%d,%.2f,%.0f,%.0f,%d,%d,%d\n", s.at.Seconds(), s.rssMB, s.goroutines, s.cpu, s.events, s.deleted, s.visible, s.inflight, s.posts)
+		return nil
+	}
+	if err := take(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(o.sample)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-loadCtx.Done():
+			break loop
+		case err := <-exited:
+			return fmt.Errorf("the daemon exited during the run: %v (log: %s)", err, o.daemonLog)
+		case <-tick.C:
+			if err := take(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := take(); err != nil {
+		return err
+	}
+	nSent := <-sent
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	fmt.Println(summary(o.name, samples, nSent))
+	fmt.Fprintf(os.Stderr, "soak: %d notifications sent, %d samples in %s, %d Slack posts\n", nSent, len(samples), o.csv, slack.Posts())
+	return nil
+}
+
+type files struct {
+	order []string
+	data  map[string][]byte
+}
+
+func loadFiles(dir string) (files, error) {
+	f := files{data: map[string][]byte{}}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json.gz") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		key := filepath.ToSlash(rel)
+		f.order = append(f.order, key)
+		f.data[key] = b
+		return nil
+	})
+	if err == nil && len(f.order) == 0 {
+		err = fmt.Errorf("no .json.gz files under %s (write them with go run ./bench/cmd/gen)", dir)
+	}
+	return f, err
+}
+
+// notification is CloudTrail's SNS notification for a new log file.
+func notification(i int, key string) string {
+	inner, _ := json.Marshal(map[string]any{"s3Bucket": bucket, "s3ObjectKey": []string{key}})
+	outer, _ := json.Marshal(map[string]any{
+		"Type": "Notification", "MessageId": fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+		"TopicArn": "arn:aws:sns:us-east-1:123456789012:cloudtrail-logs", "Message": string(inner),
+		"Timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+	})
+	return string(outer)
+}
+
+func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the daemon exited at start: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the daemon is not healthy after 60s")
+		}
+	}
+}
+
+type sample struct {
+	at                time.Duration
+	rssMB             float64
+	goroutines        int
+	cpu               float64 // user+system seconds
+	events, deleted   float64
+	visible, inflight int
+	posts             int64
+}
+
+func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
+	var s sample
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			s.rssMB = kb / 1024
+		}
+	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// Fields after the command name (which is in parentheses): utime and
+		// stime are the 14th and 15th fields, in clock ticks (100 a second).
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+			f := strings.Fields(string(stat[i+1:]))
+			if len(f) > 12 {
+				ut, _ := strconv.ParseFloat(f[11], 64)
+				st, _ := strconv.ParseFloat(f[12], 64)
+				s.cpu = (ut + st) / 100
+			}
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return s, fmt.Errorf("metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		switch name {
+		case "go_goroutines":
+			s.goroutines = int(v)
+		case "trailguard_events_read_total":
+			s.events = v
+		case "trailguard_sqs_messages_deleted_total":
+			s.deleted = v
+		}
+	}
+	io.Copy(io.Discard, resp.Body)
+	return s, sc.Err()
+}
+
+// summary is the run as one benchmark-format line. The start figures are
+// those of the first sample after a warm-up of a tenth of the run (at least
+// one sample); the RSS slope, a least-squares fit over the samples after it,
+// is given only for runs of five minutes or more.
+func summary(name string, ss []sample, sent int) string {
+	warm := max(1, len(ss)/10)
+	if warm >= len(ss) {
+		warm = len(ss) - 1
+	}
+	first, last := ss[warm], ss[len(ss)-1]
+	var maxRSS float64
+	var maxG int
+	for _, s := range ss {
+		maxRSS = max(maxRSS, s.rssMB)
+		maxG = max(maxG, s.goroutines)
+	}
+	// Least squares of RSS over time after the warm-up, in MB per hour.
+	var n, sx, sy, sxx, sxy float64
+	for _, s := range ss[warm:] {
+		x := s.at.Hours()
+		n++
+		sx += x
+		sy += s.rssMB
+		sxx += x * x
+		sxy += x * s.rssMB
+	}
+	slope := 0.0
+	if d := n*sxx - sx*sx; n > 1 && d != 0 {
+		slope = (n*sxy - sx*sy) / d
+	}
+	slopeField := ""
+	if last.at-first.at >= 5*time.Minute {
+		// Shorter runs say more about start-up than about growth.
+		slopeField = fmt.Sprintf("\t%.1f rss-slope-MB/h", slope)
+	}
+	elapsed := (last.at - ss[0].at).Seconds()
+	events := (last.events - ss[0].events) / elapsed
+	cpu := 100 * (last.cpu - ss[0].cpu) / elapsed
+	return fmt.Sprintf("%s\t1\t%d ns/op\t%.1f rss-start-MB\t%.1f rss-max-MB\t%.1f rss-end-MB%s\t%d goroutines-start\t%d goroutines-max\t%d goroutines-end\t%d backlog-msgs\t%.0f events/s\t%.0f cpu-%%\t%d notifications",
+		name, int64(elapsed*1e9), first.rssMB, maxRSS, last.rssMB, slopeField, first.goroutines, maxG, last.goroutines, last.visible+last.inflight, events, cpu, sent)
+}
