@@ -192,8 +192,12 @@ func parseEventBridge(n *Notification, env envelope) (*Notification, error) {
 	}
 }
 
-// bucketName is S3's rule for bucket names (lower case, digits, dots, hyphens).
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+// bucketName is S3's rule for bucket names (lower case, digits, dots, hyphens),
+// which also must not hold two adjacent periods nor look like an IP address.
+var (
+	bucketName   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	bucketIsIPv4 = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)
+)
 
 func (n *Notification) add(bucket, key string) error {
 	ref := ObjectRef{Bucket: bucket, Key: key}
@@ -209,7 +213,7 @@ func (n *Notification) add(bucket, key string) error {
 }
 
 func checkRef(ref ObjectRef) error {
-	if !bucketName.MatchString(ref.Bucket) {
+	if !bucketName.MatchString(ref.Bucket) || strings.Contains(ref.Bucket, "..") || bucketIsIPv4.MatchString(ref.Bucket) {
 		return fmt.Errorf("bucket %q is not a valid S3 bucket name: %w", ref.Bucket, ErrForged)
 	}
 	k := ref.Key

@@ -258,10 +258,18 @@ func (r *Reader) topObject() (rec Record, isRecords bool, err error) {
 			s.stopCapture()
 			return rec, false, r.fatalAt(rec, err)
 		}
+		// "Records" is recognised only within the first MaxRecordBytes of the
+		// object, as capOver alone would depend on where the reads ended.
 		isRecordsKey := false
-		if keyEnd := len(s.capBuf) + (s.r - s.capStart); !s.capOver && keyEnd-keyStart == len(`"Records"`) {
-			// The key is still in the buffer or the capture; reassemble it cheaply.
-			key := append(append([]byte(nil), s.capBuf...), s.buf[s.capStart:s.r]...)[keyStart:]
+		if keyEnd := len(s.capBuf) + (s.r - s.capStart); !s.capOver && keyEnd <= s.capLimit && keyEnd-keyStart == len(`"Records"`) {
+			// The key is still in the buffer or the capture; reassemble it cheaply,
+			// copying the key only, never what the capture holds before it.
+			var key []byte
+			if n := len(s.capBuf); keyStart >= n {
+				key = s.buf[s.capStart+keyStart-n : s.r]
+			} else {
+				key = append(append([]byte(nil), s.capBuf[keyStart:]...), s.buf[s.capStart:s.r]...)
+			}
 			isRecordsKey = string(key) == `"Records"`
 		}
 		if c, ok = s.peek(); !ok || c != ':' {
@@ -315,6 +323,9 @@ func (r *Reader) finishObject() error {
 			return nil
 		case ',', ':':
 			s.skip()
+		case ']':
+			// value would not consume it: without this the loop never ends.
+			return r.fatal(fmt.Errorf("expected '}' to close the object holding the Records array, found %q", c))
 		default:
 			if _, err := s.value(); err != nil {
 				return r.fatal(err)

@@ -300,6 +300,7 @@ func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, 
 	}
 
 	v := newValidator(name, d.lines, d.errs)
+	v.fromEnv = d.fromEnv
 	if parsed {
 		v.validate(cfg)
 	}

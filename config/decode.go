@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,13 +55,14 @@ type decoder struct {
 	file    string
 	baseDir string // relative *_file paths are resolved against it
 	env     func(string) (string, bool)
-	lines   map[string]int // path of every value seen → its line, for validation
+	lines   map[string]int    // path of every value seen → its line, for validation
+	fromEnv map[string]string // path of every value that went through ${NAME} → the text the file wrote
 	errs    Errors
 	visited int
 }
 
 func newDecoder(file, baseDir string, env func(string) (string, bool)) *decoder {
-	return &decoder{file: file, baseDir: baseDir, env: env, lines: map[string]int{}}
+	return &decoder{file: file, baseDir: baseDir, env: env, lines: map[string]int{}, fromEnv: map[string]string{}}
 }
 
 func (d *decoder) fail(line int, path string, err error) {
@@ -284,8 +286,17 @@ func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
 	if !filepath.IsAbs(name) {
 		name = filepath.Join(d.baseDir, name)
 	}
+	// A name that came from the environment is not shown, as describe says.
+	shown := name
+	if _, env := d.fromEnv[path]; env {
+		shown = describe(n)
+	}
 	b, err := os.ReadFile(name)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && shown != name {
+			err = &fs.PathError{Op: pe.Op, Path: shown, Err: pe.Err}
+		}
 		d.fail(n.Line, path, err) // *fs.PathError: names the file, not its contents
 		return
 	}
@@ -293,7 +304,7 @@ func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
 	// part of the secret.
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
-		d.failf(n.Line, path, "%s is empty", name)
+		d.failf(n.Line, path, "%s is empty", shown)
 		return
 	}
 	v.SetString(s)
@@ -419,6 +430,7 @@ func (d *decoder) scalar(n *yaml.Node, path string) (val, tag string, ok bool) {
 		return n.Value, n.ShortTag(), true
 	}
 	val, errs := expand(n.Value, d.env)
+	d.fromEnv[path] = n.Value
 	for _, err := range errs {
 		d.fail(n.Line, path, err)
 	}

@@ -22,7 +22,8 @@ var fieldNames = []string{FieldRuleID, FieldPrincipal, FieldEventID, FieldAccoun
 type validator struct {
 	file     string
 	lines    map[string]int
-	failed   []string // paths the decoder already reported
+	fromEnv  map[string]string // values that came from the environment: see show
+	failed   []string          // paths the decoder already reported
 	errs     Errors
 	warnings Errors
 	now      time.Time
@@ -60,6 +61,15 @@ func (v *validator) errorf(p, format string, args ...any) {
 	v.errs = append(v.errs, &Error{File: v.file, Line: v.line(p), Path: p, Err: fmt.Errorf(format, args...)})
 }
 
+// show quotes the value val of path p for a message or, when it came from
+// the environment and so may be a secret, the text the file wrote instead.
+func (v *validator) show(p, val string) string {
+	if text, ok := v.fromEnv[p]; ok {
+		return fmt.Sprintf("%q (value not shown)", text)
+	}
+	return strconv.Quote(val)
+}
+
 func (v *validator) warnf(p, format string, args ...any) {
 	v.warnings = append(v.warnings, &Error{File: v.file, Line: v.line(p), Path: p, Err: fmt.Errorf(format, args...)})
 }
@@ -93,7 +103,7 @@ func within(p, anc string) bool {
 
 func (v *validator) validate(c *Config) {
 	if c.Log.Format != FormatJSON && c.Log.Format != FormatText {
-		v.errorf("log.format", "expected json or text, got %q", c.Log.Format)
+		v.errorf("log.format", "expected json or text, got %s", v.show("log.format", c.Log.Format))
 	}
 	v.hostPort("server.listen", c.Server.Listen)
 	v.source(c.Source)
@@ -141,7 +151,7 @@ func (v *validator) source(s Source) {
 			v.errorf("source.dir.path", "required when source.type is dir")
 		}
 	default:
-		v.errorf("source.type", "expected sqs or dir, got %q", s.Type)
+		v.errorf("source.type", "expected sqs or dir, got %s", v.show("source.type", s.Type))
 	}
 }
 
@@ -163,7 +173,12 @@ func (v *validator) rules(r Rules) {
 	for i, n := range networks {
 		s, _ := n.(string)
 		if _, err := netip.ParsePrefix(s); err != nil {
-			v.errorf(fmt.Sprintf("%s[%d]", p, i), "expected a CIDR block such as 203.0.113.0/24, got %v", n)
+			pi := fmt.Sprintf("%s[%d]", p, i)
+			got := fmt.Sprint(n)
+			if _, env := v.fromEnv[pi]; env {
+				got = v.show(pi, got)
+			}
+			v.errorf(pi, "expected a CIDR block such as 203.0.113.0/24, got %s", got)
 		}
 	}
 	// Whether known_networks is empty is for the engine to say: policy
@@ -179,7 +194,7 @@ func (v *validator) notifiers(ns []Notifier) map[string]bool {
 		case n.Name == "":
 			v.errorf(p+".name", "required")
 		case names[n.Name]:
-			v.errorf(p+".name", "duplicate notifier name %q", n.Name)
+			v.errorf(p+".name", "duplicate notifier name %s", v.show(p+".name", n.Name))
 		}
 		if n.Name != "" {
 			names[n.Name] = true
@@ -202,7 +217,7 @@ func (v *validator) notifiers(ns []Notifier) map[string]bool {
 		case "":
 			v.errorf(p+".type", "required: slack, email or stdout")
 		default:
-			v.errorf(p+".type", "expected slack, email or stdout, got %q", n.Type)
+			v.errorf(p+".type", "expected slack, email or stdout, got %s", v.show(p+".type", n.Type))
 		}
 		if n.Slack != nil && n.Type != NotifierSlack {
 			v.errorf(p+".slack", "only allowed when type is slack")
@@ -236,7 +251,7 @@ func (v *validator) slack(p string, s *Slack) {
 	}
 	// The Slack client appends method names to the base URL.
 	if !isHTTPURL(s.APIURL) || !strings.HasSuffix(s.APIURL, "/") {
-		v.errorf(p+".api_url", "expected an http(s) URL ending in /, got %q", s.APIURL)
+		v.errorf(p+".api_url", "expected an http(s) URL ending in /, got %s", v.show(p+".api_url", s.APIURL))
 	}
 }
 
@@ -250,7 +265,7 @@ func (v *validator) email(p string, e *Email) {
 	switch e.TLS {
 	case TLSStartTLS, TLSImplicit, TLSNone:
 	default:
-		v.errorf(p+".tls", "expected starttls, tls or none, got %q", e.TLS)
+		v.errorf(p+".tls", "expected starttls, tls or none, got %s", v.show(p+".tls", e.TLS))
 	}
 	if (e.Username == "") != (e.Password == "") {
 		v.errorf(p, "set username and password together, or neither")
@@ -273,6 +288,10 @@ func (v *validator) email(p string, e *Email) {
 
 func (v *validator) address(p, addr string) {
 	if _, err := mail.ParseAddress(addr); err != nil {
+		if _, env := v.fromEnv[p]; env {
+			v.errorf(p, "invalid address %s", v.show(p, addr)) // the cause may quote it
+			return
+		}
 		v.errorf(p, "invalid address %q: %w", addr, err)
 	}
 }
@@ -288,18 +307,20 @@ func (v *validator) routes(routes []Route, notifiers map[string]bool) {
 		}
 		for j, name := range r.Notifiers {
 			if !notifiers[name] {
-				v.errorf(fmt.Sprintf("%s.notifiers[%d]", p, j), "unknown notifier %q", name)
+				pj := fmt.Sprintf("%s.notifiers[%d]", p, j)
+				v.errorf(pj, "unknown notifier %s", v.show(pj, name))
 			}
 		}
 		m := r.Match
 		if m.MinSeverity != "" && !slices.Contains(severities, m.MinSeverity) {
-			v.errorf(p+".match.min_severity", "expected one of %s, got %q", strings.Join(severities, ", "), m.MinSeverity)
+			v.errorf(p+".match.min_severity", "expected one of %s, got %s", strings.Join(severities, ", "), v.show(p+".match.min_severity", m.MinSeverity))
 		}
 		v.globs(p+".match.rules", m.Rules)
 		v.nonEmpty(p+".match.event_sources", m.EventSources)
 		for j, acct := range m.Accounts {
 			if !isAccountID(acct) {
-				v.errorf(fmt.Sprintf("%s.match.accounts[%d]", p, j), "expected a 12-digit AWS account id, got %q", acct)
+				pj := fmt.Sprintf("%s.match.accounts[%d]", p, j)
+				v.errorf(pj, "expected a 12-digit AWS account id, got %s", v.show(pj, acct))
 			}
 		}
 	}
@@ -376,7 +397,7 @@ func (v *validator) state(s State) {
 			v.errorf("state.redis.db", "must not be negative, got %d", s.Redis.DB)
 		}
 	default:
-		v.errorf("state.type", "expected memory or redis, got %q", s.Type)
+		v.errorf("state.type", "expected memory or redis, got %s", v.show("state.type", s.Type))
 	}
 }
 
@@ -385,7 +406,7 @@ func (v *validator) field(p, name string) bool {
 	if slices.Contains(fieldNames, name) {
 		return true
 	}
-	v.errorf(p, "unknown field %q; expected one of %s", name, strings.Join(fieldNames, ", "))
+	v.errorf(p, "unknown field %s; expected one of %s", v.show(p, name), strings.Join(fieldNames, ", "))
 	return false
 }
 
@@ -402,7 +423,7 @@ func (v *validator) glob(p, pattern string) {
 		return
 	}
 	if _, err := path.Match(pattern, ""); err != nil {
-		v.errorf(p, "invalid pattern %q: %w", pattern, err)
+		v.errorf(p, "invalid pattern %s: %w", v.show(p, pattern), err)
 	}
 }
 
@@ -417,13 +438,21 @@ func (v *validator) nonEmpty(p string, list []string) {
 func (v *validator) unique(p string, list []string) {
 	for i, s := range list {
 		if j := slices.Index(list, s); j < i {
-			v.errorf(fmt.Sprintf("%s[%d]", p, i), "%q is already listed", s)
+			pi := fmt.Sprintf("%s[%d]", p, i)
+			v.errorf(pi, "%s is already listed", v.show(pi, s))
 		}
 	}
 }
 
 func (v *validator) hostPort(p, addr string) {
 	_, port, err := net.SplitHostPort(addr) // an empty host means every interface
+	if _, env := v.fromEnv[p]; env {
+		// Neither err nor the port may be shown: they quote the value.
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			v.errorf(p, "expected host:port with a port from 0 to 65535, got %s", v.show(p, addr))
+		}
+		return
+	}
 	if err != nil {
 		v.errorf(p, "expected host:port: %w", err)
 		return
@@ -441,7 +470,7 @@ func (v *validator) optionalURL(p, s string) {
 
 func (v *validator) httpURL(p, s string) {
 	if !isHTTPURL(s) {
-		v.errorf(p, "expected an http(s) URL, got %q", s)
+		v.errorf(p, "expected an http(s) URL, got %s", v.show(p, s))
 	}
 }
 
