@@ -137,9 +137,9 @@ notifiers: {}
   s3: {allowed_buckets: [b]}
 `,
 			want: []string{
-				`t.yaml:3: source.sqs.wait_time: must be between 0s and 20s, got 21s`,
+				`t.yaml:3: source.sqs.wait_time: must be between 1s and 20s (long polling), got 21s`,
 				`t.yaml:3: source.sqs.max_messages: must be between 1 and 10, got 11`,
-				`t.yaml:3: source.sqs.visibility_timeout: must be between 1s and 12h, got 0s`,
+				`t.yaml:3: source.sqs.visibility_timeout: must be between 2s and 12h, got 0s`,
 				`t.yaml:3: source.sqs.workers: must be at least 1, got 0`,
 			},
 		},

@@ -127,14 +127,14 @@ func (v *validator) source(s Source) {
 		}
 		v.optionalURL("source.sqs.endpoint", q.Endpoint)
 		// The limits are SQS's own; beyond them ReceiveMessage fails.
-		if q.WaitTime < 0 || q.WaitTime > 20*time.Second {
-			v.errorf("source.sqs.wait_time", "must be between 0s and 20s, got %s", q.WaitTime)
+		if q.WaitTime < time.Second || q.WaitTime > 20*time.Second {
+			v.errorf("source.sqs.wait_time", "must be between 1s and 20s (long polling), got %s", q.WaitTime)
 		}
 		if q.MaxMessages < 1 || q.MaxMessages > 10 {
 			v.errorf("source.sqs.max_messages", "must be between 1 and 10, got %d", q.MaxMessages)
 		}
-		if q.VisibilityTimeout < time.Second || q.VisibilityTimeout > 12*time.Hour {
-			v.errorf("source.sqs.visibility_timeout", "must be between 1s and 12h, got %s", q.VisibilityTimeout)
+		if q.VisibilityTimeout < 2*time.Second || q.VisibilityTimeout > 12*time.Hour {
+			v.errorf("source.sqs.visibility_timeout", "must be between 2s and 12h, got %s", q.VisibilityTimeout)
 		}
 		if q.Workers < 1 {
 			v.errorf("source.sqs.workers", "must be at least 1, got %d", q.Workers)

@@ -34,6 +34,9 @@ fi
 step "Rego policy tests (trailguard test)"
 go run ./cmd/trailguard test
 
+step "fuzz targets, 20 s each (anything found is saved under testdata/fuzz and fails the run)"
+./scripts/fuzz.sh 20s
+
 step "benchmarks, briefly, so they keep working"
 go test -run '^$' -bench . -benchtime=50x ./... >/dev/null
 echo "benchmarks ran"
