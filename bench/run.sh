@@ -17,7 +17,8 @@
 # log and the daemon's RSS and goroutines over the soak, and prints the table
 # of figures, ratios and targets (also written to bench/out/results.md; the
 # raw benchmark output is in bench/out/bench.txt, benchstat-compatible).
-# About 6 minutes on 2 cores with the defaults, once OPA is built (about 1 more).
+# About 4 minutes on 2 cores with the defaults (3 plus the soak), and about a
+# minute more the first time, to build OPA.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
