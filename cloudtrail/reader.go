@@ -100,6 +100,7 @@ type Reader struct {
 	index     int
 	inArray   bool // between the elements of a records array
 	inObject  bool // that array is the "Records" of a top-level object
+	unchecked bool // leave JSON validation to the caller (Check)
 	needComma bool
 	done      bool
 }
@@ -351,27 +352,58 @@ func (r *Reader) finishRecord(rec Record, raw []byte, within bool, depth int) (R
 	if len(raw) == 0 || raw[0] != '{' {
 		return Record{}, r.recordErr(rec, 0, errors.New("a record must be a JSON object"))
 	}
-	if !json.Valid(raw) {
-		var v any
-		err := json.Unmarshal(raw, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			// The offset is where the decoder gave up: one past the bad byte.
-			return Record{}, r.recordErr(rec, max(se.Offset-1, 0), err)
-		}
-		return Record{}, r.recordErr(rec, 0, fmt.Errorf("invalid JSON: %w", err))
-	}
 	rec.Raw = bytes.Clone(raw)
-	if detail, ok := eventBridgeDetail(rec.Raw); ok {
-		rec.Raw = detail
+	if r.unchecked {
+		return rec, nil
+	}
+	if err := Check(&rec); err != nil {
+		return Record{}, err
 	}
 	return rec, nil
 }
 
+// Check validates a record's JSON and, for an EventBridge event, replaces Raw
+// with the CloudTrail record it carries. Next does this itself unless the
+// reader is Unchecked. The error is a *DecodeError locating the problem in the
+// input, as Next would have reported it.
+func Check(rec *Record) error {
+	if !json.Valid(rec.Raw) {
+		var v any
+		err := json.Unmarshal(rec.Raw, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// The offset is where the decoder gave up: one past the bad byte.
+			return recordErrIn(*rec, rec.Raw, max(se.Offset-1, 0), err)
+		}
+		return recordErrIn(*rec, rec.Raw, 0, fmt.Errorf("invalid JSON: %w", err))
+	}
+	Unwrap(rec)
+	return nil
+}
+
+// Unwrap replaces the Raw of an EventBridge event with the CloudTrail record it
+// carries; other records are left as they are.
+func Unwrap(rec *Record) {
+	if detail, ok := eventBridgeDetail(rec.Raw); ok {
+		rec.Raw = detail
+	}
+}
+
+// Unchecked makes Next find records and check their size and nesting, but
+// leave validating their JSON to the caller (Check), who may do it on other
+// goroutines: validation is most of a reader's work, and a reader is one
+// goroutine.
+func (r *Reader) Unchecked() { r.unchecked = true }
+
 // recordErr reports a problem at byte off inside the record rec.
 func (r *Reader) recordErr(rec Record, off int64, err error) error {
+	return recordErrIn(rec, r.s.capBuf, off, err)
+}
+
+// recordErrIn locates byte off of the record rec, whose bytes are raw.
+func recordErrIn(rec Record, raw []byte, off int64, err error) error {
 	line, col := rec.Line, rec.Col+int(off)
-	if raw := r.s.capBuf; off > 0 && int(off) <= len(raw) {
+	if off > 0 && int(off) <= len(raw) {
 		if n := bytes.Count(raw[:off], []byte{'\n'}); n > 0 {
 			line += n
 			col = int(off) - bytes.LastIndexByte(raw[:off], '\n')

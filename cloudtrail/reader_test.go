@@ -230,3 +230,36 @@ func TestReaderStreams(t *testing.T) {
 		t.Fatalf("second record: %v", err)
 	}
 }
+
+// An Unchecked reader with Check on each record reports what a checking reader
+// reports, in the same places.
+func TestUncheckedThenCheck(t *testing.T) {
+	in := `{"Records":[` + recA + `,{"eventID":"x","a":[1,]},42,` + recB + `,{"detail-type":"AWS API Call via CloudTrail","detail":` + recA + `}]}`
+	read := func(unchecked bool) (out []string) {
+		r, _ := cloudtrail.NewReader(strings.NewReader(in), "f", cloudtrail.Limits{})
+		if unchecked {
+			r.Unchecked()
+		}
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				return out
+			}
+			if err == nil && unchecked {
+				err = cloudtrail.Check(&rec)
+			}
+			if err != nil {
+				out = append(out, "error "+err.Error())
+				continue
+			}
+			out = append(out, string(rec.Raw))
+		}
+	}
+	checked, unchecked := read(false), read(true)
+	if strings.Join(checked, "\n") != strings.Join(unchecked, "\n") {
+		t.Fatalf("checked:\n%s\nunchecked:\n%s", strings.Join(checked, "\n"), strings.Join(unchecked, "\n"))
+	}
+	if len(checked) != 5 || !strings.HasPrefix(checked[1], "error f:1:") {
+		t.Fatalf("unexpected output: %q", checked)
+	}
+}

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -155,6 +156,14 @@ func (s *scanner) scan(depth int) (maxDepth int, err error) {
 	inStr, esc := false, false
 	for {
 		for s.r < s.w {
+			if inStr && !esc {
+				// Most of a record is strings: jump to the next quote or
+				// backslash with the vectorised byte search.
+				s.skipStringRun()
+				if s.r >= s.w {
+					break
+				}
+			}
 			c := s.buf[s.r]
 			s.r++
 			if inStr {
@@ -199,6 +208,29 @@ func (s *scanner) scan(depth int) (maxDepth int, err error) {
 			return maxDepth, s.eofErr()
 		}
 	}
+}
+
+// skipStringRun advances over string content up to (not past) the next quote
+// or backslash in the buffer, counting any raw newlines on the way (invalid
+// JSON, but positions must stay right for the error that follows).
+func (s *scanner) skipStringRun() {
+	seg := s.buf[s.r:s.w]
+	n := bytes.IndexByte(seg, '"')
+	if n < 0 {
+		n = len(seg)
+	}
+	if b := bytes.IndexByte(seg[:n], '\\'); b >= 0 {
+		n = b
+	}
+	if nl := bytes.IndexByte(seg[:n], '\n'); nl >= 0 {
+		for i, c := range seg[nl:n] {
+			if c == '\n' {
+				s.line++
+				s.lineOff = s.off + int64(s.r+nl+i+1)
+			}
+		}
+	}
+	s.r += n
 }
 
 // scalar consumes a number, true, false, null or any other bare word up to the

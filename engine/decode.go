@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -315,4 +316,142 @@ func keyTerm(k string) *ast.Term {
 		return t
 	}
 	return ast.StringTerm(k)
+}
+
+// skip passes over one JSON value, checking it as strictly as value would but
+// building nothing: how the prefilter reads past the fields no rule looks at
+// and still knows the record is valid JSON.
+func (d *decoder) skip(depth int) error {
+	if d.pos >= len(d.data) {
+		return d.errorf("unexpected end of JSON input")
+	}
+	if depth > maxDecodeDepth {
+		return d.errorf("JSON nested too deep")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		d.pos++
+		d.skipSpace()
+		if d.pos < len(d.data) && d.data[d.pos] == '}' {
+			d.pos++
+			return nil
+		}
+		for {
+			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+				return d.errorf("expected an object key")
+			}
+			if err := d.skipString(); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+				return d.errorf("expected ':' after object key")
+			}
+			d.pos++
+			d.skipSpace()
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.pos >= len(d.data) {
+				return d.errorf("unexpected end of JSON input")
+			}
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				d.skipSpace()
+			case '}':
+				d.pos++
+				return nil
+			default:
+				return d.errorf("invalid character %q after object key:value pair", d.data[d.pos])
+			}
+		}
+	case c == '[':
+		d.pos++
+		d.skipSpace()
+		if d.pos < len(d.data) && d.data[d.pos] == ']' {
+			d.pos++
+			return nil
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.pos >= len(d.data) {
+				return d.errorf("unexpected end of JSON input")
+			}
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				d.skipSpace()
+			case ']':
+				d.pos++
+				return nil
+			default:
+				return d.errorf("invalid character %q after array element", d.data[d.pos])
+			}
+		}
+	case c == '"':
+		return d.skipString()
+	default:
+		_, err := d.value(depth) // literals and numbers: nothing to allocate
+		return err
+	}
+}
+
+// skipString passes over a string at d.pos, checking its escapes and that it
+// holds no control characters.
+func (d *decoder) skipString() error {
+	i := d.pos + 1
+	for {
+		// Find the next quote fast; then look at what lies before it.
+		q := bytes.IndexByte(d.data[i:], '"')
+		if q < 0 {
+			d.pos = len(d.data)
+			return d.errorf("unexpected end of JSON input in string")
+		}
+		seg := d.data[i : i+q]
+		bs := bytes.IndexByte(seg, '\\')
+		if bs < 0 {
+			for j, c := range seg {
+				if c < 0x20 {
+					d.pos = i + j
+					return d.errorf("invalid character %q in string literal", c)
+				}
+			}
+			d.pos = i + q + 1
+			return nil
+		}
+		for j, c := range seg[:bs] {
+			if c < 0x20 {
+				d.pos = i + j
+				return d.errorf("invalid character %q in string literal", c)
+			}
+		}
+		// An escape: check it, then go on after it.
+		e := i + bs + 1
+		if e >= len(d.data) {
+			d.pos = len(d.data)
+			return d.errorf("unexpected end of JSON input in string")
+		}
+		switch d.data[e] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i = e + 1
+		case 'u':
+			if e+4 >= len(d.data) || !isHex(d.data[e+1]) || !isHex(d.data[e+2]) || !isHex(d.data[e+3]) || !isHex(d.data[e+4]) {
+				d.pos = e
+				return d.errorf("invalid \\u escape in string literal")
+			}
+			i = e + 5
+		default:
+			d.pos = e
+			return d.errorf("invalid escape %q in string literal", d.data[e])
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

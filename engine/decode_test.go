@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -87,6 +88,33 @@ func FuzzDecode(f *testing.F) {
 		}
 		if want.Compare(got) != 0 {
 			t.Fatalf("%q: decoded %v, OPA %v", data, got, want)
+		}
+	})
+}
+
+// The prefilter reads a record without decoding it, and the pipeline relies on
+// that read to know the record is valid JSON: it must accept exactly what
+// encoding/json accepts (for objects).
+func FuzzPrefilterValidates(f *testing.F) {
+	eng, err := New(context.Background())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		`{"eventSource":"ec2.amazonaws.com","eventName":"X","userIdentity":{"type":"Root"},"a":[1,{"b":"\u00e9\n"}]}`,
+		`{"a":1,}`, `{"a":"\x"}`, `{"a":[1 2]}`, `{"userIdentity":{"type":"IAMUser",}}`, `{"a":"` + "\x01" + `"}`,
+		`{"eventName":"A"} {}`, `{"a":-01}`, `{"a":"\ud800"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		if len(trimmed) == 0 || trimmed[0] != '{' {
+			return
+		}
+		_, ok := eng.pre.extract(data)
+		if valid := json.Valid(data); ok != valid {
+			t.Fatalf("%q: extract ok=%v, json.Valid=%v", data, ok, valid)
 		}
 	})
 }

@@ -27,7 +27,8 @@ type Input struct {
 
 // Prepare makes a record ready for this engine's evaluation. It reads the few
 // fields the rules are indexed on (eventSource, eventName, …) and decodes the
-// whole record only when some rule may match it.
+// whole record only when some rule may match it. Either way the record's JSON
+// is checked: an error means it is not a valid JSON object.
 func (e *Engine) Prepare(rec cloudtrail.Record) (*Input, error) {
 	if e.pre != nil {
 		if vals, ok := e.pre.extract(rec.Raw); ok {

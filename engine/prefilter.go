@@ -295,13 +295,18 @@ func (v *fieldValues) str(id int) string {
 }
 
 // extract reads the wanted fields from a record's JSON in one pass, skipping
-// everything else without decoding it. ok is false when the bytes are not a
-// JSON object it can walk; the caller then decodes the record in full.
+// everything else without decoding it, but checking it: ok means the record is
+// valid JSON. ok is false otherwise; the caller then decodes the record in
+// full, which says what is wrong.
 func (p *prefilter) extract(raw []byte) (*fieldValues, bool) {
 	vals := &fieldValues{fields: make([]field, p.nPaths)}
 	d := decoder{data: raw}
 	d.skipSpace()
 	if !d.walkObject(p.paths, vals) {
+		return nil, false
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
 		return nil, false
 	}
 	return vals, true
@@ -333,7 +338,7 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 		d.pos++
 		d.skipSpace()
 		if child := t.children[k]; child == nil {
-			if !d.skipValue() {
+			if d.skip(0) != nil {
 				return false
 			}
 		} else if !d.wanted(child, vals) {
@@ -369,7 +374,7 @@ func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
 		if c == '{' && t.children != nil {
 			return d.walkObject(t, vals)
 		}
-		return d.skipValue()
+		return d.skip(0) == nil
 	}
 	start := d.pos
 	v, err := d.value(0)
@@ -380,51 +385,4 @@ func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
 		vals.fields[t.id] = field{kind: fieldScalar, raw: d.data[start:d.pos], value: v}
 	}
 	return true
-}
-
-// skipValue passes over one JSON value, tracking only strings and nesting (the
-// reader has already checked the record is valid JSON).
-func (d *decoder) skipValue() bool {
-	depth := 0
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch c {
-		case '"':
-			end := d.pos + 1
-			for end < len(d.data) {
-				if b := d.data[end]; b == '\\' {
-					end += 2
-					continue
-				} else if b == '"' {
-					break
-				}
-				end++
-			}
-			if end >= len(d.data) {
-				return false
-			}
-			d.pos = end + 1
-			if depth == 0 {
-				return true
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return true // the end of the object holding a scalar
-			}
-			depth--
-			if depth == 0 {
-				d.pos++
-				return true
-			}
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return true
-			}
-		}
-		d.pos++
-	}
-	return depth == 0
 }

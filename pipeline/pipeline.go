@@ -57,7 +57,7 @@ type Handler struct {
 	Evaluated func(in *engine.Input, took time.Duration)
 }
 
-const batchSize = 64
+const batchSize = 16
 
 type item struct {
 	rec    cloudtrail.Record
@@ -84,11 +84,17 @@ func Run(ctx context.Context, eng *engine.Engine, src io.Reader, source string, 
 		return Stats{Errors: 1}, err
 	}
 	defer rd.Close()
+	// The reader only finds record boundaries; the workers check each record's
+	// JSON as they read it for the engine, so that work spreads over the cores
+	// and is done once.
+	rd.Unchecked()
 	return RunRecords(ctx, eng, rd.Next, opts, h)
 }
 
 // RunRecords is Run over any record source (next returns io.EOF at the end, and
-// non-fatal *cloudtrail.DecodeError for a bad record).
+// non-fatal *cloudtrail.DecodeError for a bad record). Records need not have
+// been checked (cloudtrail.Check): invalid JSON is reported as the reader
+// would report it.
 func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail.Record, error), opts Options, h Handler) (Stats, error) {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -221,8 +227,14 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 	if it.err != nil || ctx.Err() != nil {
 		return
 	}
+	cloudtrail.Unwrap(&it.rec)
 	in, err := eng.Prepare(it.rec)
 	if err != nil {
+		// Not valid JSON: let the reader's check say where, as it would have.
+		if cerr := cloudtrail.Check(&it.rec); cerr != nil {
+			it.err = cerr
+			return
+		}
 		it.evErr = err
 		return
 	}
