@@ -236,7 +236,7 @@ func checkRecords(data, plain []byte, size int64, limits cloudtrail.Limits) (pro
 		rec, err := r.Next()
 		if err == io.EOF {
 			// The end is sticky.
-			if _, err := r.Next(); err != io.EOF {
+			if _, err := r.Next(); !errors.Is(err, io.EOF) {
 				return fmt.Sprintf("Next after io.EOF returned %v", err), nil
 			}
 			break

@@ -43,7 +43,7 @@ func nextAll(t *testing.T, in io.Reader, source string, limits cloudtrail.Limits
 			return out
 		}
 		if len(out) > 0 {
-			if de, ok := out[len(out)-1].err.(*cloudtrail.DecodeError); ok && de.Fatal {
+			if de := (*cloudtrail.DecodeError)(nil); errors.As(out[len(out)-1].err, &de) && de.Fatal {
 				t.Fatalf("Next returned %v after the fatal error %v", err, de)
 			}
 		}

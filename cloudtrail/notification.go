@@ -143,7 +143,7 @@ func parseNotification(body []byte, limits NotificationLimits, depth int) (*Noti
 		}
 		for i, r := range env.Records {
 			if r.EventSource != "aws:s3" {
-				return nil, fmt.Errorf("Records[%d]: eventSource %q is not aws:s3", i, r.EventSource)
+				return nil, fmt.Errorf("S3 event record %d: eventSource %q is not aws:s3", i, r.EventSource)
 			}
 			if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				continue // deletions and the like say nothing about new logs
@@ -151,10 +151,10 @@ func parseNotification(body []byte, limits NotificationLimits, depth int) (*Noti
 			// S3 event keys are form-URL-encoded: "+" is a space.
 			key, err := url.QueryUnescape(r.S3.Object.Key)
 			if err != nil {
-				return nil, fmt.Errorf("Records[%d]: object key %q: %w", i, r.S3.Object.Key, err)
+				return nil, fmt.Errorf("S3 event record %d: object key %q: %w", i, r.S3.Object.Key, err)
 			}
 			if err := n.add(r.S3.Bucket.Name, key); err != nil {
-				return nil, fmt.Errorf("Records[%d]: %w", i, err)
+				return nil, fmt.Errorf("S3 event record %d: %w", i, err)
 			}
 		}
 		return n, nil

@@ -140,13 +140,13 @@ func (r *Reader) Next() (Record, error) {
 		return Record{}, io.EOF
 	}
 	rec, err := r.next()
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Fatal {
 			r.done = true
 		}
 	}
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		r.done = true
 	}
 	return rec, err
@@ -184,7 +184,7 @@ func (r *Reader) next() (Record, error) {
 
 		c, ok := s.peek()
 		if !ok {
-			if s.err != nil && s.err != io.EOF {
+			if s.err != nil && !errors.Is(s.err, io.EOF) {
 				return Record{}, r.fatal(s.err)
 			}
 			return Record{}, io.EOF

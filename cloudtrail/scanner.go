@@ -245,7 +245,7 @@ func (s *scanner) scalar() error {
 			s.r++
 		}
 		if !s.fill() {
-			if s.err == io.EOF {
+			if errors.Is(s.err, io.EOF) {
 				return nil
 			}
 			return s.err
@@ -254,7 +254,7 @@ func (s *scanner) scalar() error {
 }
 
 func (s *scanner) eofErr() error {
-	if s.err == nil || s.err == io.EOF {
+	if s.err == nil || errors.Is(s.err, io.EOF) {
 		return errUnexpectedEOF
 	}
 	return s.err

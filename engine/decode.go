@@ -328,8 +328,8 @@ func (d *decoder) skip(depth int) error {
 	if depth > maxDecodeDepth {
 		return d.errorf("JSON nested too deep")
 	}
-	switch c := d.data[d.pos]; {
-	case c == '{':
+	switch d.data[d.pos] {
+	case '{':
 		d.pos++
 		d.skipSpace()
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
@@ -367,7 +367,7 @@ func (d *decoder) skip(depth int) error {
 				return d.errorf("invalid character %q after object key:value pair", d.data[d.pos])
 			}
 		}
-	case c == '[':
+	case '[':
 		d.pos++
 		d.skipSpace()
 		if d.pos < len(d.data) && d.data[d.pos] == ']' {
@@ -393,7 +393,7 @@ func (d *decoder) skip(depth int) error {
 				return d.errorf("invalid character %q after array element", d.data[d.pos])
 			}
 		}
-	case c == '"':
+	case '"':
 		return d.skipString()
 	default:
 		_, err := d.value(depth) // literals and numbers: nothing to allocate
