@@ -256,8 +256,8 @@ func (o sqsObserver) Failed(_ *sqssource.Message, err error) {
 	}
 	o.m.messagesFailed.WithLabelValues(reason).Inc()
 }
-func (o sqsObserver) VisibilityExtended(*sqssource.Message)       { o.m.visibilityExtend.Inc() }
-func (o sqsObserver) ReceiveError(error)                          { o.m.receiveErrors.Inc() }
+func (o sqsObserver) VisibilityExtended(*sqssource.Message) { o.m.visibilityExtend.Inc() }
+func (o sqsObserver) ReceiveError(error)                    { o.m.receiveErrors.Inc() }
 func (o sqsObserver) CallError(op string, _ *sqssource.Message, _ error) {
 	o.m.sqsCallErrors.WithLabelValues(op).Inc()
 }
