@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Reply is one scripted answer: an HTTP status, optional headers and a body.
@@ -20,6 +21,9 @@ type Reply struct {
 	Body   string
 	// Hold, when set, delays the answer until it is closed (a slow Slack).
 	Hold <-chan struct{}
+	// Delay, when set, delays the answer by that long (a slow Slack whose
+	// latency needs no test to release it).
+	Delay time.Duration
 }
 
 // OK is Slack's answer to a successful chat.postMessage.
@@ -37,7 +41,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	posts    []url.Values // delivered (answered with ok) chat.postMessage forms
+	requests []url.Values // every chat.postMessage form, answered or not
 	attempts int          // chat.postMessage requests, including failed ones
+	times    []time.Time  // when each of those attempts arrived
 	hooks    [][]byte     // delivered webhook bodies
 	script   []Reply      // answers for the next posts/webhooks; dflt when empty
 	dflt     *Reply       // nil: OK
@@ -98,6 +104,14 @@ func (s *Server) Posts() []url.Values {
 	return append([]url.Values(nil), s.posts...)
 }
 
+// Requests returns every chat.postMessage form received so far, whatever
+// the answer, including posts still held: what a client tried to send.
+func (s *Server) Requests() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.requests...)
+}
+
 // Attempts returns how many chat.postMessage and webhook requests arrived.
 func (s *Server) Attempts() int {
 	s.mu.Lock()
@@ -112,8 +126,18 @@ func (s *Server) Hooks() [][]byte {
 	return append([][]byte(nil), s.hooks...)
 }
 
+// AttemptTimes returns when each chat.postMessage or webhook request
+// arrived, in order: a test of Retry-After or backoff measures the gaps,
+// also when the client runs in another process.
+func (s *Server) AttemptTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.times...)
+}
+
 func (s *Server) next() Reply {
 	s.attempts++
+	s.times = append(s.times, time.Now())
 	if len(s.script) == 0 {
 		if s.dflt != nil {
 			return *s.dflt
@@ -143,13 +167,10 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 	}
 	s.mu.Lock()
 	r := s.next()
+	s.requests = append(s.requests, req.PostForm)
 	s.mu.Unlock()
-	if r.Hold != nil {
-		select {
-		case <-r.Hold:
-		case <-req.Context().Done():
-			return
-		}
+	if !wait(req, r) {
+		return
 	}
 	if r.Status == http.StatusOK && r.Body == OK.Body {
 		s.mu.Lock()
@@ -157,6 +178,28 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 		s.mu.Unlock()
 	}
 	write(w, r)
+}
+
+// wait applies r's Hold and Delay; it is false when the client went away
+// meanwhile (then nothing counts as delivered).
+func wait(req *http.Request, r Reply) bool {
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-req.Context().Done():
+			return false
+		}
+	}
+	if r.Delay > 0 {
+		t := time.NewTimer(r.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) webhook(w http.ResponseWriter, req *http.Request) {

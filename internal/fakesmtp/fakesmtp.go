@@ -65,6 +65,7 @@ type Server struct {
 	srv  *smtp.Server
 	mu   sync.Mutex
 	msgs []Message
+	pass string // the password AUTH accepts; see SetPassword
 }
 
 // Start starts a server; it is closed when the test ends.
@@ -79,7 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 	} else {
 		cert, pool = SelfSigned(t)
 	}
-	s := &Server{Cert: cert, Pool: pool, opts: opts}
+	s := &Server{Cert: cert, Pool: pool, opts: opts, pass: opts.Password}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 10 * time.Second
@@ -120,6 +121,15 @@ func FreeAddr(t testing.TB) string {
 	return addr
 }
 
+// SetPassword changes the password AUTH accepts from now on (the server
+// must have been started with a Username): a test of a client whose
+// credentials are refused, then accepted, without restarting either.
+func (s *Server) SetPassword(password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pass = password
+}
+
 // Messages returns the accepted messages.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -150,7 +160,10 @@ func (s *session) AuthMechanisms() []string {
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != s.srv.opts.Username || password != s.srv.opts.Password {
+		s.srv.mu.Lock()
+		want := s.srv.pass
+		s.srv.mu.Unlock()
+		if username != s.srv.opts.Username || password != want {
 			return smtp.ErrAuthFailed
 		}
 		s.user = username

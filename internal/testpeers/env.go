@@ -3,6 +3,7 @@ package testpeers
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,8 +19,28 @@ const Region = "us-east-1"
 // ~/.aws files. It uses t.Setenv, so the test must not be parallel.
 func AWSEnv(t testing.TB) {
 	t.Helper()
-	none := filepath.Join(t.TempDir(), "no-aws-config")
-	for k, v := range map[string]string{
+	for k, v := range awsEnv(filepath.Join(t.TempDir(), "no-aws-config")) {
+		t.Setenv(k, v)
+	}
+}
+
+// AWSEnviron is what AWSEnv sets, as NAME=value pairs for the environment
+// of a child process (a daemon under test run as its own process), sorted.
+// It changes nothing in this process, so parallel tests may use it. The
+// AWS config and credentials files point at dir/no-aws-config, which must
+// not exist.
+func AWSEnviron(dir string) []string {
+	env := awsEnv(filepath.Join(dir, "no-aws-config"))
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func awsEnv(none string) map[string]string {
+	return map[string]string{
 		"AWS_ACCESS_KEY_ID":                "test",
 		"AWS_SECRET_ACCESS_KEY":            "test",
 		"AWS_SESSION_TOKEN":                "",
@@ -31,8 +52,6 @@ func AWSEnv(t testing.TB) {
 		"AWS_EC2_METADATA_DISABLED":        "true",
 		"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
 		"AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-	} {
-		t.Setenv(k, v)
 	}
 }
 
