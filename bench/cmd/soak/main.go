@@ -188,12 +188,14 @@ dedup: {window: 1h, key: [rule_id, principal]}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case err := <-exited:
+			_ = err // how it exits after SIGTERM is the daemon tests' business
 		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-exited
+			_ = cmd.Process.Kill()
+			err := <-exited
+			_ = err
 		}
 	}()
 	if err := waitHealthy(ctx, "http://"+metricsAddr+"/healthz", exited); err != nil {
@@ -278,7 +280,7 @@ loop:
 		case <-loadCtx.Done():
 			break loop
 		case err := <-exited:
-			return fmt.Errorf("the daemon exited during the run: %v (log: %s)", err, o.daemonLog)
+			return fmt.Errorf("the daemon exited during the run: %w (log: %s)", err, o.daemonLog)
 		case <-tick.C:
 			if err := take(); err != nil {
 				return err
@@ -346,7 +348,7 @@ func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("the daemon exited at start: %v", err)
+			return fmt.Errorf("the daemon exited at start: %w", err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -415,7 +417,7 @@ func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
 			s.deleted = v
 		}
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	return s, sc.Err()
 }
 

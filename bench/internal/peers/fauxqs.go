@@ -33,7 +33,7 @@ func StartFauxqs(moduleRoot string) (*Fauxqs, error) {
 		npm := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 		npm.Dir = dir
 		if out, err := npm.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
+			return nil, fmt.Errorf("npm ci in %s: %w\n%s", dir, err, out)
 		}
 	}
 	port, err := FreePort()
@@ -50,7 +50,7 @@ func StartFauxqs(moduleRoot string) (*Fauxqs, error) {
 	if err := f.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("node server.mjs: %w", err)
 	}
-	go func() { f.cmd.Wait(); close(f.exited) }()
+	go func() { _ = f.cmd.Wait(); close(f.exited) }()
 	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -81,7 +81,7 @@ func (f *Fauxqs) Stop() {
 	select {
 	case <-f.exited:
 	case <-time.After(3 * time.Second):
-		f.cmd.Process.Kill()
+		_ = f.cmd.Process.Kill()
 		<-f.exited
 	}
 }

@@ -47,7 +47,7 @@ const Channel = "C0123456789"
 
 func reply(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	io.WriteString(w, body)
+	_, _ = io.WriteString(w, body)
 }
 
 func (s *Slack) post(w http.ResponseWriter, r *http.Request) {
