@@ -205,7 +205,9 @@ func testReplicas(k stateKind) func(*testing.T, *shared) {
 				m[`trailguard_notifications_total{notifier="slack",outcome="already_delivered"}`],
 				m[`trailguard_notifications_total{notifier="slack",outcome="in_flight"}`])
 		}
-		if deleted != 2*logs {
+		// More is possible (a message redelivered after a long stall and
+		// deleted by both); fewer would mean one was never finished.
+		if deleted < 2*logs {
 			t.Errorf("%v messages deleted by the replicas, want %d", deleted, 2*logs)
 		}
 	}

@@ -87,6 +87,9 @@ func testReloadBroken(t *testing.T, p *shared) {
 	origin := map[string]int{} // s3 URL → index of the log
 	phase, brokenAt, goodAt, afterSwap := "v1", -1, -1, -1
 	for i := 0; i < total || afterSwap < 0 || i < afterSwap+5; i++ {
+		if i == 4*total {
+			t.Fatalf("after %d logs the reloads have not both happened (phase %s, broken at log %d, good at %d)", i, phase, brokenAt, goodAt)
+		}
 		var recs []rec
 		for range perLog {
 			r := marker()
