@@ -116,6 +116,9 @@ type S3 struct {
 	Endpoint       string   `yaml:"endpoint" json:"endpoint"`               // "" = AWS
 	PathStyle      bool     `yaml:"path_style" json:"path_style"`           // default false
 	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names; required (non-empty) for type sqs
+	// ReadTimeout bounds each wait for S3's answer and for the next bytes of a
+	// body (an idle timeout, not a limit on the transfer); default 30s.
+	ReadTimeout time.Duration `yaml:"read_timeout" json:"read_timeout"`
 }
 
 // Dir reads log files from a local directory.
@@ -236,6 +239,7 @@ func defaults() *Config {
 				VisibilityTimeout: 5 * time.Minute,
 				Workers:           4,
 			},
+			S3: S3{ReadTimeout: 30 * time.Second},
 			// The repository ships sample logs here, so a bare checkout runs.
 			Dir: Dir{Path: "examples/logs", Watch: true},
 		},

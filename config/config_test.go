@@ -583,6 +583,7 @@ func TestDefaults(t *testing.T) {
 		Source: Source{
 			Type: "dir",
 			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 4},
+			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},
 		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},

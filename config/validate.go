@@ -146,6 +146,9 @@ func (v *validator) source(s Source) {
 			v.errorf("source.s3.allowed_buckets", "at least one bucket is required when source.type is sqs")
 		}
 		v.nonEmpty("source.s3.allowed_buckets", s.S3.AllowedBuckets)
+		if s.S3.ReadTimeout < time.Second || s.S3.ReadTimeout > time.Hour {
+			v.errorf("source.s3.read_timeout", "must be between 1s and 1h, got %s", s.S3.ReadTimeout)
+		}
 	case SourceDir:
 		if s.Dir.Path == "" {
 			v.errorf("source.dir.path", "required when source.type is dir")
