@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailguard/trailguard/internal/testpeers"
+
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/trailguard/trailguard/daemon"
@@ -58,7 +60,7 @@ func testSlackRetry(t *testing.T, p *peers) {
 	e.putLog(t, k, benign(1), root)
 	e.send(t, snsWrapped(ctNotification(bucket, k)))
 
-	waitFor(t, 15*time.Second, func() error {
+	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
 			return fmt.Errorf("%d Slack attempts, want 1", n)
 		}
@@ -72,7 +74,7 @@ func testSlackRetry(t *testing.T, p *peers) {
 		t.Fatalf("while Slack fails: %d visible, %d in flight; want 0 and 1", v, inflight)
 	}
 	close(failing)
-	waitFor(t, 10*time.Second, func() error {
+	testpeers.WaitFor(t, 10*time.Second, func() error {
 		if n := sl.Attempts(); n != 3 {
 			return fmt.Errorf("%d Slack attempts, want 3", n)
 		}
@@ -156,7 +158,7 @@ func testSlackRateLimited(t *testing.T, p *peers) {
 
 	c := consoleFailure("mallory")
 	e.send(t, ebCloudTrail(c))
-	waitFor(t, 15*time.Second, func() error {
+	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
 			return fmt.Errorf("%d Slack attempts, want 1", n)
 		}
@@ -164,7 +166,7 @@ func testSlackRateLimited(t *testing.T, p *peers) {
 	})
 	start := time.Now() // the 429 goes out after this
 	close(limited)
-	waitFor(t, 10*time.Second, func() error {
+	testpeers.WaitFor(t, 10*time.Second, func() error {
 		if n := len(sl.Posts()); n != 1 {
 			return fmt.Errorf("%d Slack posts, want 1", n)
 		}
@@ -205,7 +207,7 @@ func testSMTPLater(t *testing.T, p *peers) {
 	e.putLog(t, k, root, benign(3))
 	e.send(t, ctNotification(bucket, k))
 
-	waitFor(t, 15*time.Second, func() error {
+	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := r.Metric(t, `trailguard_notification_retries_total{notifier="email"}`); n < 2 {
 			return fmt.Errorf("%v email retries, want at least 2", n)
 		}
@@ -272,7 +274,7 @@ func testRestart(redis bool) func(t *testing.T, p *peers) {
 		sl.Script(fakeslack.OK, fakeslack.OK, fakeslack.OK, fakeslack.OK, held)
 
 		first := startDaemon(t, e.config(t, cfg()...), daemon.Options{ShutdownGrace: 500 * time.Millisecond})
-		waitFor(t, 20*time.Second, func() error {
+		testpeers.WaitFor(t, 20*time.Second, func() error {
 			if n := sl.Attempts(); n < 5 {
 				return fmt.Errorf("%d Slack attempts, want 5", n)
 			}

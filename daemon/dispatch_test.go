@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/daemon"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // A suppression with a principal glob silences the root alerts of one
@@ -161,7 +162,7 @@ func testSharedStdout(t *testing.T, _ *peers) {
 		"notifiers:\n"+stdoutNotifier("console")+stdoutNotifier("audit"),
 		"routes:\n  - notifiers: [console, audit]\n",
 	), daemon.Options{Stdout: &out})
-	waitFor(t, 20*time.Second, func() error {
+	testpeers.WaitFor(t, 20*time.Second, func() error {
 		if !r.Stopped() {
 			return errors.New("Run has not returned after the last file")
 		}

@@ -417,7 +417,7 @@ func (r *run) Metric(t *testing.T, series string) float64 {
 // waitMetric waits until series has value want.
 func (r *run) waitMetric(t *testing.T, series string, want float64, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		if got := r.Metric(t, series); got != want {
 			return fmt.Errorf("%s = %v, want %v", series, got, want)
 		}
@@ -428,47 +428,12 @@ func (r *run) waitMetric(t *testing.T, series string, want float64, timeout time
 // waitMetricAtLeast waits until series is at least min.
 func (r *run) waitMetricAtLeast(t *testing.T, series string, min float64, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		if got := r.Metric(t, series); got < min {
 			return fmt.Errorf("%s = %v, want at least %v", series, got, min)
 		}
 		return nil
 	})
-}
-
-// waitFor polls cond until it returns nil and fails the test with cond's
-// last error after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // outAlert is one line of the stdout notifier.
@@ -484,6 +449,10 @@ type outAlert struct {
 }
 
 // Alerts parses what the stdout notifiers wrote.
+// syncBuffer holds what a daemon wrote while it runs, with helpers to read
+// the stdout notifier's alerts from it.
+type syncBuffer struct{ testpeers.SyncBuffer }
+
 func (b *syncBuffer) Alerts(t *testing.T) []outAlert {
 	t.Helper()
 	var out []outAlert
@@ -504,7 +473,7 @@ func (b *syncBuffer) Alerts(t *testing.T) []outAlert {
 func (b *syncBuffer) waitAlerts(t *testing.T, n int, timeout time.Duration) []outAlert {
 	t.Helper()
 	var got []outAlert
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		got = b.Alerts(t)
 		if len(got) < n {
 			return fmt.Errorf("%d alerts on stdout, want %d", len(got), n)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/daemon"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // markerRule is a custom rule whose alert message says which version of it
@@ -183,7 +184,7 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 		if code, body := r.get(t, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: %d %q", code, body)
 		}
-		waitFor(t, 10*time.Second, func() error {
+		testpeers.WaitFor(t, 10*time.Second, func() error {
 			if code, body := r.get(t, "/readyz"); code != http.StatusOK {
 				return fmt.Errorf("/readyz: %d %q", code, body)
 			}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailguard/trailguard/internal/testpeers"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trailguard/trailguard/daemon"
@@ -211,7 +213,7 @@ func testRefused(t *testing.T, p *peers) {
 	e.waitQueue(t, 0, 0, 5*time.Second)
 
 	var got []string
-	waitFor(t, 10*time.Second, func() error {
+	testpeers.WaitFor(t, 10*time.Second, func() error {
 		for _, m := range e.p.sqs.Receive(t, e.dlqURL, 10, time.Second) {
 			got = append(got, aws.ToString(m.Body))
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailguard/trailguard/internal/testpeers"
+
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
@@ -96,7 +98,7 @@ func testKill(k stateKind) func(*testing.T, *shared) {
 		sl.SetDefault(held)
 
 		first := startDaemon(t, "kill-1", cfg, nil)
-		waitFor(t, 30*time.Second, func() error {
+		testpeers.WaitFor(t, 30*time.Second, func() error {
 			if n := sl.Attempts(); n < answered+e.Workers {
 				return fmt.Errorf("%d Slack attempts, want %d answered and one held per worker", n, answered+e.Workers)
 			}

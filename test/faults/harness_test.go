@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -33,8 +32,8 @@ import (
 type daemon struct {
 	name string
 	cmd  *exec.Cmd
-	Out  *syncBuffer
-	Log  *syncBuffer
+	Out  *testpeers.SyncBuffer
+	Log  *testpeers.SyncBuffer
 	Addr string // its metrics server, host:port
 
 	done  chan struct{}
@@ -78,7 +77,7 @@ func startDaemon(t *testing.T, name, cfg string, env []string) *daemon {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{name: name, Out: &syncBuffer{}, Log: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{name: name, Out: &testpeers.SyncBuffer{}, Log: &testpeers.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(trailguardBin, "run", "--config", path)
 	d.cmd.Env = env
 	d.cmd.Stdout, d.cmd.Stderr = d.Out, d.Log
@@ -243,7 +242,7 @@ func (d *daemon) Metric(t *testing.T, series string) float64 {
 // waitMetric waits until series is at least min.
 func (d *daemon) waitMetric(t *testing.T, series string, min float64, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		if got := d.Metric(t, series); got < min {
 			return fmt.Errorf("%s: %s = %v, want at least %v", d.name, series, got, min)
 		}
@@ -256,7 +255,7 @@ func (d *daemon) waitMetric(t *testing.T, series string, min float64, timeout ti
 func (d *daemon) waitReady(t *testing.T, want int, timeout time.Duration, parts ...string) string {
 	t.Helper()
 	var body string
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		var code int
 		code, body = d.get(t, "/readyz")
 		if code != want {
@@ -270,41 +269,6 @@ func (d *daemon) waitReady(t *testing.T, want int, timeout time.Duration, parts 
 		return nil
 	})
 	return body
-}
-
-// waitFor polls cond until it returns nil and fails the test with cond's
-// last error after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // ---- a scenario's queue and bucket -------------------------------------------
@@ -357,7 +321,7 @@ func (e *env) left(t *testing.T) (queue, dlq int) {
 // flight) and the DLQ holds dlq messages.
 func (e *env) waitDrained(t *testing.T, dlq int, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 		if q, d := e.left(t); q != 0 || d != dlq {
 			return fmt.Errorf("%d messages in the queue and %d in the DLQ, want 0 and %d", q, d, dlq)
 		}

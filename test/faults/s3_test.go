@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailguard/trailguard/internal/testpeers"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
@@ -24,7 +26,7 @@ const s3InternalError = `<?xml version="1.0" encoding="UTF-8"?>
 func logHas(t *testing.T, d *daemon, timeout time.Duration, want map[string]string) map[string]any {
 	t.Helper()
 	var found map[string]any
-	waitFor(t, timeout, func() error {
+	testpeers.WaitFor(t, timeout, func() error {
 	records:
 		for _, r := range d.Records(t) {
 			for k, v := range want {
@@ -120,7 +122,7 @@ func testS3Timeout(t *testing.T, p *shared) {
 	e.send(t, ctNotification(k))
 
 	// Held: no alert, the message in flight (its visibility extended).
-	waitFor(t, 10*time.Second, func() error {
+	testpeers.WaitFor(t, 10*time.Second, func() error {
 		if n := len(e.s3.Gets()); n != 1 {
 			return fmt.Errorf("%d GETs, want 1", n)
 		}

@@ -34,7 +34,7 @@ func testSQSUnreachable(t *testing.T, p *shared) {
 	first := rootCall()
 	e.send(t, ebCloudTrail(first))
 	want := []string{alertKey(ruleRoot, first)}
-	waitFor(t, 15*time.Second, func() error {
+	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
 			return errorf("%d Slack attempts, want 1", n)
 		}
