@@ -214,31 +214,17 @@ func (e *sqsEnv) config(t *testing.T, fragments ...string) *config.Config {
 // fragment replaces the default with the same top-level key) and parses them.
 func parseConfig(t *testing.T, fragments ...string) *config.Config {
 	t.Helper()
-	keys := []string{"log", "server", "rules", "dedup"}
-	doc := map[string]string{
-		"log":    "log:\n  level: debug\n  format: text\n",
-		"server": "server:\n  listen: 127.0.0.1:0\n",
-		"rules":  "rules:\n  packs: [aws]\n",
+	defaults := []string{
+		"log:\n  level: debug\n  format: text\n",
+		"server:\n  listen: 127.0.0.1:0\n",
+		"rules:\n  packs: [aws]\n",
 		// Most scenarios count alerts one by one.
-		"dedup": "dedup:\n  window: 0s\n",
+		"dedup:\n  window: 0s\n",
 	}
-	for _, f := range fragments {
-		k, _, ok := strings.Cut(f, ":")
-		if !ok || strings.ContainsAny(k, " \n") {
-			t.Fatalf("fragment does not start with a top-level key: %q", f)
-		}
-		if _, seen := doc[k]; !seen {
-			keys = append(keys, k)
-		}
-		doc[k] = f
-	}
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(strings.TrimRight(doc[k], "\n") + "\n")
-	}
-	cfg, err := config.Parse("trailguard.yaml", []byte(b.String()), nil)
+	doc := testpeers.JoinYAML(t, append(defaults, fragments...)...)
+	cfg, err := config.Parse("trailguard.yaml", []byte(doc), nil)
 	if err != nil {
-		t.Fatalf("config: %v\n%s", err, b.String())
+		t.Fatalf("config: %v\n%s", err, doc)
 	}
 	return cfg
 }

@@ -369,29 +369,14 @@ func (e *env) config(t *testing.T, fragments ...string) string {
 // fragment replaces the default with the same top-level key.
 func joinConfig(t *testing.T, fragments ...string) string {
 	t.Helper()
-	keys := []string{"log", "server", "rules", "dedup"}
-	doc := map[string]string{
-		"log":    "log:\n  level: debug\n  format: json\n",
-		"server": "server:\n  listen: 127.0.0.1:0\n",
-		"rules":  "rules:\n  packs: [aws]\n",
+	defaults := []string{
+		"log:\n  level: debug\n  format: json\n",
+		"server:\n  listen: 127.0.0.1:0\n",
+		"rules:\n  packs: [aws]\n",
 		// Faults are counted alert by alert.
-		"dedup": "dedup:\n  window: 0s\n",
+		"dedup:\n  window: 0s\n",
 	}
-	for _, f := range fragments {
-		k, _, ok := strings.Cut(f, ":")
-		if !ok || strings.ContainsAny(k, " \n") {
-			t.Fatalf("fragment does not start with a top-level key: %q", f)
-		}
-		if _, seen := doc[k]; !seen {
-			keys = append(keys, k)
-		}
-		doc[k] = f
-	}
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(strings.TrimRight(doc[k], "\n") + "\n")
-	}
-	return b.String()
+	return testpeers.JoinYAML(t, append(defaults, fragments...)...)
 }
 
 func slackNotifier(name, apiURL, token string) string {
