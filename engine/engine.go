@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -113,6 +114,9 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKnownNetworks(set.data); err != nil {
+		return nil, err
+	}
 	compiler := ast.NewCompiler().WithStrict(true)
 	compiler.Compile(set.modules)
 	if compiler.Failed() {
@@ -154,6 +158,34 @@ func (o *options) hasPack(name string) bool {
 		}
 	}
 	return false
+}
+
+// checkKnownNetworks refuses a data.known_networks that is not a list of CIDR
+// blocks, wherever it came from (configuration, data files, policy
+// directories). The shared helpers rely on it: they hand each entry to
+// net.cidr_contains without re-validating it for every event, and a typo there
+// would otherwise fail every evaluation, or, skipped quietly, make every call
+// from that network look unknown.
+func checkKnownNetworks(data map[string]any) error {
+	kn, ok := data["known_networks"]
+	if !ok || kn == nil {
+		return nil
+	}
+	list, ok := kn.([]any)
+	if !ok {
+		return &PolicyError{Problems: []Problem{{Message: fmt.Sprintf("data.known_networks: expected a list of CIDR blocks such as 203.0.113.0/24, got %T", kn)}}}
+	}
+	var problems []Problem
+	for i, n := range list {
+		s, _ := n.(string)
+		if _, err := netip.ParsePrefix(s); err != nil {
+			problems = append(problems, Problem{Message: fmt.Sprintf("data.known_networks[%d]: expected a CIDR block such as 203.0.113.0/24, got %q", i, fmt.Sprint(n))})
+		}
+	}
+	if len(problems) > 0 {
+		return &PolicyError{Problems: problems}
+	}
+	return nil
 }
 
 func hasNetworks(data map[string]any) bool {

@@ -447,3 +447,30 @@ func TestPrefilterConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A known_networks entry that is not a CIDR block is refused at load, naming
+// the entry: the helpers trust the list, and a silently skipped typo would
+// make a whole office look like an unknown network.
+func TestKnownNetworksAreChecked(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		networks any
+		want     string // "" for accepted
+	}{
+		{[]any{"10.0.0.0/8", "2001:db8::/32"}, ""},
+		{[]any{}, ""},
+		{nil, ""},
+		{[]any{"10.0.0.0/8", "office"}, `data.known_networks[1]: expected a CIDR block such as 203.0.113.0/24, got "office"`},
+		{[]any{"10.0.0.1"}, `data.known_networks[0]: expected a CIDR block`},
+		{[]any{"fe80::/10%eth0", 42}, "2 problems"},
+		{"10.0.0.0/8", "data.known_networks: expected a list of CIDR blocks"},
+	} {
+		_, err := engine.New(ctx, engine.WithData(map[string]any{"known_networks": tc.networks}))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.networks, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: got %v, want an error containing %q", tc.networks, err, tc.want)
+		}
+	}
+}

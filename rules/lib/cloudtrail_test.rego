@@ -182,12 +182,23 @@ test_not_in_known_network if {
 	not cloudtrail.in_known_network("10.1.2.3")
 }
 
-# A broken entry in the configuration is skipped, not an error on every event.
-test_known_networks_skips_invalid_entries if {
-	cloudtrail.known_networks == ["10.0.0.0/8"] with data.known_networks as ["10.0.0.0/8", "10.0.0.1", "office", 42]
-	cloudtrail.in_known_network("10.1.2.3") with data.known_networks as ["office", "10.0.0.0/8"]
+# known_networks is what the configuration says, or empty when it says nothing
+# usable. Invalid CIDR entries never get this far: the engine refuses them at
+# load (engine.TestKnownNetworksAreChecked).
+test_known_networks if {
+	cloudtrail.known_networks == ["10.0.0.0/8", "2001:db8::/32"] with data.known_networks as ["10.0.0.0/8", "2001:db8::/32"]
 	count(cloudtrail.known_networks) == 0
 	count(cloudtrail.known_networks) == 0 with data.known_networks as "10.0.0.0/8"
+}
+
+test_outside_known_networks if {
+	cloudtrail.outside_known_networks("11.1.2.3") with data.known_networks as ["10.0.0.0/8"]
+	cloudtrail.outside_known_networks("2001:db9::1") with data.known_networks as ["2001:db8::/32", "10.0.0.0/8"]
+	not cloudtrail.outside_known_networks("10.1.2.3") with data.known_networks as ["192.0.2.0/24", "10.0.0.0/8"]
+	not cloudtrail.outside_known_networks("::ffff:10.1.2.3") with data.known_networks as ["10.0.0.0/8"]
+	not cloudtrail.outside_known_networks("AWS Internal") with data.known_networks as ["10.0.0.0/8"]
+	not cloudtrail.outside_known_networks("11.1.2.3") with data.known_networks as []
+	not cloudtrail.outside_known_networks("11.1.2.3")
 }
 
 # --- event_time_ns --------------------------------------------------------------

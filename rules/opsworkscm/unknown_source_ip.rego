@@ -27,10 +27,8 @@ import data.lib.cloudtrail
 # (a call CloudFormation made) or "AWS Internal", which have no network.
 alert contains {"message": msg} if {
 	input.eventSource == "opsworks-cm.amazonaws.com"
-	count(cloudtrail.known_networks) > 0
 	ip := input.sourceIPAddress
-	cloudtrail.is_ip(ip)
-	not cloudtrail.in_known_network(ip)
+	cloudtrail.outside_known_networks(ip)
 	msg := sprintf("%s called %s%s in %s from %s, outside every known network%s", [
 		cloudtrail.principal(input),
 		cloudtrail.action(input),
