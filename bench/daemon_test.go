@@ -186,20 +186,20 @@ func (env *daemonEnv) waitEmpty(b *testing.B, timeout time.Duration, every time.
 // BenchmarkDaemon is the daemon's throughput through SQS and S3, next to
 // `trailguard eval` over the same files in the same run:
 //
-//   - eval-pipeline: what `trailguard eval` does with the files: one after
-//     another, each through pipeline.Run with GOMAXPROCS workers;
+//   - eval-pipeline: what `trailguard eval` does with the files
+//     (pipeline.RunAll, as in BenchmarkLogFile), the whole corpus per op;
 //   - daemon-sqs-s3: a queue of b.N notifications, one log file each (the
 //     corpus, cycled), and a daemon started on it; timed from its start until
 //     the queue is empty (every message deleted, which the daemon does only
 //     after every alert reached Slack).
 //
-// One op is one log file in both; events/s is the figure to compare.
+// events/s is the figure to compare.
 func BenchmarkDaemon(b *testing.B) {
 	files := corpus()
 	env := startDaemonEnv(b, files)
 	eng := newEngine(b)
 	b.Run("eval-pipeline", func(b *testing.B) {
-		runFiles(b, files, pipelineFile(eng, 0))
+		runCorpus(b, files, eng)
 	})
 	b.Run("daemon-sqs-s3", func(b *testing.B) {
 		b.StopTimer()

@@ -14,15 +14,18 @@ import (
 	"github.com/trailguard/trailguard/pipeline"
 )
 
-// BenchmarkLogFile is one CloudTrail delivery file end to end: gunzip, decode,
+// BenchmarkLogFile is CloudTrail delivery files end to end: gunzip, decode,
 // evaluate every record against all shipped rules, write the alerts (as
-// `trailguard eval` does, to io.Discard). Each op is one file of the generated
-// corpus, cycled; events/s and bytes/s (uncompressed JSON) are the figures.
+// `trailguard eval` does, to io.Discard). events/s and bytes/s (uncompressed
+// JSON) are the figures.
 //
 //   - floor-json-map: the floor, gunzip + encoding/json decoding every record
 //     into map[string]any, streamed (json.Decoder Token/More), one goroutine;
-//   - trailguard-gomaxprocs1: pipeline.Run with GOMAXPROCS 1 and 1 worker;
-//   - trailguard-gomaxprocs2: pipeline.Run with GOMAXPROCS 2 and 2 workers.
+//     each op is one file of the generated corpus, cycled;
+//   - trailguard-gomaxprocs1, -gomaxprocs2: `trailguard eval` on the corpus
+//     (pipeline.RunAll with its defaults: GOMAXPROCS files at a time, each
+//     with GOMAXPROCS workers) with GOMAXPROCS 1 and 2; each op is the whole
+//     corpus.
 //
 // The sub-benchmark names keep the -N suffix of the process's GOMAXPROCS; the
 // name says what it ran with.
@@ -34,7 +37,7 @@ func BenchmarkLogFile(b *testing.B) {
 	})
 	for _, procs := range []int{1, 2} {
 		b.Run(fmt.Sprintf("trailguard-gomaxprocs%d", procs), func(b *testing.B) {
-			withProcs(procs, func() { runFiles(b, files, pipelineFile(eng, procs)) })
+			withProcs(procs, func() { runCorpus(b, files, eng) })
 		})
 	}
 }
@@ -115,16 +118,37 @@ func decodeRecords(r io.Reader) (int, error) {
 	return n, expect('}')
 }
 
-// pipelineFile runs a file through trailguard's pipeline with the given workers.
-func pipelineFile(eng *engine.Engine, workers int) func(b *testing.B, f gen.File) int {
-	sink := alertSink()
-	return func(b *testing.B, f gen.File) int {
-		st, err := pipeline.Run(context.Background(), eng, bytes.NewReader(f.Data), f.Key,
-			pipeline.Options{Workers: workers},
-			pipeline.Handler{Alert: sink, Error: func(err error) { b.Errorf("%v", err) }})
-		if err != nil {
-			b.Fatalf("%s: %v", f.Key, err)
-		}
-		return st.Records
+// runCorpus times `trailguard eval` over all the files, the whole corpus per
+// op, and reports throughput.
+func runCorpus(b *testing.B, files []gen.File, eng *engine.Engine) {
+	b.ReportAllocs()
+	ins := make([]pipeline.Input, len(files))
+	var records, size int64
+	for i, f := range files {
+		ins[i] = pipeline.Input{Name: f.Key, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }}
+		records += int64(f.Records)
+		size += int64(f.Size)
 	}
+	sink := alertSink()
+	var events, bytes int64
+	for b.Loop() {
+		var n int64
+		err := pipeline.RunAll(context.Background(), eng, ins, pipeline.Options{},
+			pipeline.Handler{Alert: sink, Error: func(err error) { b.Errorf("%v", err) }},
+			func(in pipeline.Input, st pipeline.Stats, err error) {
+				if err != nil {
+					b.Errorf("%s: %v", in.Name, err)
+				}
+				n += int64(st.Records)
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != records {
+			b.Fatalf("%d records read, the corpus has %d", n, records)
+		}
+		events += records
+		bytes += size
+	}
+	report(b, events, bytes)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Record is one CloudTrail event as read: its JSON bytes, untouched, and where
@@ -94,6 +95,7 @@ type Reader struct {
 	source string
 	limits Limits
 	s      *scanner
+	br     *bufio.Reader
 	gz     *gzip.Reader
 	lim    *limitReader
 
@@ -106,14 +108,17 @@ type Reader struct {
 }
 
 // NewReader starts reading src, which is named source in errors and records.
+// Close it when done: it returns its buffers for the next log to use.
 func NewReader(src io.Reader, source string, limits Limits) (*Reader, error) {
 	limits = limits.withDefaults()
-	br := bufio.NewReaderSize(src, 64<<10)
-	rd := &Reader{source: source, limits: limits}
+	br := bufioPool.Get().(*bufio.Reader)
+	br.Reset(src)
+	rd := &Reader{source: source, limits: limits, br: br}
 	var in io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
+		gz, err := newGzip(br)
 		if err != nil {
+			rd.Close()
 			return nil, &DecodeError{Source: source, Index: -1, Line: 1, Col: 1, Fatal: true, Err: fmt.Errorf("gzip: %w", err)}
 		}
 		rd.gz = gz
@@ -124,18 +129,54 @@ func NewReader(src io.Reader, source string, limits Limits) (*Reader, error) {
 	return rd, nil
 }
 
-// Close releases the decompressor; it does not close the underlying reader.
-func (r *Reader) Close() error {
-	if r.gz != nil {
-		return r.gz.Close()
+// A daemon reads thousands of small logs a minute, and each one's buffers
+// (two of 64 KiB, and the decompressor's window and tables, about 40 KiB) were
+// most of what it allocated; reused, they no longer drive the garbage
+// collector.
+var (
+	bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	gzipPool  sync.Pool // *gzip.Reader
+)
+
+var errReaderClosed = errors.New("cloudtrail: Reader used after Close")
+
+func newGzip(r io.Reader) (*gzip.Reader, error) {
+	if gz, ok := gzipPool.Get().(*gzip.Reader); ok {
+		if err := gz.Reset(r); err != nil {
+			gzipPool.Put(gz)
+			return nil, err
+		}
+		return gz, nil
 	}
-	return nil
+	return gzip.NewReader(r)
+}
+
+func (r *Reader) Close() error {
+	var err error
+	if r.gz != nil {
+		err = r.gz.Close()
+		gzipPool.Put(r.gz)
+		r.gz = nil
+	}
+	if r.br != nil {
+		r.br.Reset(nil)
+		bufioPool.Put(r.br)
+		r.br = nil
+	}
+	if r.s != nil {
+		r.s.release()
+		r.s = nil
+	}
+	return err
 }
 
 // Next returns the next record, or io.EOF after the last. A *DecodeError with
 // Fatal false concerns one record only: report it and call Next again. Any other
 // error ends the input.
 func (r *Reader) Next() (Record, error) {
+	if r.s == nil {
+		return Record{}, errReaderClosed
+	}
 	if r.done {
 		return Record{}, io.EOF
 	}

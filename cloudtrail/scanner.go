@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 )
 
 // scanner walks a JSON byte stream value by value without decoding it. It tracks
@@ -28,7 +29,18 @@ type scanner struct {
 }
 
 func newScanner(src io.Reader) *scanner {
-	return &scanner{src: src, buf: make([]byte, 64<<10), line: 1}
+	return &scanner{src: src, buf: *scanBufs.Get().(*[]byte), line: 1}
+}
+
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// release returns the scanner's buffer for reuse; the scanner is done.
+func (s *scanner) release() {
+	if s.buf != nil {
+		b := s.buf
+		scanBufs.Put(&b)
+		s.buf, s.capBuf = nil, nil
+	}
 }
 
 func (s *scanner) pos() int64 { return s.off + int64(s.r) }

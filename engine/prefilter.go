@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -119,7 +120,7 @@ func (p *prefilter) mayMatch(vals *fieldValues) (bool, error) {
 	p.mu.RLock()
 	node := p.root
 	for node != nil && !node.leaf {
-		node = node.next[vals.fieldKey(node.field)]
+		node = node.next[string(vals.keyBytes(node.field))] // no allocation: the conversion is in the index
 	}
 	p.mu.RUnlock()
 	if node != nil {
@@ -210,7 +211,7 @@ func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 	case fieldAbsent:
 		return nil, nil
 	case fieldScalar:
-		return f.value, nil
+		return r.vals.value(id)
 	}
 	return nil, ast.UnknownValueErr{} // an object or array: let evaluation decide
 }
@@ -261,9 +262,8 @@ const (
 )
 
 type field struct {
-	kind  fieldKind
-	raw   []byte // the JSON text of a scalar
-	value ast.Value
+	kind fieldKind
+	raw  []byte // the JSON text of a scalar
 }
 
 // fieldValues are the wanted fields of one record.
@@ -274,21 +274,36 @@ type fieldValues struct {
 // fieldKey tells the field's value apart from every other: its kind and its
 // JSON text (for composites only the kind matters: they are unknown to the
 // index).
-func (v *fieldValues) fieldKey(id int) string {
+func (v *fieldValues) fieldKey(id int) string { return string(v.keyBytes(id)) }
+
+// keyBytes is fieldKey as bytes, for map lookups that need not allocate.
+func (v *fieldValues) keyBytes(id int) []byte {
 	f := v.fields[id]
 	switch f.kind {
 	case fieldAbsent:
-		return "a"
+		return keyAbsent
 	case fieldComposite:
-		return "c"
+		return keyComposite
 	}
-	return string(f.raw)
+	return f.raw
+}
+
+// Scalars' JSON texts are kept, never empty, so these cannot collide with one.
+var keyAbsent, keyComposite = []byte("a"), []byte("c")
+
+// value is a scalar field's value, decoded when asked for: the prefilter reads
+// these fields from every record, and only a new combination of values (a memo
+// miss) or a caller that wants one needs them decoded.
+func (v *fieldValues) value(id int) (ast.Value, error) {
+	return decodeJSON(v.fields[id].raw)
 }
 
 func (v *fieldValues) str(id int) string {
 	if f := v.fields[id]; f.kind == fieldScalar {
-		if s, ok := f.value.(ast.String); ok {
-			return string(s)
+		if val, err := v.value(id); err == nil {
+			if s, ok := val.(ast.String); ok {
+				return string(s)
+			}
 		}
 	}
 	return ""
@@ -327,8 +342,8 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return false
 		}
-		k, err := d.str()
-		if err != nil {
+		child, ok := d.childFor(t)
+		if !ok {
 			return false
 		}
 		d.skipSpace()
@@ -337,7 +352,7 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 		}
 		d.pos++
 		d.skipSpace()
-		if child := t.children[k]; child == nil {
+		if child == nil {
 			if d.skip(0) != nil {
 				return false
 			}
@@ -361,6 +376,33 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 	}
 }
 
+// childFor reads the key at d.pos and returns t's child for it (nil for a key
+// nobody wants). Most records' keys have no escapes and are looked up straight
+// from their bytes, which allocates nothing.
+func (d *decoder) childFor(t *pathTrie) (*pathTrie, bool) {
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			k := d.data[start:i]
+			if !utf8.Valid(k) {
+				break // the slow path replaces invalid bytes, as decoding does
+			}
+			d.pos = i + 1
+			return t.children[string(k)], true
+		case c == '\\' || c < 0x20:
+		default:
+			continue
+		}
+		break
+	}
+	k, err := d.str()
+	if err != nil {
+		return nil, false
+	}
+	return t.children[k], true
+}
+
 // wanted reads the value of a key that is (or leads to) a wanted path.
 func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
 	if d.pos >= len(d.data) {
@@ -369,7 +411,7 @@ func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
 	c := d.data[d.pos]
 	if c == '{' || c == '[' {
 		if t.wanted {
-			vals.fields[t.id] = field{kind: fieldComposite, raw: []byte{c}}
+			vals.fields[t.id] = field{kind: fieldComposite}
 		}
 		if c == '{' && t.children != nil {
 			return d.walkObject(t, vals)
@@ -377,12 +419,11 @@ func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
 		return d.skip(0) == nil
 	}
 	start := d.pos
-	v, err := d.value(0)
-	if err != nil {
+	if d.skip(0) != nil { // checks the scalar without decoding it
 		return false
 	}
 	if t.wanted {
-		vals.fields[t.id] = field{kind: fieldScalar, raw: d.data[start:d.pos], value: v}
+		vals.fields[t.id] = field{kind: fieldScalar, raw: d.data[start:d.pos]}
 	}
 	return true
 }

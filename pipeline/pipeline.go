@@ -19,8 +19,12 @@ import (
 
 // Options tune a run. The zero value is usable.
 type Options struct {
-	// Workers evaluating records in parallel; default GOMAXPROCS.
+	// Workers evaluating records in parallel, per log; default GOMAXPROCS.
 	Workers int
+	// Files is how many logs RunAll reads at once; default GOMAXPROCS. With
+	// more than one, Handler.Evaluated may be called from several goroutines
+	// at once (Alert and Error never are).
+	Files int
 	// Limits for reading the log.
 	Limits cloudtrail.Limits
 	// EventSources, when not empty, keeps only events from these services

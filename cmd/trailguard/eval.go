@@ -26,7 +26,8 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var pf policyFlags
 	pf.register(fs)
 	format := fs.String("format", "json", "output format: json (one alert per line) or text")
-	workers := fs.Int("workers", 0, "records evaluated in parallel (default GOMAXPROCS)")
+	workers := fs.Int("workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
+	parallel := fs.Int("files", 0, "files read at once; output stays in file order (default GOMAXPROCS)")
 	var sources listFlag
 	fs.Var(&sources, "event-source", "only evaluate events of this eventSource (repeatable)")
 	fs.Usage = func() {
@@ -65,25 +66,33 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		inputs = []string{"-"}
 	}
 	files, bad := expandInputs(inputs, stderr)
-	opts := pipeline.Options{Workers: *workers, EventSources: sources}
+	opts := pipeline.Options{Workers: *workers, Files: *parallel, EventSources: sources}
 	h := pipeline.Handler{
 		Alert: func(_ context.Context, a *alert.Alert) error { return write(a) },
 		Error: func(err error) { fmt.Fprintln(stderr, "error:", err) },
 	}
 	var total pipeline.Stats
 	total.Errors = bad
-	for _, f := range files {
-		st, err := evalOne(ctx, eng, f, stdin, opts, h)
+	ins := make([]pipeline.Input, len(files))
+	for i, f := range files {
+		ins[i] = pipeline.Input{Name: f, Open: func() (io.ReadCloser, error) {
+			if f == "-" {
+				return io.NopCloser(stdin), nil
+			}
+			return os.Open(f)
+		}}
+	}
+	err = pipeline.RunAll(ctx, eng, ins, opts, h, func(_ pipeline.Input, st pipeline.Stats, err error) {
 		total.Add(st)
 		if err != nil {
-			if ctx.Err() != nil {
-				return exitBad, ctx.Err()
-			}
 			if total.Errors == 0 {
 				total.Errors++
 			}
 			fmt.Fprintln(stderr, "error:", err)
 		}
+	})
+	if err != nil {
+		return exitBad, err
 	}
 	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
 		len(files), total.Records, total.Evaluated, total.Alerts, total.Errors, time.Since(start).Round(time.Millisecond))
@@ -91,18 +100,6 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitBad, nil
 	}
 	return exitOK, nil
-}
-
-func evalOne(ctx context.Context, eng *engine.Engine, name string, stdin io.Reader, opts pipeline.Options, h pipeline.Handler) (pipeline.Stats, error) {
-	if name == "-" {
-		return pipeline.Run(ctx, eng, stdin, "-", opts, h)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return pipeline.Stats{Errors: 1}, err
-	}
-	defer f.Close()
-	return pipeline.Run(ctx, eng, f, name, opts, h)
 }
 
 // expandInputs walks directories, taking the files the daemon's dir source
