@@ -122,33 +122,39 @@ func decodeRecords(r io.Reader) (int, error) {
 // op, and reports throughput.
 func runCorpus(b *testing.B, files []gen.File, eng *engine.Engine) {
 	b.ReportAllocs()
+	var events, size int64
+	for b.Loop() {
+		n, s := evalFiles(b, files, eng)
+		events += n
+		size += s
+	}
+	report(b, events, size)
+}
+
+// evalFiles runs the files through pipeline.RunAll with its defaults, as
+// `trailguard eval` does, checks that every record was read, and returns how
+// many there were and their uncompressed size.
+func evalFiles(b *testing.B, files []gen.File, eng *engine.Engine) (records, size int64) {
 	ins := make([]pipeline.Input, len(files))
-	var records, size int64
 	for i, f := range files {
 		ins[i] = pipeline.Input{Name: f.Key, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }}
 		records += int64(f.Records)
 		size += int64(f.Size)
 	}
-	sink := alertSink()
-	var events, bytes int64
-	for b.Loop() {
-		var n int64
-		err := pipeline.RunAll(context.Background(), eng, ins, pipeline.Options{},
-			pipeline.Handler{Alert: sink, Error: func(err error) { b.Errorf("%v", err) }},
-			func(in pipeline.Input, st pipeline.Stats, err error) {
-				if err != nil {
-					b.Errorf("%s: %v", in.Name, err)
-				}
-				n += int64(st.Records)
-			})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != records {
-			b.Fatalf("%d records read, the corpus has %d", n, records)
-		}
-		events += records
-		bytes += size
+	var n int64
+	err := pipeline.RunAll(context.Background(), eng, ins, pipeline.Options{},
+		pipeline.Handler{Alert: alertSink(), Error: func(err error) { b.Errorf("%v", err) }},
+		func(in pipeline.Input, st pipeline.Stats, err error) {
+			if err != nil {
+				b.Errorf("%s: %v", in.Name, err)
+			}
+			n += int64(st.Records)
+		})
+	if err != nil {
+		b.Fatal(err)
 	}
-	report(b, events, bytes)
+	if n != records {
+		b.Fatalf("%d records read, the files have %d", n, records)
+	}
+	return records, size
 }

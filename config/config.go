@@ -107,7 +107,7 @@ type SQS struct {
 	WaitTime          time.Duration `yaml:"wait_time" json:"wait_time"`                   // long-poll wait, 0s..20s; default 20s
 	MaxMessages       int           `yaml:"max_messages" json:"max_messages"`             // per receive, 1..10; default 10
 	VisibilityTimeout time.Duration `yaml:"visibility_timeout" json:"visibility_timeout"` // 1s..12h; default 5m
-	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, >= 1; default 4
+	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, >= 1; default 16 (each mostly waits on S3 and Slack)
 }
 
 // S3 is where the notified log files are fetched from.
@@ -237,7 +237,7 @@ func defaults() *Config {
 				WaitTime:          20 * time.Second,
 				MaxMessages:       10,
 				VisibilityTimeout: 5 * time.Minute,
-				Workers:           4,
+				Workers:           16,
 			},
 			S3: S3{ReadTimeout: 30 * time.Second},
 			// The repository ships sample logs here, so a bare checkout runs.

@@ -582,7 +582,7 @@ func TestDefaults(t *testing.T) {
 		Server: Server{Listen: "127.0.0.1:9090"},
 		Source: Source{
 			Type: "dir",
-			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 4},
+			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 16},
 			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},

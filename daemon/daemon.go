@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 		s := cfg.Source
 		d.fetcher, err = s3source.New(ctx, s3source.Options{
 			Region: s.S3.Region, Endpoint: s.S3.Endpoint, PathStyle: s.S3.PathStyle, AllowedBuckets: s.S3.AllowedBuckets,
-			ReadTimeout: s.S3.ReadTimeout,
+			ReadTimeout: s.S3.ReadTimeout, Concurrency: s.SQS.Workers,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("s3: %w", err)

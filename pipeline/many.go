@@ -8,6 +8,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/internal/gopool"
 )
 
 // Input is one log for RunAll: a name for messages and a way to open it.
@@ -67,12 +68,12 @@ func RunAll(ctx context.Context, eng *engine.Engine, inputs []Input, opts Option
 			break
 		}
 		wg.Add(1)
-		go func() {
+		gopool.Go(func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			st, err := runInput(ctx, eng, in, opts, s.handler(i))
 			s.finish(i, st, err)
-		}()
+		})
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/internal/gopool"
 )
 
 // Options tune a run. The zero value is usable.
@@ -119,7 +120,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	var readErr error
 
 	// Reader: one goroutine, since a log is a stream.
-	go func() {
+	gopool.Go(func() {
 		defer close(jobs)
 		defer close(order)
 		for {
@@ -157,12 +158,12 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 				return
 			}
 		}
-	}()
+	})
 
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
-		go func() {
+		gopool.Go(func() {
 			defer wg.Done()
 			for b := range jobs {
 				for i := range b.items {
@@ -170,7 +171,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 				}
 				close(b.done)
 			}
-		}()
+		})
 	}
 	defer func() {
 		cancel() // unblocks the reader, which then closes jobs for the workers

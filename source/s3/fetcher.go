@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -58,6 +60,10 @@ type Options struct {
 	// each Read waits for its next bytes (an idle timeout, not a limit on
 	// the whole transfer). Zero means DefaultReadTimeout.
 	ReadTimeout time.Duration
+	// Concurrency is how many objects may be read at once (the daemon's SQS
+	// workers); the connection pool keeps that many connections per host.
+	// Zero means the SDK's default of 10.
+	Concurrency int
 }
 
 // getObjectAPI is the part of *s3.Client a Fetcher uses.
@@ -96,6 +102,14 @@ func New(ctx context.Context, opts Options) (*Fetcher, error) {
 			return nil, errors.New("s3source: no region: set the region option or AWS_REGION")
 		}
 		cfg.Region = "us-east-1" // signing needs one; custom endpoints rarely care which
+	}
+	if opts.Concurrency > awshttp.DefaultHTTPTransportMaxIdleConnsPerHost {
+		// With fewer idle connections kept than requests in flight, each
+		// burst closes connections only to dial them again.
+		cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = opts.Concurrency
+			t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
+		})
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if opts.Endpoint != "" {

@@ -155,7 +155,7 @@ func soak(ctx context.Context, o options) error {
 server: {listen: %q}
 source:
   type: sqs
-  sqs: {queue_url: %q, region: us-east-1, endpoint: %q, wait_time: 10s, max_messages: 10, visibility_timeout: 2m, workers: 4}
+  sqs: {queue_url: %q, region: us-east-1, endpoint: %q, wait_time: 10s, max_messages: 10, visibility_timeout: 2m, workers: 16}
   s3: {region: us-east-1, endpoint: %q, path_style: true, allowed_buckets: [%s]}
 rules:
   data: %s
