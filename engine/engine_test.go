@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/bench/gen"
 	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/engine"
 )
@@ -331,12 +332,12 @@ func TestRunTests(t *testing.T) {
 func TestPrefilterNeverHidesAnAlert(t *testing.T) {
 	ctx := context.Background()
 	data := engine.WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}})
-	with, err := engine.New(ctx, data)
+	eng, err := engine.New(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var recs []cloudtrail.Record
 	files, _ := filepath.Glob("../examples/logs/*/*.json")
-	skipped, total := 0, 0
 	for _, f := range files {
 		fh, _ := os.Open(f)
 		r, _ := cloudtrail.NewReader(fh, f, cloudtrail.Limits{})
@@ -345,38 +346,67 @@ func TestPrefilterNeverHidesAnAlert(t *testing.T) {
 			if err != nil {
 				break
 			}
-			total++
-			in, err := with.Prepare(rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			full, err := engine.Parse(rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err1 := with.EvaluateInput(ctx, in)
-			want, err2 := with.EvaluateInput(ctx, full)
-			if err1 != nil || err2 != nil {
-				t.Fatal(err1, err2)
-			}
-			if ids(got) != ids(want) {
-				t.Fatalf("%s record %d: prefiltered %q, full %q", f, rec.Index, ids(got), ids(want))
-			}
-			if in.Value == nil {
-				skipped++
-				if in.EventSource() != full.EventSource() || in.EventTime() != full.EventTime() {
-					t.Errorf("%s record %d: eventSource/eventTime %q %q without decoding, %q %q decoded",
-						f, rec.Index, in.EventSource(), in.EventTime(), full.EventSource(), full.EventTime())
-				}
-			}
+			recs = append(recs, rec)
 		}
+		r.Close()
 		fh.Close()
 	}
-	// Most records of a real trail match nothing; the prefilter must notice.
-	if skipped < total/2 {
-		t.Errorf("only %d of %d records skipped", skipped, total)
+	samples := len(recs)
+	// And the benchmark's generated trail: every kind of event it makes.
+	g := gen.New(gen.Options{Seed: 7})
+	for i, raw := range g.Records(3000) {
+		recs = append(recs, cloudtrail.Record{Raw: raw, Source: "generated", Index: i})
 	}
-	t.Logf("%d of %d sample records skipped without decoding", skipped, total)
+
+	skipped, narrowed := 0, 0
+	for i, rec := range recs {
+		in, err := eng.Prepare(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := engine.Parse(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err1 := eng.EvaluateInput(ctx, in)
+		want, err2 := eng.EvaluateInput(ctx, full)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if describe(got) != describe(want) {
+			t.Fatalf("%s record %d: prefiltered %q, every rule %q", rec.Source, rec.Index, describe(got), describe(want))
+		}
+		if in.Value == nil {
+			skipped++
+			if in.EventSource() != full.EventSource() || in.EventTime() != full.EventTime() {
+				t.Errorf("%s record %d: eventSource/eventTime %q %q without decoding, %q %q decoded",
+					rec.Source, rec.Index, in.EventSource(), in.EventTime(), full.EventSource(), full.EventTime())
+			}
+		} else if c := in.CandidateRules(); c != nil && len(c) < len(eng.Rules()) {
+			narrowed++
+		}
+		if i == samples-1 {
+			t.Logf("%d of %d sample records skipped without decoding", skipped, samples)
+		}
+	}
+	// Most records of a real trail match nothing; the prefilter must notice,
+	// and evaluate the others against the few rules that can match them.
+	if skipped < len(recs)/2 {
+		t.Errorf("only %d of %d records skipped", skipped, len(recs))
+	}
+	if decoded := len(recs) - skipped; narrowed != decoded {
+		t.Errorf("%d of %d decoded records were evaluated against a narrowed set of rules, want all", narrowed, decoded)
+	}
+	t.Logf("%d of %d records skipped without decoding; the other %d evaluated against their candidate rules only", skipped, len(recs), narrowed)
+}
+
+// describe is the alerts' rule ids and messages, for comparisons.
+func describe(alerts []alert.Alert) string {
+	var b strings.Builder
+	for _, a := range alerts {
+		fmt.Fprintf(&b, "%s: %s\n", a.RuleID, a.Message)
+	}
+	return b.String()
 }
 
 func TestPrefilterWithCustomRules(t *testing.T) {

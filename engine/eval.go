@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -23,6 +24,9 @@ type Input struct {
 	// fields read without decoding, when Value is nil.
 	fields *fieldValues
 	pf     *prefilter
+	// rules are the only rules that can match the record, when the prefilter
+	// read it (nil: evaluate every rule).
+	rules *RuleSet
 }
 
 // Prepare makes a record ready for this engine's evaluation. It reads the few
@@ -32,10 +36,15 @@ type Input struct {
 func (e *Engine) Prepare(rec cloudtrail.Record) (*Input, error) {
 	if e.pre != nil {
 		if vals, ok := e.pre.extract(rec.Raw); ok {
-			may, err := e.pre.mayMatch(vals)
-			if err == nil && !may {
+			set, err := e.pre.candidates(vals)
+			if err == nil && set == nil {
 				return &Input{Record: rec, fields: vals, pf: e.pre}, nil
 			}
+			in, perr := Parse(rec)
+			if perr == nil && err == nil {
+				in.rules = set
+			}
+			return in, perr
 		}
 	}
 	return Parse(rec)
@@ -83,7 +92,13 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 	if in.Value == nil {
 		return nil, nil // Prepare found that no rule can match
 	}
-	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(in.Value))
+	pq := e.prepared
+	if in.rules != nil {
+		if q, err := e.queryFor(in.rules); err == nil {
+			pq = q
+		}
+	}
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -140,6 +155,28 @@ func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) (
 		errs = append(errs, first)
 	}
 	return alerts, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(errs...)}
+}
+
+// queryFor is the query over only the rules in set, prepared the first time
+// it is asked for. It binds pack, name and result as the query over every rule
+// does, and gives the same alerts for the records set was found for; but it
+// looks each rule up directly, where the query over every rule walks them all
+// and consults each one's index (about 20 µs of the 24 rules' evaluation).
+func (e *Engine) queryFor(set *RuleSet) (rego.PreparedEvalQuery, error) {
+	set.once.Do(func() {
+		var pairs []string
+		for _, r := range set.Rules {
+			pairs = append(pairs, fmt.Sprintf("[%q, %q]", r[0], r[1]))
+		}
+		q := fmt.Sprintf("some [pack, name] in [%s]; %s", strings.Join(pairs, ", "), query)
+		set.query, set.err = rego.New(
+			rego.Query(q),
+			rego.Compiler(e.compiler),
+			rego.Store(e.store),
+			rego.StrictBuiltinErrors(true),
+		).PrepareForEval(context.Background())
+	})
+	return set.query, set.err
 }
 
 type ruleQuery struct {

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/rego"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -21,12 +24,14 @@ import (
 // and one map lookup.
 type prefilter struct {
 	indices []ast.RuleIndex
-	paths   *pathTrie // refs the indices consult, plus eventSource and eventTime
+	rules   [][2]string // rules[i] is the rule (pack, name) indices[i] indexes
+	paths   *pathTrie   // refs the indices consult, plus eventSource and eventTime
 	nPaths  int
 
 	mu    sync.RWMutex
 	root  *decision
 	nodes int
+	sets  map[string]*RuleSet // interned: one per distinct set of candidates
 }
 
 // Fields every Input carries whether or not the record is decoded.
@@ -36,7 +41,7 @@ var (
 )
 
 func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
-	p := &prefilter{paths: &pathTrie{}}
+	p := &prefilter{paths: &pathTrie{}, sets: map[string]*RuleSet{}}
 	rec := &recordingResolver{}
 	for _, k := range keys {
 		ref := ast.MustParseRef("data.rules").Append(ast.StringTerm(k[0])).Append(ast.StringTerm(k[1])).Append(ast.StringTerm("alert"))
@@ -49,6 +54,7 @@ func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
 			return nil // rules below alert (ref heads): not indexed here
 		}
 		p.indices = append(p.indices, idx)
+		p.rules = append(p.rules, k)
 		if _, err := idx.Lookup(rec); err != nil {
 			return nil
 		}
@@ -107,8 +113,9 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 	return nil, ast.UnknownValueErr{}
 }
 
-// mayMatch reports whether any rule may match a record whose indexed fields
-// are vals.
+// candidates returns the rules that may match a record whose indexed fields
+// are vals: those whose index, consulted with these values, yields a rule. It
+// is nil when no rule can match. Equal sets are the same *RuleSet.
 //
 // The answers are memoised in a decision tree: each node names the field the
 // indices consult next and branches on its value, the way the indices do.
@@ -116,7 +123,7 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 // for some events (eventTime, for opsworks-cm calls) does not multiply the
 // memo for all the others. A lookup's answer depends only on the values of
 // the fields it consulted, so any record agreeing on those gets the answer.
-func (p *prefilter) mayMatch(vals *fieldValues) (bool, error) {
+func (p *prefilter) candidates(vals *fieldValues) (*RuleSet, error) {
 	p.mu.RLock()
 	node := p.root
 	for node != nil && !node.leaf {
@@ -128,27 +135,52 @@ func (p *prefilter) mayMatch(vals *fieldValues) (bool, error) {
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
-	may := false
-	for _, idx := range p.indices {
+	var rules [][2]string
+	for i, idx := range p.indices {
 		r, err := idx.Lookup(res)
 		if err != nil {
-			return true, err
+			return nil, err
 		}
 		if len(r.Rules) > 0 || r.Default != nil || len(r.Else) > 0 {
-			may = true
-			break
+			rules = append(rules, p.rules[i])
 		}
 	}
 	p.mu.Lock()
-	p.insert(res.asked, vals, may)
+	set := p.intern(rules)
+	p.insert(res.asked, vals, set)
 	p.mu.Unlock()
-	return may, nil
+	return set, nil
+}
+
+// RuleSet is a set of rules some records may match, in the engine's order.
+type RuleSet struct {
+	Rules [][2]string // (pack, name)
+
+	once  sync.Once
+	query rego.PreparedEvalQuery
+	err   error
+}
+
+// intern returns the one RuleSet for these rules (nil for none); p.mu is held.
+func (p *prefilter) intern(rules [][2]string) *RuleSet {
+	if len(rules) == 0 {
+		return nil
+	}
+	key := fmt.Sprint(rules)
+	if s, ok := p.sets[key]; ok {
+		return s
+	}
+	s := &RuleSet{Rules: rules}
+	if len(p.sets) < maxDecisions {
+		p.sets[key] = s
+	}
+	return s
 }
 
 // decision is a node of the memo tree.
 type decision struct {
 	leaf   bool
-	result bool
+	result *RuleSet
 	field  int
 	next   map[string]*decision
 }
@@ -156,7 +188,7 @@ type decision struct {
 // maxDecisions bounds the memo tree; past it answers are computed each time.
 const maxDecisions = 1 << 16
 
-func (p *prefilter) insert(asked []int, vals *fieldValues, result bool) {
+func (p *prefilter) insert(asked []int, vals *fieldValues, result *RuleSet) {
 	if p.nodes >= maxDecisions {
 		return
 	}
@@ -179,7 +211,7 @@ func (p *prefilter) insert(asked []int, vals *fieldValues, result bool) {
 }
 
 // branch builds the chain of nodes for the fields asked, ending in the answer.
-func (p *prefilter) branch(asked []int, vals *fieldValues, result bool) *decision {
+func (p *prefilter) branch(asked []int, vals *fieldValues, result *RuleSet) *decision {
 	p.nodes++
 	if len(asked) == 0 {
 		return &decision{leaf: true, result: result}
