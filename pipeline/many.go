@@ -50,8 +50,10 @@ func RunAll(ctx context.Context, eng *engine.Engine, inputs []Input, opts Option
 
 	// An input starts only within a window of the one whose output is being
 	// handed on, so that one slow input cannot make all the others' alerts
-	// pile up in memory behind it.
-	window := 2 * par
+	// pile up in memory behind it. The window is wide because delivery files
+	// vary in length (a quiet region's few records, a busy one's thousands):
+	// with a narrow one, the cores would wait for each long file in turn.
+	window := 16 * par
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i, in := range inputs {
