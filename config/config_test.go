@@ -466,7 +466,8 @@ state:
 
 	t.Run("missing and empty files", func(t *testing.T) {
 		src := "state:\n  type: redis\n  redis:\n    addr: localhost:6379\n    password_file: nope\n" +
-			"notifiers:\n  - name: s\n    type: slack\n    slack: {token_file: empty, channel: c}\nroutes: [{notifiers: [s]}]\n"
+			"notifiers:\n  - name: s\n    type: slack\n    slack: {token_file: empty, channel: c}\n" +
+			"  - name: z\n    type: slack\n    slack: {token_file: /dev/zero, channel: c}\nroutes: [{notifiers: [s, z]}]\n"
 		_, err := Parse(filepath.Join(dir, "t.yaml"), []byte(src), nil)
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("error %v does not wrap fs.ErrNotExist", err)
@@ -474,6 +475,7 @@ state:
 		want := []string{
 			filepath.Join(dir, "t.yaml") + ":5: state.redis.password_file: open " + filepath.Join(dir, "nope") + ": no such file or directory",
 			filepath.Join(dir, "t.yaml") + ":9: notifiers[0].slack.token_file: " + filepath.Join(dir, "empty") + " is empty",
+			filepath.Join(dir, "t.yaml") + ":12: notifiers[1].slack.token_file: /dev/zero is larger than 64 KiB: not a secret (a wrong path?)",
 		}
 		if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 			t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

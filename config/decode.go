@@ -291,13 +291,17 @@ func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
 	if _, env := d.fromEnv[path]; env {
 		shown = describe(n)
 	}
-	b, err := os.ReadFile(name)
+	b, err := readSecretFile(name)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && shown != name {
 			err = &fs.PathError{Op: pe.Op, Path: shown, Err: pe.Err}
 		}
 		d.fail(n.Line, path, err) // *fs.PathError: names the file, not its contents
+		return
+	}
+	if len(b) > maxSecretFile {
+		d.failf(n.Line, path, "%s is larger than %d KiB: not a secret (a wrong path?)", shown, maxSecretFile>>10)
 		return
 	}
 	// Files written by editors and `echo` end in a newline that is not
@@ -308,6 +312,22 @@ func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	v.SetString(s)
+}
+
+// maxSecretFile bounds what a *_file key reads: tokens, passwords and webhook
+// URLs are short, and a path pointing at a device or a large file by mistake
+// (/dev/zero, a log) must not hang start-up or fill the memory.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads up to maxSecretFile+1 bytes of name (one more, to tell a
+// file at the limit from a larger one).
+func readSecretFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 }
 
 func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
