@@ -230,7 +230,7 @@ func (n *Notifier) connect(ctx context.Context) (c *gomail.Client, sc *gosmtp.Cl
 		return cn, err
 	}
 	if c, err = n.client(gomail.WithDialContextFunc(dial)); err != nil {
-		return nil, nil, nil, fmt.Errorf("email %s: %w", n.name, err)
+		return nil, nil, nil, fmt.Errorf("smtp: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
@@ -246,7 +246,7 @@ func (n *Notifier) connect(ctx context.Context) (c *gomail.Client, sc *gosmtp.Cl
 			_ = conn.Close()
 		}
 		mu.Unlock()
-		return nil, nil, nil, classify(fmt.Errorf("email %s: connect to %s: %w", n.name, n.addr, ctxErr(ctx, err)))
+		return nil, nil, nil, classify(fmt.Errorf("smtp: connect to %s: %w", n.addr, ctxErr(ctx, err)))
 	}
 	return c, sc, func() {
 		_ = c.CloseWithSMTPClient(sc)
@@ -275,7 +275,7 @@ func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) erro
 	}
 	defer closeConn()
 	if err := c.SendWithSMTPClient(sc, msg); err != nil {
-		return classify(fmt.Errorf("email %s: send: %w", n.name, ctxErr(ctx, err)))
+		return classify(fmt.Errorf("smtp: send: %w", ctxErr(ctx, err)))
 	}
 	return nil
 }

@@ -457,25 +457,6 @@ func (c *Consumer) receiveLoop(ctx, base, hctx context.Context, handler Handler,
 				break fill
 			}
 		}
-		// Under load workers come free one at a time, and receiving for each
-		// alone would cost a call per message. Wait a moment for a few more
-		// to come free, so that calls carry several messages; an idle
-		// consumer has them all free and never waits.
-		if want := receiveBatch(c.opts); n < want {
-			t := time.NewTimer(receiveLinger)
-		linger:
-			for n < want {
-				select {
-				case slots <- struct{}{}:
-					n++
-				case <-t.C:
-					break linger
-				case <-ctx.Done():
-					break linger
-				}
-			}
-			t.Stop()
-		}
 		msgs, err := c.receive(ctx, n, vt)
 		for range n - len(msgs) {
 			<-slots
@@ -504,13 +485,6 @@ func (c *Consumer) receiveLoop(ctx, base, hctx context.Context, handler Handler,
 		}
 	}
 }
-
-// receiveLinger is the longest a receive waits for more free workers.
-const receiveLinger = 20 * time.Millisecond
-
-// receiveBatch is how many free workers a receive waits for (up to
-// receiveLinger): half the workers, but no more than one call can return.
-func receiveBatch(o Options) int { return max(1, min(o.MaxMessages, o.Workers/2)) }
 
 func (c *Consumer) setHealth(err error) {
 	if cur := c.health.Load(); cur.err != err { //nolint:errorlint // identity: store only when the value changes
