@@ -504,3 +504,36 @@ func TestKnownNetworksAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// A record prepared by one engine and evaluated by another (a reload between
+// the two) is evaluated against every rule of the second, not against the
+// first engine's candidates.
+func TestInputFromAnotherEngine(t *testing.T) {
+	ctx := context.Background()
+	both, err := engine.New(ctx, engine.WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsOnly, err := engine.New(ctx, engine.WithPacks("aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := cloudtrail.Record{Raw: []byte(`{"eventID":"e1","eventSource":"opsworks-cm.amazonaws.com","eventName":"DescribeServers","eventTime":"2023-01-01T00:00:00Z","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}`)}
+	in, err := both.Prepare(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.CandidateRules()) == 0 {
+		t.Fatal("no candidate rules for a root call")
+	}
+	got, err := awsOnly.EvaluateInput(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids(got) != "aws.root_usage" {
+		t.Errorf("the aws-only engine reported %q, want aws.root_usage", ids(got))
+	}
+	if got, err := both.EvaluateInput(ctx, in); err != nil || ids(got) != "aws.root_usage,opsworkscm.root_credentials" {
+		t.Errorf("the engine that prepared it reported %q, %v", ids(got), err)
+	}
+}

@@ -42,7 +42,7 @@ func (e *Engine) Prepare(rec cloudtrail.Record) (*Input, error) {
 			}
 			in, perr := Parse(rec)
 			if perr == nil && err == nil {
-				in.rules = set
+				in.rules, in.pf = set, e.pre
 			}
 			return in, perr
 		}
@@ -93,7 +93,9 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		return nil, nil // Prepare found that no rule can match
 	}
 	pq := e.prepared
-	if in.rules != nil {
+	// The candidate rules are this engine's only if this engine prepared the
+	// record (after a reload, the new engine evaluates every rule).
+	if in.rules != nil && in.pf == e.pre {
 		if q, err := e.queryFor(in.rules); err == nil {
 			pq = q
 		}
