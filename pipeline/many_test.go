@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/engine"
@@ -105,5 +106,37 @@ func TestRunAllStopsOnHandlerError(t *testing.T) {
 	}, func(pipeline.Input, pipeline.Stats, error) { dones++ })
 	if !errors.Is(err, stop) || calls != 200 || dones != 2 {
 		t.Fatalf("got %v after %d alerts and %d inputs done; want %v after 200 and 2 (147 alerts in log00, 3 in log01)", err, calls, dones, stop)
+	}
+}
+
+// Cancelling the context stops RunAll promptly with the context's error, even
+// with inputs still queued and one of them blocked in a read.
+func TestRunAllStopsOnCancel(t *testing.T) {
+	eng, err := engine.New(context.Background(), engine.WithPacks("aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	blocked := make(chan struct{})
+	ins := manyInputs()
+	pr, pw := io.Pipe() // never written: the read blocks until the pipe is closed
+	ins[2] = pipeline.Input{Name: "stuck.json", Open: func() (io.ReadCloser, error) {
+		close(blocked)
+		return pr, nil
+	}}
+	done := make(chan error, 1)
+	go func() {
+		done <- pipeline.RunAll(ctx, eng, ins, pipeline.Options{Files: 2}, pipeline.Handler{}, nil)
+	}()
+	<-blocked
+	cancel()
+	pw.CloseWithError(context.Canceled) // what an HTTP body does when its request's context ends
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("RunAll returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunAll did not return 10s after its context was cancelled")
 	}
 }
