@@ -2,7 +2,6 @@ package faults
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,7 +18,7 @@ type stateKind int
 const (
 	stateMemory      stateKind = iota
 	stateMiniredis             // miniredis in the test process; daemons connect over TCP
-	stateRedisServer           // a real redis-server at $REDIS_ADDR
+	stateRedisServer           // a real redis-server, started for the test
 )
 
 func (k stateKind) String() string {
@@ -27,8 +26,7 @@ func (k stateKind) String() string {
 }
 
 // stateConfig is the daemons' state section; mr is the miniredis, if any.
-// For the real server it fails the test in CI (CI=true) when REDIS_ADDR is
-// unset, and skips it elsewhere.
+// The real server is started for the test (testpeers.StartRedisServer).
 func stateConfig(t *testing.T, k stateKind) (yaml string, mr *miniredis.Miniredis) {
 	t.Helper()
 	switch k {
@@ -36,14 +34,7 @@ func stateConfig(t *testing.T, k stateKind) (yaml string, mr *miniredis.Miniredi
 		mr = miniredis.RunT(t)
 		return "state:\n  type: redis\n  redis:\n    addr: " + mr.Addr() + "\n", mr
 	case stateRedisServer:
-		addr := os.Getenv("REDIS_ADDR")
-		if addr == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("REDIS_ADDR is not set: CI must start a redis-server and export REDIS_ADDR=127.0.0.1:PORT for the replica test against real Redis")
-			}
-			t.Skip("REDIS_ADDR is not set: skipping the replica test against a real redis-server " +
-				"(apt-get install -y redis-server; redis-server --port 6399 --bind 127.0.0.1 --daemonize yes --save '' --appendonly no; REDIS_ADDR=127.0.0.1:6399)")
-		}
+		addr := testpeers.StartRedisServer(t)
 		return "state:\n  type: redis\n  redis:\n    addr: " + addr + "\n", nil
 	}
 	return "state:\n  type: memory\n", nil

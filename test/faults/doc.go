@@ -2,7 +2,7 @@
 // (`trailguard run --config FILE`, built once per test binary and run as a
 // separate process) against real protocol peers — fauxqs for SQS, gofakes3
 // for S3 behind a fault-injecting front, a Slack-shaped recorder, go-smtp and
-// miniredis (or a real redis-server when REDIS_ADDR is set) — and breaks one
+// miniredis, or a real redis-server the test starts — and breaks one
 // thing at a time: S3 failing, hanging, trickling, missing or truncated;
 // Slack down or rate limited; SMTP refusing connections; SQS unreachable; the
 // daemon SIGKILLed mid-batch; two replicas on one queue; a policy reload that
