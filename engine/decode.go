@@ -195,16 +195,16 @@ func (d *decoder) array(depth int) (ast.Value, error) {
 
 // str reads a string at d.pos (which is '"').
 func (d *decoder) str() (string, error) {
+	if b, ok := d.plainStr(); ok {
+		return string(b), nil
+	}
 	start := d.pos + 1
 	for i := start; i < len(d.data); i++ {
 		switch c := d.data[i]; {
 		case c == '"':
 			d.pos = i + 1
-			s := d.data[start:i]
-			if !utf8.Valid(s) {
-				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
-			}
-			return string(s), nil
+			// invalid bytes become U+FFFD, as encoding/json does
+			return string([]rune(string(d.data[start:i]))), nil
 		case c == '\\':
 			return d.escapedStr(start)
 		case c < 0x20:
@@ -214,6 +214,26 @@ func (d *decoder) str() (string, error) {
 	}
 	d.pos = len(d.data)
 	return "", d.errorf("unexpected end of JSON input in string")
+}
+
+// plainStr reads a string at d.pos (which is '"') that needs no decoding, no
+// escapes and valid UTF-8, as almost every CloudTrail string is, and returns
+// its bytes; ok is false, and d.pos unchanged, for any other.
+func (d *decoder) plainStr() (b []byte, ok bool) {
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			if !utf8.Valid(d.data[start:i]) {
+				return nil, false
+			}
+			d.pos = i + 1
+			return d.data[start:i], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // escapedStr is the slow path for strings with escapes: find the end, then let

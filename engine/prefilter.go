@@ -6,7 +6,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"slices"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -412,23 +411,10 @@ func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
 // nobody wants). Most records' keys have no escapes and are looked up straight
 // from their bytes, which allocates nothing.
 func (d *decoder) childFor(t *pathTrie) (*pathTrie, bool) {
-	start := d.pos + 1
-	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
-		case c == '"':
-			k := d.data[start:i]
-			if !utf8.Valid(k) {
-				break // the slow path replaces invalid bytes, as decoding does
-			}
-			d.pos = i + 1
-			return t.children[string(k)], true
-		case c == '\\' || c < 0x20:
-		default:
-			continue
-		}
-		break
+	if k, ok := d.plainStr(); ok {
+		return t.children[string(k)], true
 	}
-	k, err := d.str()
+	k, err := d.str() // the slow path: escapes, invalid bytes replaced as decoding does
 	if err != nil {
 		return nil, false
 	}
