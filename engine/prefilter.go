@@ -30,7 +30,7 @@ type prefilter struct {
 	mu    sync.RWMutex
 	root  *decision
 	nodes int
-	sets  map[string]*RuleSet // interned: one per distinct set of candidates
+	sets  map[string]*ruleSet // interned: one per distinct set of candidates
 }
 
 // Fields every Input carries whether or not the record is decoded.
@@ -40,7 +40,7 @@ var (
 )
 
 func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
-	p := &prefilter{paths: &pathTrie{}, sets: map[string]*RuleSet{}}
+	p := &prefilter{paths: &pathTrie{}, sets: map[string]*ruleSet{}}
 	rec := &recordingResolver{}
 	for _, k := range keys {
 		ref := ast.MustParseRef("data.rules").Append(ast.StringTerm(k[0])).Append(ast.StringTerm(k[1])).Append(ast.StringTerm("alert"))
@@ -114,7 +114,7 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 
 // candidates returns the rules that may match a record whose indexed fields
 // are vals: those whose index, consulted with these values, yields a rule. It
-// is nil when no rule can match. Equal sets are the same *RuleSet.
+// is nil when no rule can match. Equal sets are the same *ruleSet.
 //
 // The answers are memoised in a decision tree: each node names the field the
 // indices consult next and branches on its value, the way the indices do.
@@ -122,7 +122,7 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 // for some events (eventTime, for opsworks-cm calls) does not multiply the
 // memo for all the others. A lookup's answer depends only on the values of
 // the fields it consulted, so any record agreeing on those gets the answer.
-func (p *prefilter) candidates(vals *fieldValues) (*RuleSet, error) {
+func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	p.mu.RLock()
 	node := p.root
 	for node != nil && !node.leaf {
@@ -151,8 +151,8 @@ func (p *prefilter) candidates(vals *fieldValues) (*RuleSet, error) {
 	return set, nil
 }
 
-// RuleSet is a set of rules some records may match, in the engine's order.
-type RuleSet struct {
+// ruleSet is a set of rules some records may match, in the engine's order.
+type ruleSet struct {
 	Rules [][2]string // (pack, name)
 
 	once  sync.Once
@@ -160,8 +160,8 @@ type RuleSet struct {
 	err   error
 }
 
-// intern returns the one RuleSet for these rules (nil for none); p.mu is held.
-func (p *prefilter) intern(rules [][2]string) *RuleSet {
+// intern returns the one ruleSet for these rules (nil for none); p.mu is held.
+func (p *prefilter) intern(rules [][2]string) *ruleSet {
 	if len(rules) == 0 {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (p *prefilter) intern(rules [][2]string) *RuleSet {
 	if s, ok := p.sets[key]; ok {
 		return s
 	}
-	s := &RuleSet{Rules: rules}
+	s := &ruleSet{Rules: rules}
 	if len(p.sets) < maxDecisions {
 		p.sets[key] = s
 	}
@@ -179,7 +179,7 @@ func (p *prefilter) intern(rules [][2]string) *RuleSet {
 // decision is a node of the memo tree.
 type decision struct {
 	leaf   bool
-	result *RuleSet
+	result *ruleSet
 	field  int
 	next   map[string]*decision
 }
@@ -187,7 +187,7 @@ type decision struct {
 // maxDecisions bounds the memo tree; past it answers are computed each time.
 const maxDecisions = 1 << 16
 
-func (p *prefilter) insert(asked []int, vals *fieldValues, result *RuleSet) {
+func (p *prefilter) insert(asked []int, vals *fieldValues, result *ruleSet) {
 	if p.nodes >= maxDecisions {
 		return
 	}
@@ -210,7 +210,7 @@ func (p *prefilter) insert(asked []int, vals *fieldValues, result *RuleSet) {
 }
 
 // branch builds the chain of nodes for the fields asked, ending in the answer.
-func (p *prefilter) branch(asked []int, vals *fieldValues, result *RuleSet) *decision {
+func (p *prefilter) branch(asked []int, vals *fieldValues, result *ruleSet) *decision {
 	p.nodes++
 	if len(asked) == 0 {
 		return &decision{leaf: true, result: result}
