@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/rules"
@@ -87,9 +89,8 @@ const query = "data.rules[pack][name].alert[result]"
 
 // Engine is one compiled, immutable rule set. It is safe for concurrent use.
 type Engine struct {
+	policies
 	prepared rego.PreparedEvalQuery
-	compiler *ast.Compiler
-	store    storage.Store
 	rules    map[[2]string]*Rule // by package path after "rules."
 	keyOf    map[*Rule][2]string
 	ordered  []*Rule
@@ -117,28 +118,17 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err := checkKnownNetworks(set.data); err != nil {
 		return nil, err
 	}
-	compiler := ast.NewCompiler().WithStrict(true)
-	compiler.Compile(set.modules)
-	if compiler.Failed() {
-		return nil, policyErrorFrom(compiler.Errors)
+	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}}
+	if e.compiler.Compile(set.modules); e.compiler.Failed() {
+		return nil, policyErrorFrom(e.compiler.Errors)
 	}
-	e := &Engine{rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, compiler: compiler,
-		store: inmem.NewFromObject(set.data)}
-	if err := e.readMetadata(compiler, set.modules); err != nil {
+	if err := e.readMetadata(e.compiler, set.modules); err != nil {
 		return nil, err
 	}
-	if o.hasPack("opsworkscm") && !hasNetworks(set.data) {
+	if slices.Contains(o.packs, "opsworkscm") && !hasNetworks(set.data) {
 		e.warnings = append(e.warnings, "data.known_networks is not set: opsworkscm.unknown_source_ip cannot fire")
 	}
-	pq, err := rego.New(
-		rego.Query(query),
-		rego.Compiler(compiler),
-		rego.Store(e.store),
-		// A builtin that fails (net.cidr_contains on a non-IP, time parsing) would
-		// otherwise make a rule quietly not fire; a security rule that cannot decide
-		// must say so.
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	pq, err := e.prepare(ctx, query)
 	if err != nil {
 		return nil, policyErrorFrom(err)
 	}
@@ -147,17 +137,44 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	for _, r := range e.ordered {
 		keys = append(keys, e.keyOf[r])
 	}
-	e.pre = newPrefilter(compiler, keys)
+	e.pre = newPrefilter(e.compiler, keys)
 	return e, nil
 }
 
-func (o *options) hasPack(name string) bool {
-	for _, p := range o.packs {
-		if p == name {
-			return true
-		}
-	}
-	return false
+// policies are the compiled rules and their data, and how every evaluation of
+// them is set up: the serving query, the per-rule queries after a failure and
+// the Rego tests all go through here, so they cannot drift apart.
+type policies struct {
+	compiler *ast.Compiler
+	store    storage.Store
+}
+
+func newPolicies(set *policySet) policies {
+	// Strict: unused variables and imports, shadowed names, are errors.
+	return policies{compiler: ast.NewCompiler().WithStrict(true), store: inmem.NewFromObject(set.data)}
+}
+
+// strictBuiltins is on everywhere: a builtin that fails (net.cidr_contains on a
+// non-IP, time parsing) would otherwise make a rule quietly not fire, or a test
+// quietly pass; a security rule that cannot decide must say so.
+const strictBuiltins = true
+
+// prepare prepares a query over the compiled policies.
+func (p policies) prepare(ctx context.Context, q string) (rego.PreparedEvalQuery, error) {
+	return rego.New(
+		rego.Query(q),
+		rego.Compiler(p.compiler),
+		rego.Store(p.store),
+		rego.StrictBuiltinErrors(strictBuiltins),
+	).PrepareForEval(ctx)
+}
+
+// testRunner is OPA's test runner over the policies, which compiles them itself.
+func (p policies) testRunner() *tester.Runner {
+	return tester.NewRunner().
+		SetCompiler(p.compiler).
+		SetStore(p.store).
+		RaiseBuiltinErrors(strictBuiltins)
 }
 
 // checkKnownNetworks refuses a data.known_networks that is not a list of CIDR

@@ -537,3 +537,83 @@ func TestInputFromAnotherEngine(t *testing.T) {
 		t.Errorf("the engine that prepared it reported %q, %v", ids(got), err)
 	}
 }
+
+// BenchmarkNew is the cost of loading and compiling the built-in packs, which
+// the daemon pays at start and on every reload.
+func BenchmarkNew(b *testing.B) {
+	ctx := context.Background()
+	data := engine.WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := engine.New(ctx, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Data documents from policy directories, data files and the configuration are
+// merged at the root of data; objects merge, other values defined twice are an
+// error naming the key (and, between files, both files).
+func TestDataDocumentsMerge(t *testing.T) {
+	ctx := context.Background()
+	rule := "# METADATA\n# title: T\n# custom:\n#   id: x.d\n#   severity: low\npackage rules.x.d\nimport rego.v1\n" +
+		"alert contains {\"message\": sprintf(\"%v %v %v\", [data.nets.office, data.nets.vpn, data.limit])} if input.eventName == \"A\"\n"
+	dir := writeFiles(t, map[string]string{
+		"policy/d.rego":           rule,
+		"policy/nets/office.json": `{"office": "10.0.0.0/8"}`, // loaded under data.nets, from its directory
+		"policy/.git/x.rego":      "not rego",                 // hidden directories are skipped
+		"vpn.yaml":                "nets:\n  vpn: 192.0.2.0/24\n",
+		"limit.json":              `{"limit": 3}`,
+		"other.json":              `{"limit": 4}`,
+	})
+	eng, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(filepath.Join(dir, "policy")),
+		engine.WithDataFiles(filepath.Join(dir, "vpn.yaml")), engine.WithData(map[string]any{"limit": 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(`{"eventName":"A"}`)})
+	if err != nil || len(alerts) != 1 || alerts[0].Message != "10.0.0.0/8 192.0.2.0/24 3" {
+		t.Fatalf("alerts %+v, %v", alerts, err)
+	}
+
+	_, err = engine.New(ctx, engine.WithPacks(), engine.WithDataFiles(filepath.Join(dir, "limit.json"), filepath.Join(dir, "other.json")))
+	if err == nil || !strings.Contains(err.Error(), "other.json: merge error: conflicting values at data.limit, also defined in "+filepath.Join(dir, "limit.json")) {
+		t.Errorf("two files defining data.limit: %v", err)
+	}
+	_, err = engine.New(ctx, engine.WithPacks(), engine.WithDataFiles(filepath.Join(dir, "limit.json")), engine.WithData(map[string]any{"limit": 5}))
+	if err == nil || err.Error() != "rules data: data.limit is defined twice" {
+		t.Errorf("a file and the configuration defining data.limit: %v", err)
+	}
+}
+
+// The embedded packs are named by their path in the source tree, in errors and
+// in Rule.File, and their test files stay out of the serving engine.
+func TestEmbeddedFileNames(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.WithPacks("opsworkscm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range eng.Rules() {
+		if !strings.HasPrefix(r.File, "rules/opsworkscm/") || strings.HasSuffix(r.File, "_test.rego") {
+			t.Errorf("rule %s from %q", r.ID, r.File)
+		}
+	}
+	fsys := fstest.MapFS{
+		"lib/x.rego":      {Data: []byte("package lib.x\nimport rego.v1\nok if true\n")},
+		"p/r.rego":        {Data: []byte(goodRule)},
+		"p/bad.rego":      {Data: []byte("package rules.p.bad\nimport rego.v1\nalert contains {\"message\": \"m\"} if {\n\tinput.eventName ==\n}\n")},
+		"p/README.md":     {Data: []byte("not a policy")},
+		"q/other.rego":    {Data: []byte("package rules.q.other\nimport rego.v1\nalert contains if {\n")},
+		"p/r_test.rego":   {Data: []byte("package rules.custom.create_test\nimport rego.v1\ntest_x if { true }\n")},
+		"lib/data.json":   {Data: []byte(`{"not": "loaded"}`)},
+		"p/sub/ok.rego":   {Data: []byte("package lib.sub\nimport rego.v1\nok if true\n")},
+		"p/sub/x.json":    {Data: []byte("{not json")}, // only .rego files are read
+		"lib/y_test.rego": {Data: []byte("package lib.y_test\nimport rego.v1\ntest_y if { true }\n")},
+	}
+	_, err = engine.New(ctx, engine.WithEmbeddedFS(fsys), engine.WithPacks("p"))
+	var pe *engine.PolicyError
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || pe.Problems[0].String() != "rules/p/bad.rego:5:1: unexpected } token" {
+		t.Fatalf("want one problem in rules/p/bad.rego, got %v", err)
+	}
+}

@@ -171,12 +171,7 @@ func (e *Engine) queryFor(set *ruleSet) (rego.PreparedEvalQuery, error) {
 			pairs = append(pairs, fmt.Sprintf("[%q, %q]", r[0], r[1]))
 		}
 		q := fmt.Sprintf("some [pack, name] in [%s]; %s", strings.Join(pairs, ", "), query)
-		set.query, set.err = rego.New(
-			rego.Query(q),
-			rego.Compiler(e.compiler),
-			rego.Store(e.store),
-			rego.StrictBuiltinErrors(true),
-		).PrepareForEval(context.Background())
+		set.query, set.err = e.prepare(context.Background(), q)
 	})
 	return set.query, set.err
 }
@@ -189,12 +184,7 @@ type ruleQuery struct {
 func (e *Engine) preparePerRule() {
 	for _, r := range e.ordered {
 		key := e.keyOf[r]
-		pq, err := rego.New(
-			rego.Query(fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])),
-			rego.Compiler(e.compiler),
-			rego.Store(e.store),
-			rego.StrictBuiltinErrors(true),
-		).PrepareForEval(context.Background())
+		pq, err := e.prepare(context.Background(), fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1]))
 		if err != nil {
 			e.perRuleErr = err
 			return

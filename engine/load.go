@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -71,6 +72,9 @@ func policyErrorFrom(err error) error {
 const (
 	libDir     = "lib"
 	testSuffix = "_test.rego"
+	// embeddedRoot is where the embedded packs are in the source tree; their
+	// files are named from there, so that errors point somewhere real.
+	embeddedRoot = "rules"
 )
 
 // policySet is what is read from disk and the embedded packs, before compiling.
@@ -79,38 +83,42 @@ type policySet struct {
 	data    map[string]any
 }
 
-func parserOptions() ast.ParserOptions {
-	return ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1}
+// newLoader is OPA's file loader set up as the engine parses policies: Rego v1,
+// with METADATA processed, since each rule's id and severity live there.
+func newLoader() loader.FileLoader {
+	return loader.NewFileLoader().WithProcessAnnotation(true).WithRegoVersion(ast.RegoV1)
 }
 
-// embeddedFiles lists the .rego files of the shared library and the named packs in
-// the embedded file system.
-func embeddedFiles(fsys fs.FS, packs []string, withTests bool) ([]string, error) {
+// skipFiles is the loader's filter. Test files never reach the serving engine:
+// they would be evaluated with every event (and they are three times slower to
+// carry). The embedded packs give only their .rego files, as rules.FS
+// documents; policy paths give data documents too but skip hidden directories,
+// as `opa eval -d` does.
+func skipFiles(withTests, embedded bool) loader.Filter {
+	return func(name string, info fs.FileInfo, depth int) bool {
+		if info.IsDir() {
+			return !embedded && depth > 0 && strings.HasPrefix(info.Name(), ".")
+		}
+		return (embedded && !strings.HasSuffix(name, ".rego")) ||
+			(!withTests && strings.HasSuffix(name, testSuffix))
+	}
+}
+
+// embeddedDirs lists the directories to load from the embedded file system: the
+// shared library, always, and the named packs.
+func embeddedDirs(fsys fs.FS, packs []string) ([]string, error) {
 	known, err := packsIn(fsys)
 	if err != nil {
 		return nil, err
 	}
-	var files []string
-	for _, dir := range append([]string{libDir}, packs...) {
-		if dir != libDir && !slices.Contains(known, dir) {
-			return nil, fmt.Errorf("unknown pack %q (built-in packs: %s)", dir, strings.Join(known, ", "))
+	dirs := []string{path.Join(embeddedRoot, libDir)}
+	for _, p := range packs {
+		if !slices.Contains(known, p) {
+			return nil, fmt.Errorf("unknown pack %q (built-in packs: %s)", p, strings.Join(known, ", "))
 		}
-		err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".rego") || (!withTests && strings.HasSuffix(p, testSuffix)) {
-				return nil
-			}
-			files = append(files, p)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+		dirs = append(dirs, path.Join(embeddedRoot, p))
 	}
-	sort.Strings(files)
-	return files, nil
+	return dirs, nil
 }
 
 // packsIn lists the packs of a file system: its top-level directories but lib.
@@ -128,90 +136,123 @@ func packsIn(fsys fs.FS) ([]string, error) {
 	return packs, nil
 }
 
-// load reads the embedded packs, the policy paths (directories or files of .rego
-// and data documents, as `opa eval -d` reads them) and the data files.
-func load(o *options, withTests bool) (*policySet, error) {
-	set := &policySet{modules: map[string]*ast.Module{}, data: map[string]any{}}
-	var problems []Problem
+// mountFS shows fsys as the directory dir, so that the loader names the
+// embedded files by their path in the source tree (rules/aws/root_usage.rego):
+// the name is in every parse and compile error, in test reports and in
+// Rule.File.
+type mountFS struct {
+	dir  string
+	fsys fs.FS
+}
 
-	files, err := embeddedFiles(o.fsys, o.packs, withTests)
+func (m mountFS) Open(name string) (fs.File, error) {
+	if name == m.dir {
+		return m.fsys.Open(".")
+	}
+	if rest, ok := strings.CutPrefix(name, m.dir+"/"); ok {
+		return m.fsys.Open(rest)
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// load reads the embedded packs, the policy paths (directories or files of .rego
+// and data documents, as `opa eval -d` reads them) and the data files, with
+// OPA's loader, which also merges the data documents and names the two files
+// of a conflict. Every file's problems are reported together.
+func load(o *options, withTests bool) (*policySet, error) {
+	dirs, err := embeddedDirs(o.fsys, o.packs)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		src, err := fs.ReadFile(o.fsys, f)
-		if err != nil {
-			return nil, err
-		}
-		name := "rules/" + f // as in the source tree, so errors point somewhere real
-		m, err := ast.ParseModuleWithOpts(name, string(src), parserOptions())
-		if err != nil {
-			problems = append(problems, asProblems(err)...)
-			continue
-		}
-		set.modules[name] = m
-	}
-
 	for _, p := range o.paths {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("policy path: %w", err)
 		}
 	}
-	if len(o.paths) > 0 {
-		res, err := loader.NewFileLoader().
-			WithProcessAnnotation(true).
-			WithRegoVersion(ast.RegoV1).
-			Filtered(o.paths, func(abspath string, info fs.FileInfo, depth int) bool {
-				// Test files never reach the serving engine: they would be evaluated
-				// with every event (and they are three times slower to carry).
-				if info.IsDir() {
-					return strings.HasPrefix(info.Name(), ".") && depth > 0
-				}
-				return !withTests && strings.HasSuffix(abspath, testSuffix)
-			})
-		if err != nil {
-			problems = append(problems, asProblems(err)...)
-		} else {
-			for name, f := range res.Modules {
-				set.modules[name] = f.Parsed
-			}
-			if err := mergeData(set.data, res.Documents); err != nil {
-				return nil, err
-			}
-		}
-	}
-
 	for _, f := range o.dataFiles {
 		if ext := strings.ToLower(filepath.Ext(f)); ext != ".json" && ext != ".yaml" && ext != ".yml" {
 			return nil, fmt.Errorf("data file %s: want .json, .yaml or .yml", f)
 		}
-		res, err := loader.NewFileLoader().All([]string{f})
+	}
+
+	var problems []Problem
+	set := &policySet{modules: map[string]*ast.Module{}, data: map[string]any{}}
+	embedded, err := newLoader().WithFS(mountFS{embeddedRoot, o.fsys}).Filtered(dirs, skipFiles(withTests, true))
+	if err != nil {
+		problems = append(problems, asProblems(err)...)
+	} else {
+		maps.Copy(set.modules, embedded.ParsedModules())
+	}
+	if onDisk := slices.Concat(o.paths, o.dataFiles); len(onDisk) > 0 {
+		res, err := newLoader().Filtered(onDisk, skipFiles(withTests, false))
 		if err != nil {
 			problems = append(problems, asProblems(err)...)
-			continue
-		}
-		if err := mergeData(set.data, res.Documents); err != nil {
-			return nil, fmt.Errorf("data file %s: %w", f, err)
-		}
-	}
-	if o.data != nil {
-		// Round-trip through JSON so YAML-decoded values become OPA's types.
-		var v any = o.data
-		if err := util.RoundTrip(&v); err != nil {
-			return nil, fmt.Errorf("rules data: %w", err)
-		}
-		doc, ok := v.(map[string]any)
-		if !ok {
-			return nil, errors.New("rules data: not an object")
-		}
-		if err := mergeData(set.data, doc); err != nil {
-			return nil, fmt.Errorf("rules data: %w", err)
+		} else {
+			maps.Copy(set.modules, res.ParsedModules())
+			set.data = res.Documents
 		}
 	}
 	if len(problems) > 0 {
 		return nil, &PolicyError{Problems: problems}
 	}
+	if o.data != nil {
+		if set.data, err = withConfigData(set.data, o.data); err != nil {
+			return nil, fmt.Errorf("rules data: %w", err)
+		}
+	}
 	return set, nil
+}
+
+// withConfigData merges the configuration's rules.data into the documents
+// loaded from files. As between two files, a key both define is an error
+// unless both values are objects, which OPA merges.
+func withConfigData(docs, cfg map[string]any) (map[string]any, error) {
+	// Round-trip through JSON so YAML-decoded values become OPA's types.
+	var v any = cfg
+	if err := util.RoundTrip(&v); err != nil {
+		return nil, err
+	}
+	add, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not an object")
+	}
+	out := maps.Clone(docs)
+	var twice []string
+	for k, nv := range add {
+		old, ok := out[k]
+		if !ok {
+			out[k] = nv
+			continue
+		}
+		merged, ok := mergeObjects(old, nv)
+		if !ok {
+			twice = append(twice, "data."+k)
+			continue
+		}
+		out[k] = merged
+	}
+	if len(twice) > 0 {
+		sort.Strings(twice)
+		return nil, fmt.Errorf("%s is defined twice", strings.Join(twice, ", "))
+	}
+	return out, nil
+}
+
+// mergeObjects merges two JSON objects with ast.Object.Merge.
+func mergeObjects(a, b any) (any, bool) {
+	av, err1 := ast.InterfaceToValue(a)
+	bv, err2 := ast.InterfaceToValue(b)
+	ao, ok1 := av.(ast.Object)
+	bo, ok2 := bv.(ast.Object)
+	if err1 != nil || err2 != nil || !ok1 || !ok2 {
+		return nil, false
+	}
+	merged, ok := ao.Merge(bo)
+	if !ok {
+		return nil, false
+	}
+	out, err := ast.JSON(merged)
+	return out, err == nil
 }
 
 func asProblems(err error) []Problem {
@@ -229,30 +270,4 @@ func asProblems(err error) []Problem {
 		return pe.Problems
 	}
 	return []Problem{{Message: err.Error()}}
-}
-
-// mergeData merges src into dst at the root; a key defined twice with different
-// non-object values is an error, as with `opa eval -d`.
-func mergeData(dst, src map[string]any) error {
-	return mergeAt(dst, src, nil)
-}
-
-func mergeAt(dst, src map[string]any, at []string) error {
-	for k, v := range src {
-		here := append(slices.Clone(at), k)
-		old, ok := dst[k]
-		if !ok {
-			dst[k] = v
-			continue
-		}
-		om, ok1 := old.(map[string]any)
-		nm, ok2 := v.(map[string]any)
-		if !ok1 || !ok2 {
-			return fmt.Errorf("data.%s is defined twice", path.Join(here...))
-		}
-		if err := mergeAt(om, nm, here); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
@@ -31,15 +29,11 @@ func RunTests(ctx context.Context, w io.Writer, topts TestOptions, opts ...Optio
 	if err != nil {
 		return TestSummary{}, err
 	}
-	compiler := ast.NewCompiler().
-		WithStrict(true).
-		WithEnablePrintStatements(true)
-	runner := tester.NewRunner().
-		SetCompiler(compiler).
-		SetStore(inmem.NewFromObject(set.data)).
+	pol := newPolicies(set)
+	pol.compiler.WithEnablePrintStatements(true)
+	runner := pol.testRunner().
 		CapturePrintOutput(true).
-		EnableTracing(topts.Verbose).
-		RaiseBuiltinErrors(true)
+		EnableTracing(topts.Verbose)
 	if topts.Filter != "" {
 		runner = runner.Filter(topts.Filter)
 	}
