@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -232,7 +231,7 @@ func withConfigData(docs, cfg map[string]any) (map[string]any, error) {
 		out[k] = merged
 	}
 	if len(twice) > 0 {
-		sort.Strings(twice)
+		slices.Sort(twice)
 		return nil, fmt.Errorf("%s is defined twice", strings.Join(twice, ", "))
 	}
 	return out, nil

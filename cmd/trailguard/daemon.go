@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -12,35 +10,28 @@ import (
 	"github.com/trailguard/trailguard/daemon"
 )
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("run", stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded default: sample logs in examples/logs, alerts to stdout)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: trailguard run [--config FILE]\n\nRuns the daemon until SIGINT or SIGTERM; SIGHUP reloads the policies.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, nil
+const daemonHelp = "Runs the daemon until SIGINT or SIGTERM; SIGHUP reloads the policies."
+
+func setupDaemon(flags *flag.FlagSet, std stdio) action {
+	cfgPath := flags.String("config", "", "configuration file (default: the embedded default: sample logs in examples/logs, alerts to stdout)")
+	return func(ctx context.Context, _ []string) (int, error) {
+		cfg := config.Default()
+		if *cfgPath != "" {
+			var err error
+			if cfg, err = config.Load(*cfgPath); err != nil {
+				return exitUsage, err
+			}
 		}
-		return exitUsage, usageError{err}
-	}
-	cfg := config.Default()
-	if *cfgPath != "" {
-		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
+		log := newLogger(cfg.Log, std.err)
+		d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out})
+		if err != nil {
 			return exitUsage, err
 		}
+		if err := d.Run(ctx); err != nil {
+			return exitBad, err
+		}
+		return exitOK, nil
 	}
-	log := newLogger(cfg.Log, stderr)
-	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: stdout})
-	if err != nil {
-		return exitUsage, err
-	}
-	if err := d.Run(ctx); err != nil {
-		return exitBad, err
-	}
-	return exitOK, nil
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {

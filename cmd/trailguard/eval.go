@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,27 +20,33 @@ import (
 	dirsource "github.com/trailguard/trailguard/source/dir"
 )
 
-func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("eval", stderr)
-	var pf policyFlags
-	pf.register(fs)
-	format := fs.String("format", "json", "output format: json (one alert per line) or text")
-	workers := fs.Int("workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
-	parallel := fs.Int("files", 0, "files read at once; output stays in file order (default GOMAXPROCS)")
-	var sources listFlag
-	fs.Var(&sources, "event-source", "only evaluate events of this eventSource (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: trailguard eval [flags] [FILE|DIR|-]...\n\nEvaluates CloudTrail logs (delivery files, arrays, NDJSON, single records, EventBridge events;\ngzip or not) against the policies and prints one alert per line. Directories are read recursively;\nno argument or - reads standard input. Exit 0: all input read; 1: some input was bad; 2: usage.\n\n")
-		fs.PrintDefaults()
+const evalHelp = "Evaluates CloudTrail logs (delivery files, arrays, NDJSON, single records, EventBridge events;\n" +
+	"gzip or not) against the policies and prints one alert per line. Directories are read recursively;\n" +
+	"no argument or - reads standard input. Exit 0: all input read; 1: some input was bad; 2: usage."
+
+func setupEval(flags *flag.FlagSet, std stdio) action {
+	var f evalFlags
+	f.policy.register(flags)
+	flags.StringVar(&f.format, "format", "json", "output format: json (one alert per line) or text")
+	flags.IntVar(&f.workers, "workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
+	flags.IntVar(&f.files, "files", 0, "files read at once; output stays in file order (default GOMAXPROCS)")
+	flags.Var(&f.sources, "event-source", "only evaluate events of this eventSource (repeatable)")
+	return func(ctx context.Context, inputs []string) (int, error) {
+		return evaluate(ctx, std, &f, inputs)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, nil
-		}
-		return exitUsage, usageError{err}
-	}
+}
+
+type evalFlags struct {
+	policy         policyFlags
+	format         string
+	workers, files int
+	sources        listFlag
+}
+
+func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (int, error) {
+	stdout, stderr := std.out, std.err
 	var write func(*alert.Alert) error
-	switch *format {
+	switch f.format {
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
@@ -49,11 +54,11 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "text":
 		write = func(a *alert.Alert) error { _, err := fmt.Fprintln(stdout, textLine(a)); return err }
 	default:
-		return exitUsage, usagef("--format must be json or text, not %q", *format)
+		return exitUsage, usagef("--format must be json or text, not %q", f.format)
 	}
 
 	start := time.Now()
-	eng, err := engine.New(ctx, pf.options(rules.Packs())...)
+	eng, err := engine.New(ctx, f.policy.options(rules.Packs())...)
 	if err != nil {
 		return exitUsage, fmt.Errorf("loading policies: %w", err)
 	}
@@ -61,12 +66,11 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 
-	inputs := fs.Args()
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
 	files, bad := expandInputs(inputs, stderr)
-	opts := pipeline.Options{Workers: *workers, Files: *parallel, EventSources: sources}
+	opts := pipeline.Options{Workers: f.workers, Files: f.files, EventSources: f.sources}
 	h := pipeline.Handler{
 		Alert: func(_ context.Context, a *alert.Alert) error { return write(a) },
 		Error: func(err error) { fmt.Fprintln(stderr, "error:", err) },
@@ -74,12 +78,12 @@ func cmdEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var total pipeline.Stats
 	total.Errors = bad
 	ins := make([]pipeline.Input, len(files))
-	for i, f := range files {
-		ins[i] = pipeline.Input{Name: f, Open: func() (io.ReadCloser, error) {
-			if f == "-" {
-				return io.NopCloser(stdin), nil
+	for i, name := range files {
+		ins[i] = pipeline.Input{Name: name, Open: func() (io.ReadCloser, error) {
+			if name == "-" {
+				return io.NopCloser(std.in), nil
 			}
-			return os.Open(f)
+			return os.Open(name)
 		}}
 	}
 	err = pipeline.RunAll(ctx, eng, ins, opts, h, func(_ pipeline.Input, st pipeline.Stats, err error) {

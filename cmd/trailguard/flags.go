@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"io"
 	"strings"
 
 	"github.com/trailguard/trailguard/config"
@@ -50,12 +49,6 @@ func (p *policyFlags) options(defaultPacks []string) []engine.Option {
 		engine.WithPolicyPaths(p.rules...),
 		engine.WithDataFiles(p.data...),
 	}
-}
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("trailguard "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
 }
 
 // extraOptions are the policy flags that add to a configuration file's rules.

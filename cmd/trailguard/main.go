@@ -19,17 +19,16 @@ const (
 	exitUsage = 2
 )
 
-const usage = `trailguard watches AWS CloudTrail logs with Rego policies.
-
-Usage:
-  trailguard run      [--config FILE]            run the daemon (default: bundled sample logs, alerts to stdout)
-  trailguard eval     [flags] [FILE|DIR|-]...    evaluate log files and print alerts
-  trailguard test     [flags] [DIR]...           run the Rego unit tests of the policies
-  trailguard validate [flags]                    check the configuration and policies without running
-  trailguard version                             print the version
-
-Run 'trailguard COMMAND -h' for a command's flags.
-`
+// commands are trailguard's subcommands, in the order its usage lists them. A
+// new one is a file with its help and setup function, and a line here.
+var commands = []command{
+	{name: "run", args: "[--config FILE]", summary: "run the daemon (default: bundled sample logs, alerts to stdout)", help: daemonHelp, setup: setupDaemon},
+	{name: "eval", args: "[flags] [FILE|DIR|-]...", summary: "evaluate log files and print alerts", help: evalHelp, setup: setupEval},
+	{name: "test", args: "[flags] [DIR]...", summary: "run the Rego unit tests of the policies", help: testHelp, setup: setupTest},
+	{name: "validate", args: "[flags]", summary: "check the configuration and policies without running", help: validateHelp, setup: setupValidate},
+	// `trailguard version ANYTHING` prints the version: its arguments are not flags.
+	{name: "version", aliases: []string{"--version", "-version"}, summary: "print the version", rawArgs: true, setup: setupVersion},
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,44 +40,26 @@ func main() {
 // tests can call it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return exitUsage
 	}
-	cmd, rest := args[0], args[1:]
-	var err error
-	code := exitOK
-	switch cmd {
-	case "run":
-		code, err = cmdRun(ctx, rest, stdout, stderr)
-	case "eval":
-		code, err = cmdEval(ctx, rest, stdin, stdout, stderr)
-	case "test":
-		code, err = cmdTest(ctx, rest, stdout, stderr)
-	case "validate":
-		code, err = cmdValidate(ctx, rest, stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, versionString())
+	name, rest := args[0], args[1:]
+	switch name {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "trailguard: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "trailguard: unknown command %q\n\n%s", name, usage())
 		return exitUsage
 	}
+	code, err := c.run(ctx, rest, stdio{in: stdin, out: stdout, err: stderr})
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "trailguard %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "trailguard %s: %v\n", name, err)
+		if errors.As(err, new(usageError)) || code == exitOK {
 			return exitUsage
-		}
-		fmt.Fprintf(stderr, "trailguard %s: %v\n", cmd, err)
-		if code == exitOK {
-			code = exitUsage
 		}
 	}
 	return code
 }
-
-// usageError marks errors in how trailguard was called (exit 2).
-type usageError struct{ error }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }

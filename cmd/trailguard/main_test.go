@@ -130,3 +130,21 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d %q", code, out)
 	}
 }
+
+// Every command in the table is listed in trailguard's usage and answers -h
+// with its own usage, its flags and exit 0.
+func TestCommandTable(t *testing.T) {
+	_, top, _ := runCLI(t, "", "help")
+	for _, c := range commands {
+		if !strings.Contains(top, "\n  trailguard "+c.name+" ") || !strings.Contains(top, c.summary+"\n") {
+			t.Errorf("usage does not list %s:\n%s", c.name, top)
+		}
+		if c.rawArgs {
+			continue
+		}
+		code, _, errs := runCLI(t, "", c.name, "-h")
+		if code != exitOK || !strings.HasPrefix(errs, "Usage: trailguard "+c.name+" "+c.args+"\n\n"+c.help+"\n\n  -") {
+			t.Errorf("%s -h: exit %d\n%s", c.name, code, errs)
+		}
+	}
+}

@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"runtime/debug"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
+
+func setupVersion(_ *flag.FlagSet, std stdio) action {
+	return func(context.Context, []string) (int, error) {
+		fmt.Fprintln(std.out, versionString())
+		return exitOK, nil
+	}
+}
 
 func versionString() string {
 	opa := "unknown"
