@@ -73,34 +73,21 @@ func (d *Dispatcher) flush(ctx context.Context, includeOpen bool) error {
 	return errors.Join(errs...)
 }
 
+// summarize sends p's summary through the dispatcher's stages, as its latest
+// held-back alert with a note (the dedup stage writes it).
 func (d *Dispatcher) summarize(ctx context.Context, p state.Pending) error {
 	var a alert.Alert
 	if err := json.Unmarshal(p.Alert, &a); err != nil {
 		d.log.ErrorContext(ctx, "dedup summary unreadable; count lost", "group", p.Group, "count", p.Count, "err", err)
 		return notifiers.Permanent(fmt.Errorf("decode held-back alert: %w", err))
 	}
-	targets := d.route(&a)
-	if len(targets) == 0 {
-		return nil
-	}
-	if s := d.suppressedBy(ctx, &a); s != nil {
-		d.log.InfoContext(ctx, "dedup summary suppressed", "rule_id", a.RuleID, "count", p.Count,
-			"reason", s.Reason, "owner", s.Owner)
-		d.observe(targets, OutcomeSuppressed)
-		return nil
-	}
-	window := fmtDuration(d.dedupWindow)
-	var note string
-	if p.Count == 1 {
-		note = fmt.Sprintf("Summary: 1 similar alert was suppressed by the %s dedup window at %s; it is shown here",
-			window, p.Last.UTC().Format(time.RFC3339))
-	} else {
-		note = fmt.Sprintf("Summary: %d similar alerts were suppressed by the %s dedup window between %s and %s; the latest is shown here",
-			p.Count, window, p.First.UTC().Format(time.RFC3339), p.Last.UTC().Format(time.RFC3339))
-	}
-	d.log.InfoContext(ctx, "sending dedup summary", "rule_id", a.RuleID, "count", p.Count)
-	// A summary's identity is its group and first held-back alert: a requeued
-	// summary keeps it, so notifiers that already got it are skipped.
-	identity := hash("summary", p.Group, strconv.FormatInt(p.First.UnixMilli(), 10))
-	return d.deliver(ctx, &a, note, fmt.Sprintf("summary for %s (%d alerts)", a.RuleID, p.Count), identity, targets)
+	_, err := d.stages.exec(ctx, &delivery{
+		kind: kindSummary, alert: &a, pending: p,
+		subject: "dedup summary", what: fmt.Sprintf("summary for %s (%d alerts)", a.RuleID, p.Count),
+		// A summary's identity is its group and first held-back alert: a requeued
+		// summary keeps it, so notifiers that already got it are skipped.
+		identity: hash("summary", p.Group, strconv.FormatInt(p.First.UnixMilli(), 10)),
+		log:      d.log.With("rule_id", a.RuleID, "count", p.Count),
+	})
+	return err
 }

@@ -56,3 +56,13 @@ func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Al
 		}
 	}
 }
+
+// sendStage sends to one notifier, retrying as the RetryPolicy allows.
+type sendStage struct{ d *Dispatcher }
+
+func (s sendStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
+	if err := s.d.send(ctx, dl.notifier, dl.alert, dl.note); err != nil {
+		return nil, err
+	}
+	return dl, nil
+}

@@ -216,10 +216,10 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 			m.evictWindow(o.Now)
 		}
 		m.windows[o.Group] = w
-		return Verdict{Lead: true, Suppressed: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
 	}
 	if w.leader == o.AlertKey {
-		return Verdict{Lead: true, Suppressed: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
 	}
 	if p == nil {
 		p = &pending{seen: map[string]struct{}{}}

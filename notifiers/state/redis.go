@@ -150,7 +150,7 @@ func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	}
 	lead, _ := res[0].(int64)
 	count, _ := res[1].(int64)
-	v := Verdict{Lead: lead == 1, Suppressed: int(count)}
+	v := Verdict{Lead: lead == 1, HeldBack: int(count)}
 	if f := msTime(res[2]); count > 0 {
 		v.Since = f
 	}

@@ -84,10 +84,10 @@ type Verdict struct {
 	// same alert: send it. Otherwise the alert was held back and counted (once,
 	// however often it is redelivered).
 	Lead bool
-	// Suppressed and Since, for a lead, report the alerts held back before this
+	// HeldBack and Since, for a lead, report the alerts held back before this
 	// window that no summary has reported yet.
-	Suppressed int
-	Since      time.Time
+	HeldBack int
+	Since    time.Time
 }
 
 // Pending is a group's held-back count awaiting a report.

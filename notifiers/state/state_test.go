@@ -159,7 +159,7 @@ func take(t *testing.T, h harness, includeOpen bool) []Pending {
 
 func TestWindowCountsAndReportsToNextLeader(t *testing.T) {
 	eachState(t, func(t *testing.T, h harness) {
-		if v := observe(t, h, "g", "a1"); !v.Lead || v.Suppressed != 0 {
+		if v := observe(t, h, "g", "a1"); !v.Lead || v.HeldBack != 0 {
 			t.Fatalf("first: %+v", v)
 		}
 		h.advance(time.Minute)
@@ -169,7 +169,7 @@ func TestWindowCountsAndReportsToNextLeader(t *testing.T) {
 				t.Fatalf("%s led inside the window", k)
 			}
 		}
-		if v := observe(t, h, "g", "a1"); !v.Lead || v.Suppressed != 0 {
+		if v := observe(t, h, "g", "a1"); !v.Lead || v.HeldBack != 0 {
 			t.Fatalf("redelivered leader: %+v", v)
 		}
 		if v := observe(t, h, "other", "b1"); !v.Lead {
@@ -181,7 +181,7 @@ func TestWindowCountsAndReportsToNextLeader(t *testing.T) {
 
 		h.advance(time.Hour)
 		v := observe(t, h, "g", "a4")
-		if !v.Lead || v.Suppressed != 2 || !v.Since.Equal(firstDup) {
+		if !v.Lead || v.HeldBack != 2 || !v.Since.Equal(firstDup) {
 			t.Fatalf("next leader: %+v (since want %v)", v, firstDup)
 		}
 		// The leader's redelivery reports the same, the count is not taken twice.
@@ -212,7 +212,7 @@ func TestTakePendingAfterWindow(t *testing.T) {
 		if p := take(t, h, false); len(p) != 0 {
 			t.Fatalf("taken twice: %+v", p)
 		}
-		if v := observe(t, h, "g", "a4"); !v.Lead || v.Suppressed != 0 {
+		if v := observe(t, h, "g", "a4"); !v.Lead || v.HeldBack != 0 {
 			t.Fatalf("leader after summary: %+v", v)
 		}
 

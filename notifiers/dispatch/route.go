@@ -1,0 +1,16 @@
+package dispatch
+
+import "context"
+
+// routeStage picks the notifiers (see Config.Routes); a delivery that matches no
+// route ends here, without error: nobody asked for it.
+type routeStage struct{ d *Dispatcher }
+
+func (s routeStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
+	dl.targets = s.d.route(dl.alert)
+	if len(dl.targets) == 0 {
+		dl.log.DebugContext(ctx, dl.subject+" matches no route")
+		return nil, nil
+	}
+	return dl, nil
+}
