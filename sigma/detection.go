@@ -350,6 +350,12 @@ func parseTest(d *document, key string, keyNode, v *yaml.Node, opts Options) (*t
 		}
 		t.vals = append(t.vals, vs...)
 	}
+	if t.kind == tKeyword {
+		// A keyword is searched for: it may appear anywhere in a string value.
+		for i, v := range t.vals {
+			t.vals[i] = val{kind: vPattern, pat: v.pat.wrap(true, true)}
+		}
+	}
 	if kind == "re" {
 		if err := finishRegex(t, key); err != nil {
 			bad(v, "%v", err)
