@@ -462,7 +462,9 @@ func numberText(n *yaml.Node) (string, bool) {
 	return "", false
 }
 
-func isInfOrNaN(f float64) bool { return f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 }
+func isInfOrNaN(f float64) bool {
+	return f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308
+}
 
 // finishRegex adds the flags (the modifiers after re) to each regex and
 // compiles it with Go's RE2, which is what OPA's regex.match uses.

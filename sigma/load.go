@@ -43,21 +43,22 @@ func LoadPaths(paths []string, opts Options) (rules []*Rule, skipped []Skip, err
 			case errors.Is(err, ErrNotCloudTrail):
 				skipped = append(skipped, Skip{File: f, Line: d.line, Title: r.Title, Reason: d.skip})
 				continue
-			case errors.Is(err, ErrCorrelation):
-				correlations = append(correlations, r)
-			case err != nil:
+			case err != nil && !errors.Is(err, ErrCorrelation):
 				errs = append(errs, err)
 				continue
-			default:
-				rules = append(rules, r)
 			}
-			if prev, dup := byID[r.ID]; dup && r.ID != "" {
+			if prev, dup := byID[r.ID]; dup {
 				errs = append(errs, fmt.Errorf("%s:%d: id %s is also used by %s:%d", r.File, r.Line, r.ID, prev.File, prev.Line))
 				continue
 			}
 			byID[r.ID] = r
 			if r.Name != "" {
 				byName[r.Name] = r
+			}
+			if r.Correlation != nil {
+				correlations = append(correlations, r)
+			} else {
+				rules = append(rules, r)
 			}
 		}
 	}
