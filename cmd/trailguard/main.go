@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = cmdTest(ctx, rest, stdout, stderr)
 	case "validate":
 		code, err = cmdValidate(ctx, rest, stdout, stderr)
+	case "sigma":
+		code, err = cmdSigma(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":
