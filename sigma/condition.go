@@ -60,11 +60,11 @@ func lexCondition(s string) []string {
 		}
 	}
 	for _, r := range s {
-		switch {
-		case r == '(' || r == ')' || r == '|':
+		switch r {
+		case '(', ')', '|':
 			flush()
 			toks = append(toks, string(r))
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+		case ' ', '\t', '\n', '\r':
 			flush()
 		default:
 			cur.WriteRune(r)

@@ -53,12 +53,12 @@ func (c *condEval) not() bool {
 	}
 	t := c.toks[c.pos]
 	c.pos++
-	switch {
-	case t == "(":
+	switch t {
+	case "(":
 		v := c.or()
 		c.pos++ // )
 		return v
-	case t == "1": // 1 of sel*
+	case "1": // 1 of sel*
 		c.pos += 2
 		for i := range c.r.sels {
 			if c.sel(i) {
@@ -66,7 +66,7 @@ func (c *condEval) not() bool {
 			}
 		}
 		return false
-	case t == "all": // all of them
+	case "all": // all of them
 		c.pos += 2
 		for i := range c.r.sels {
 			if !c.sel(i) {

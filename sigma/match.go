@@ -195,9 +195,8 @@ func (g *gen) path(p []string, leaf string, leaves bool) string {
 func refKey(k string) string {
 	ok := k != ""
 	for i, r := range k {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			ok = false
-		}
+		ident := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9'
+		ok = ok && ident
 	}
 	if ok && !ast.IsKeywordInRegoVersion(k, ast.RegoV1) {
 		return "." + k

@@ -154,12 +154,6 @@ func (p pattern) glob() string {
 	return b.String()
 }
 
-// matchFold is the reference semantics of a case-insensitive match, used by
-// the tests: equal after strings.ToLower on both sides, wildcards as above.
-func (p pattern) matchFold(s string) bool {
-	return regexp.MustCompile(p.lower().regex()).MatchString(strings.ToLower(s))
-}
-
 // --- transformations ------------------------------------------------------------
 
 // base64Of encodes a literal (a pattern with wildcards cannot be encoded).

@@ -136,3 +136,24 @@ func TestWildcardTable(t *testing.T) {
 		}
 	}
 }
+
+func TestConvert(t *testing.T) {
+	var out strings.Builder
+	if err := Convert(&out, []string{"testdata/sigmahq/aws_root_account_usage.yml"}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# METADATA", "id: sigma.8ad1600d-e9dc-4251-b0ee-a65268f29add", "severity: medium",
+		"package rules.sigma.r_8ad1600d_e9dc_4251_b0ee_a65268f29add", `input.userIdentity.type == "Root"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("convert output lacks %q:\n%s", want, out.String())
+		}
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte(ruleWith("    sel:\n        f|wide: x\n    condition: sel")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Convert(&out, []string{bad}, Options{}); err == nil || !strings.Contains(err.Error(), "bad.yml:9:9") {
+		t.Fatalf("err = %v", err)
+	}
+}

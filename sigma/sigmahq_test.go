@@ -102,8 +102,7 @@ func setSample(t *testing.T, rec map[string]any, tst *test) {
 func sampleOf(t *testing.T, x val, rec map[string]any) any {
 	switch x.kind {
 	case vNumber:
-		var n json.Number = json.Number(x.num)
-		return n
+		return json.Number(x.num)
 	case vBool:
 		return x.b
 	case vRegex:
