@@ -331,8 +331,13 @@ caller_user_name(e) := e.userIdentity.userName if {
 is_other_principal(e, user_name) if {
 	is_string(user_name)
 	user_name != ""
-	not caller_user_name(e) == user_name
+	not _is_caller(e, user_name)
 }
+
+# A helper rather than `not caller_user_name(e) == user_name`, which OPA
+# compiles so that it fails, instead of holding, when the caller has no user
+# name.
+_is_caller(e, user_name) if caller_user_name(e) == user_name
 
 # by_aws_service(e) holds when an AWS service made the call on the caller's
 # behalf (CloudFormation, Auto Scaling, SSM State Manager, …): invokedBy is
