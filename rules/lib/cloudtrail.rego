@@ -367,9 +367,15 @@ else := json.unmarshal(v) if {
 	is_string(v)
 	json.is_valid(v)
 } else := json.unmarshal(decoded) if {
-	is_string(v)
-	decoded := urlquery.decode(v)
+	decoded := url_decode(v)
 	json.is_valid(decoded)
+}
+
+# url_decode(s) is s with %XX escapes and "+" decoded, and undefined for
+# anything urlquery.decode would raise an error on (a stray "%").
+url_decode(s) := urlquery.decode(s) if {
+	is_string(s)
+	regex.match(`^([^%]|%[0-9A-Fa-f]{2})*$`, s)
 }
 
 # allow_statements(policy) lists the policy's Allow statements; Statement may
