@@ -230,7 +230,7 @@ var (
 	// Runs of digits: those of exactly 12 are account ids, wherever they are
 	// (a \b would miss them after URL escapes such as %3A).
 	digitsRE = regexp.MustCompile(`[0-9]+`)
-	toolRE    = regexp.MustCompile(`(?i)stratus[-_ ]?red[-_ ]?team|stratusredteam|stratus|red[-_ ]?team`)
+	toolRE   = regexp.MustCompile(`(?i)stratus[-_ ]?red[-_ ]?team|stratusredteam|stratus|red[-_ ]?team`)
 )
 
 // disguise rewrites a detonation log (a JSON array of records) as described
