@@ -11,9 +11,7 @@
 # custom:
 #   id: threats.ec2_serial_console_enabled
 #   severity: medium
-#   attack:
-#     - {tactic: TA0008, technique: T1021}
-#     - {tactic: TA0005, technique: T1562.007}
+#   attack: [{tactic: TA0008, technique: T1021}]
 #   tags: [lateral-movement, defense-evasion, ec2, serial-console, T1021]
 #   runbook: >-
 #     Ask who needed it. Disable it again (DisableSerialConsoleAccess) once

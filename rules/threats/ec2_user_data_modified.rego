@@ -11,9 +11,7 @@
 # custom:
 #   id: threats.ec2_user_data_modified
 #   severity: high
-#   attack:
-#     - {tactic: TA0002, technique: T1651}
-#     - {tactic: TA0004, technique: T1078.004}
+#   attack: [{tactic: TA0002, technique: T1651}]
 #   tags: [execution, privilege-escalation, ec2, T1651]
 #   runbook: >-
 #     Read the new user data (DescribeInstanceAttribute) before the instance

@@ -13,9 +13,7 @@
 # custom:
 #   id: threats.kms_key_policy_outside
 #   severity: high
-#   attack:
-#     - {tactic: TA0010, technique: T1537}
-#     - {tactic: TA0003, technique: T1098}
+#   attack: [{tactic: TA0010, technique: T1537}]
 #   tags: [exfiltration, persistence, kms, key-policy, T1537]
 #   runbook: >-
 #     Read the policy in requestParameters and remove the outside principal

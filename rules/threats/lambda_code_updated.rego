@@ -11,9 +11,7 @@
 # custom:
 #   id: threats.lambda_code_updated
 #   severity: medium
-#   attack:
-#     - {tactic: TA0003, technique: T1525}
-#     - {tactic: TA0002, technique: T1648}
+#   attack: [{tactic: TA0002, technique: T1648}]
 #   tags: [persistence, execution, lambda, T1648]
 #   runbook: >-
 #     Compare the new codeSha256 in responseElements with what the function's

@@ -12,9 +12,7 @@
 # custom:
 #   id: threats.lambda_layer_added
 #   severity: medium
-#   attack:
-#     - {tactic: TA0003, technique: T1525}
-#     - {tactic: TA0002, technique: T1648}
+#   attack: [{tactic: TA0002, technique: T1648}]
 #   tags: [persistence, execution, lambda, extension, T1648]
 #   runbook: >-
 #     List the layers in requestParameters and who published them. Remove any

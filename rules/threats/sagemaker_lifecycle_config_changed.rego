@@ -10,9 +10,7 @@
 # custom:
 #   id: threats.sagemaker_lifecycle_config_changed
 #   severity: medium
-#   attack:
-#     - {tactic: TA0002, technique: T1651}
-#     - {tactic: TA0004, technique: T1078.004}
+#   attack: [{tactic: TA0002, technique: T1651}]
 #   tags: [execution, privilege-escalation, sagemaker, T1651]
 #   runbook: >-
 #     Read the lifecycle configuration's scripts (DescribeNotebookInstanceLifecycleConfig)

@@ -12,9 +12,7 @@
 # custom:
 #   id: threats.security_group_open_to_world
 #   severity: high
-#   attack:
-#     - {tactic: TA0005, technique: T1562.007}
-#     - {tactic: TA0003, technique: T1133}
+#   attack: [{tactic: TA0005, technique: T1562.007}]
 #   tags: [defense-evasion, ec2, network, exposure, T1562.007]
 #   runbook: >-
 #     Revoke the rule (RevokeSecurityGroupIngress with the securityGroupRuleId

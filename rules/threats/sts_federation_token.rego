@@ -11,9 +11,7 @@
 # custom:
 #   id: threats.sts_federation_token
 #   severity: medium
-#   attack:
-#     - {tactic: TA0003, technique: T1098.001}
-#     - {tactic: TA0005, technique: T1550.001}
+#   attack: [{tactic: TA0003, technique: T1098.001}]
 #   tags: [persistence, sts, temporary-credentials, T1098.001]
 #   runbook: >-
 #     Ask the user's owner. If unexpected, attach a policy denying everything
