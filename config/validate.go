@@ -6,16 +6,15 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// fieldNames are the alert fields dedup keys and suppressions may name.
-var fieldNames = []string{FieldRuleID, FieldPrincipal, FieldEventID, FieldAccountID, FieldSourceIP, FieldEventName, FieldRegion}
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/glob"
+)
 
 // validator checks a decoded Config as a whole, reporting with the lines
 // the decoder recorded.
@@ -273,8 +272,10 @@ func (v *validator) email(p string, e *Email) {
 	if (e.Username == "") != (e.Password == "") {
 		v.errorf(p, "set username and password together, or neither")
 	}
-	if e.TLS == TLSNone && e.Password != "" {
-		v.warnf(p+".tls", "none: the password is sent unencrypted")
+	// Only a relay on this machine may see the password in clear; the email
+	// notifier has no switch to send it across a network unencrypted.
+	if e.TLS == TLSNone && e.Password != "" && !isLoopback(e.Host) {
+		v.errorf(p+".tls", "none would send the password unencrypted to %s; use starttls or tls, or a relay on localhost", v.show(p+".host", e.Host))
 	}
 	if e.From == "" {
 		v.errorf(p+".from", "required")
@@ -315,15 +316,12 @@ func (v *validator) routes(routes []Route, notifiers map[string]bool) {
 			}
 		}
 		m := r.Match
-		if m.MinSeverity != "" && !slices.Contains(severities, m.MinSeverity) {
-			v.errorf(p+".match.min_severity", "expected one of %s, got %s", strings.Join(severities, ", "), v.show(p+".match.min_severity", m.MinSeverity))
-		}
 		v.globs(p+".match.rules", m.Rules)
-		v.nonEmpty(p+".match.event_sources", m.EventSources)
+		v.globs(p+".match.event_sources", m.EventSources)
 		for j, acct := range m.Accounts {
-			if !isAccountID(acct) {
-				pj := fmt.Sprintf("%s.match.accounts[%d]", p, j)
-				v.errorf(pj, "expected a 12-digit AWS account id, got %s", v.show(pj, acct))
+			pj := fmt.Sprintf("%s.match.accounts[%d]", p, j)
+			if !canMatchAccountID(acct) {
+				v.errorf(pj, "expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got %s", v.show(pj, acct))
 			}
 		}
 	}
@@ -356,7 +354,8 @@ func (v *validator) dedup(d Dedup) {
 }
 
 func (v *validator) suppressions(ss []Suppression) {
-	for i, s := range ss {
+	for i := range ss {
+		s := &ss[i]
 		p := fmt.Sprintf("suppressions[%d]", i)
 		if s.Rule == "" {
 			v.errorf(p+".rule", "required")
@@ -381,7 +380,7 @@ func (v *validator) suppressions(ss []Suppression) {
 		if s.Owner == "" {
 			v.errorf(p+".owner", "required")
 		}
-		if s.Expired(v.now) {
+		if s.expiredAtLoad = s.Expired(v.now); s.expiredAtLoad {
 			v.warnf(p+".expires", "expired on %s, so the suppression no longer applies", s.Expires.Format(time.RFC3339))
 		}
 	}
@@ -406,10 +405,10 @@ func (v *validator) state(s State) {
 
 // field checks that name is one of the alert fields.
 func (v *validator) field(p, name string) bool {
-	if slices.Contains(fieldNames, name) {
+	if _, ok := (&alert.Alert{}).Field(name); ok {
 		return true
 	}
-	v.errorf(p, "unknown field %s; expected one of %s", v.show(p, name), strings.Join(fieldNames, ", "))
+	v.errorf(p, "unknown field %s; expected one of %s", v.show(p, name), strings.Join(alert.FieldNames(), ", "))
 	return false
 }
 
@@ -419,13 +418,13 @@ func (v *validator) globs(p string, patterns []string) {
 	}
 }
 
-// glob checks a path.Match pattern; matching against "" checks its syntax.
+// glob checks a pattern with the rule matching will use.
 func (v *validator) glob(p, pattern string) {
-	if pattern == "" {
+	if strings.TrimSpace(pattern) == "" {
 		v.errorf(p, "empty pattern")
 		return
 	}
-	if _, err := path.Match(pattern, ""); err != nil {
+	if _, err := glob.Compile(pattern); err != nil {
 		v.errorf(p, "invalid pattern %s: %w", v.show(p, pattern), err)
 	}
 }
@@ -482,14 +481,28 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// canMatchAccountID reports whether pattern, a glob on account ids, holds
+// only digits, * and ?, and can match some 12-digit id: a pattern that never
+// can (a typo, a missing digit) would silently route nothing.
+func canMatchAccountID(pattern string) bool {
+	n, star := 0, false
+	for _, c := range pattern {
+		switch {
+		case c == '*':
+			star = true
+		case c == '?' || c >= '0' && c <= '9':
+			n++
+		default:
 			return false
 		}
 	}
-	return true
+	return n == 12 || star && n < 12
 }
