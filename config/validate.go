@@ -481,12 +481,10 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// isLoopback names the hosts go-mail (like net/smtp) sends a PLAIN password
+// to without TLS.
 func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 // canMatchAccountID reports whether pattern, a glob on account ids, holds
