@@ -100,18 +100,6 @@ func New(cfg Config) (*Dispatcher, error) {
 			s.warnExpired(context.Background(), d.log)
 		}
 	}
-	if d.dedupWindow < 0 {
-		return nil, fmt.Errorf("dispatch: dedup window %s is negative", d.dedupWindow)
-	}
-	if len(d.dedupKey) == 0 {
-		d.dedupKey = DefaultDedupKey
-	}
-	var probe alert.Alert
-	for _, f := range d.dedupKey {
-		if _, ok := probe.Field(f); !ok {
-			return nil, fmt.Errorf("dispatch: dedup key: unknown field %q", f)
-		}
-	}
 	return d, nil
 }
 
