@@ -249,7 +249,7 @@ func defaults() *Config {
 		// The account is part of the key: alerts of two accounts are never
 		// merged, since each may need its own response.
 		Dedup: Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
-		State:     State{Type: StateMemory},
+		State: State{Type: StateMemory},
 	}
 }
 
