@@ -11,11 +11,7 @@ import (
 // suppression's where (strings only) and rules.data (anything, for OPA).
 // The walk checks keys, expands values and records lines; yaml.v3 converts.
 func (d *decoder) freeform(n *yaml.Node, path string, v reflect.Value) {
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		d.failf(n.Line, path, "expected a mapping, got %s", d.describe(n))
+	if !d.isMapping(n, path) {
 		return
 	}
 	before := len(d.errs)

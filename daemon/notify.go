@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -52,9 +51,9 @@ type notifier struct {
 // newNotifier builds the notifiers and the dispatcher, handing each the
 // configuration blocks as config validated them.
 func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, m *metrics) (*notifier, error) {
-	var out io.Writer = os.Stdout
-	if opts.Stdout != nil {
-		out = opts.Stdout
+	out := opts.Stdout
+	if out == nil {
+		out = os.Stdout
 	}
 	// One stdout notifier, which serializes its writes, serves every stdout
 	// block under its own name: the dispatcher delivers to an alert's
