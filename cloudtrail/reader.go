@@ -434,4 +434,3 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	return n, err
 }
-
