@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/trailguard/trailguard/internal/jsonscan"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // ErrTooLarge is wrapped by errors about inputs or records past a Limit.

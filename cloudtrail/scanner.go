@@ -6,7 +6,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/trailguard/trailguard/internal/jsonscan"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // scanner finds where the values of a JSON byte stream start and end, without

@@ -3,7 +3,7 @@ package engine
 import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/trailguard/trailguard/internal/jsonscan"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // decodeJSON parses one JSON document straight into OPA's value form.

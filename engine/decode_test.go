@@ -12,7 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/trailguard/trailguard/cloudtrail"
-	"github.com/trailguard/trailguard/internal/jsonscan"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // The fast decoder must give exactly what OPA's own decoding gives.

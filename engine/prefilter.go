@@ -8,7 +8,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
-	"github.com/trailguard/trailguard/internal/jsonscan"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // prefilter decides, from the few fields of a record that the rules are indexed

@@ -17,6 +17,7 @@ targets=(
   "FuzzParseNotification ./cloudtrail"
   "FuzzConfig ./config"
   "FuzzDecode ./engine"
+  "FuzzValid ./cloudtrail/jsonscan"
 )
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then parallel=(-parallel "$FUZZ_PARALLEL"); fi
