@@ -10,8 +10,8 @@
 #
 # It checks REV out in a temporary `git worktree`, builds the test binaries of
 # both sides once, then runs the same benchmarks for both, interleaved round by
-# round (the side that goes first alternates), so that a machine whose load
-# changes during the run weighs on both alike. Benchmark files this tree has
+# round and benchmark by benchmark (the side that goes first alternates), so
+# that a machine whose load changes during the run weighs on both alike. Benchmark files this tree has
 # and REV lacks (they use only exported API) are copied into REV's tree first.
 # The benchmarks: the log pipeline at GOMAXPROCS 1 and 2 (bench
 # BenchmarkLogFile), one matching and one non-matching event through the
@@ -87,26 +87,26 @@ for side in base head; do
 	done
 done
 
-run() { # side round
-	local side=$1 tree=$ROOT entry pkg pattern
+run() { # side package pattern
+	local side=$1 pkg=$2 pattern=$3 tree=$ROOT
 	[ "$side" = base ] && tree=$TMP/base
-	for entry in "${BENCHES[@]}"; do
-		pkg=${entry%%|*}
-		pattern=${entry#*|}
-		(cd "$tree/$pkg" && "$TMP/$side.$pkg.test" -test.run '^$' -test.bench "$pattern" \
-			-test.benchtime "$BENCHTIME" -test.count 1 -test.benchmem) >>"$OUT/$side.txt"
-	done
+	(cd "$tree/$pkg" && "$TMP/$side.$pkg.test" -test.run '^$' -test.bench "$pattern" \
+		-test.benchtime "$BENCHTIME" -test.count 1 -test.benchmem) >>"$OUT/$side.txt"
 }
 
 : >"$OUT/base.txt"
 : >"$OUT/head.txt"
 for round in $(seq "$COUNT"); do
 	step "round $round of $COUNT (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	if [ $((round % 2)) -eq 1 ]; then
-		run base; run head
-	else
-		run head; run base
-	fi
+	for entry in "${BENCHES[@]}"; do
+		# Each benchmark runs for both sides back to back, the first side
+		# alternating, so that both meet the same load.
+		if [ $((round % 2)) -eq 1 ]; then
+			run base "${entry%%|*}" "${entry#*|}"; run head "${entry%%|*}" "${entry#*|}"
+		else
+			run head "${entry%%|*}" "${entry#*|}"; run base "${entry%%|*}" "${entry#*|}"
+		fi
+	done
 done
 
 if [ ! -x "$BIN/benchstat" ]; then
