@@ -364,7 +364,7 @@ func TestPrefilterNeverHidesAnAlert(t *testing.T) {
 
 	skipped, narrowed := 0, 0
 	for i, rec := range recs {
-		in, err := eng.Prepare(rec)
+		in, err := eng.DecodeRecord(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +523,7 @@ func TestInputFromAnotherEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := cloudtrail.Record{Raw: []byte(`{"eventID":"e1","eventSource":"opsworks-cm.amazonaws.com","eventName":"DescribeServers","eventTime":"2023-01-01T00:00:00Z","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}`)}
-	in, err := both.Prepare(root)
+	in, err := both.DecodeRecord(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ targets=(
   "FuzzConfig ./config"
   "FuzzDecode ./engine"
   "FuzzSigmaCompile ./sigma"
+  "FuzzValid ./cloudtrail/jsonscan"
 )
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then parallel=(-parallel "$FUZZ_PARALLEL"); fi
