@@ -121,11 +121,11 @@ func TestParseMappings(t *testing.T) {
 
 func TestParseRejectsBrokenTables(t *testing.T) {
 	for name, doc := range map[string]string{
-		"not json":        `{`,
-		"bad tactic id":   `{"tactics":[{"id":"X1","name":"n","shortname":"s"}],"techniques":[]}`,
-		"unknown tactic":  `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":["TA0002"]}]}`,
-		"no tactic":       `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":[]}]}`,
-		"duplicate":       `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":["TA0001"]},{"id":"T1000","name":"n","tactics":["TA0001"]}]}`,
+		"not json":         `{`,
+		"bad tactic id":    `{"tactics":[{"id":"X1","name":"n","shortname":"s"}],"techniques":[]}`,
+		"unknown tactic":   `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":["TA0002"]}]}`,
+		"no tactic":        `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":[]}]}`,
+		"duplicate":        `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T1000","name":"n","tactics":["TA0001"]},{"id":"T1000","name":"n","tactics":["TA0001"]}]}`,
 		"bad technique id": `{"tactics":[{"id":"TA0001","name":"n","shortname":"s"}],"techniques":[{"id":"T10","name":"n","tactics":["TA0001"]}]}`,
 	} {
 		if _, err := attack.Parse([]byte(doc)); err == nil {

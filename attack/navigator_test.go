@@ -269,17 +269,17 @@ func TestLayerChecksAreSound(t *testing.T) {
 		t.Fatalf("the spec's example: got\n%s\nwant only %s", strings.Join(errs, "\n"), misplaced)
 	}
 	for name, tc := range map[string]struct{ from, to, want string }{
-		"no name":        {`"name": "example layer",`, ``, "layer.name: required"},
-		"layer version":  {`"layer": "4.5"`, `"layer": "4.4"`, `layer.versions.layer: 4.4, must be "4.5"`},
-		"old navigator":  {`"navigator": "5.1.0"`, `"navigator": "4.8.2"`, "must be at least 4.9.0"},
-		"domain":         {`"domain": "enterprise-attack"`, `"domain": "enterprise"`, "layer.domain: enterprise, want one of"},
-		"score type":     {`"score": 75,`, `"score": "75",`, "layer.techniques[2].score: want a number"},
-		"unknown key":    {`"sorting": 2,`, `"sorting": 2, "sort": 2,`, "layer.sort: not a property of Layer"},
-		"wrong tactic":   {`"tactic": "defense-evasion"`, `"tactic": "impact"`, "techniques[2]: tactic \"impact\""},
-		"unknown tech":   {`"techniqueID": "T1110.001"`, `"techniqueID": "T1110.999"`, "techniques[1]: \"T1110.999\" is not"},
-		"legend":         {`"label": "Legend Item Label",`, ``, "layer.legendItems[0].label: required"},
-		"layout":         {`"layout": "side",`, `"layout": "top",`, "layer.layout.layout: top"},
-		"flat gradient":  {`"maxValue": 100`, `"maxValue": 0`, "gradient: 3 colours from 0 to 0"},
+		"no name":       {`"name": "example layer",`, ``, "layer.name: required"},
+		"layer version": {`"layer": "4.5"`, `"layer": "4.4"`, `layer.versions.layer: 4.4, must be "4.5"`},
+		"old navigator": {`"navigator": "5.1.0"`, `"navigator": "4.8.2"`, "must be at least 4.9.0"},
+		"domain":        {`"domain": "enterprise-attack"`, `"domain": "enterprise"`, "layer.domain: enterprise, want one of"},
+		"score type":    {`"score": 75,`, `"score": "75",`, "layer.techniques[2].score: want a number"},
+		"unknown key":   {`"sorting": 2,`, `"sorting": 2, "sort": 2,`, "layer.sort: not a property of Layer"},
+		"wrong tactic":  {`"tactic": "defense-evasion"`, `"tactic": "impact"`, "techniques[2]: tactic \"impact\""},
+		"unknown tech":  {`"techniqueID": "T1110.001"`, `"techniqueID": "T1110.999"`, "techniques[1]: \"T1110.999\" is not"},
+		"legend":        {`"label": "Legend Item Label",`, ``, "layer.legendItems[0].label: required"},
+		"layout":        {`"layout": "side",`, `"layout": "top",`, "layer.layout.layout: top"},
+		"flat gradient": {`"maxValue": 100`, `"maxValue": 0`, "gradient: 3 colours from 0 to 0"},
 	} {
 		if !strings.Contains(example, tc.from) {
 			t.Fatalf("%s: the example has no %s", name, tc.from)
