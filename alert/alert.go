@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/trailguard/trailguard/attack"
 )
 
 // Severity orders alerts; the zero value is invalid so a missing severity is noticed.
@@ -64,6 +66,8 @@ type Alert struct {
 	Tags        []string `json:"tags,omitempty"`
 	Runbook     string   `json:"runbook,omitempty"`
 	References  []string `json:"references,omitempty"`
+	// Attack is where the rule places the behaviour in MITRE ATT&CK.
+	Attack []attack.Mapping `json:"attack,omitempty"`
 
 	EventID      string `json:"event_id"`
 	EventTime    string `json:"event_time"`

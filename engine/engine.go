@@ -20,6 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/attack"
 	"github.com/trailguard/trailguard/rules"
 )
 
@@ -32,8 +33,12 @@ type Rule struct {
 	Tags        []string       `json:"tags,omitempty"`
 	Runbook     string         `json:"runbook,omitempty"`
 	References  []string       `json:"references,omitempty"`
-	Package     string         `json:"package"` // e.g. rules.opsworkscm.root_credentials
-	File        string         `json:"file"`
+	// Attack places the rule in MITRE ATT&CK (METADATA custom.attack), checked
+	// against the table trailguard ships.
+	Attack  []attack.Mapping `json:"attack,omitempty"`
+	Pack    string           `json:"pack"`    // e.g. opsworkscm
+	Package string           `json:"package"` // e.g. rules.opsworkscm.root_credentials
+	File    string           `json:"file"`
 }
 
 type options struct {
@@ -282,6 +287,14 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		r.Tags = stringList(a.Custom["tags"])
 		r.References = stringList(a.Custom["references"])
 		r.Runbook, _ = a.Custom["runbook"].(string)
+		r.Pack = key[0]
+		var errs []error
+		if r.Attack, errs = attack.Enterprise().ParseMappings(a.Custom["attack"]); len(errs) > 0 {
+			for _, err := range errs {
+				problem("rule %s: %v", r.ID, err)
+			}
+			continue
+		}
 		if _, ok := e.rules[key]; ok {
 			// Several files may share a package; the first METADATA block names it.
 			continue

@@ -224,6 +224,7 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 		Tags:        rule.Tags,
 		Runbook:     rule.Runbook,
 		References:  rule.References,
+		Attack:      rule.Attack,
 		Origin:      in.Record.Source,
 		Raw:         in.Record.Raw,
 	}
