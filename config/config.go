@@ -127,6 +127,7 @@ type Filter struct {
 // Rules selects the Rego policies and the data documents they read.
 type Rules struct {
 	Paths []string       `yaml:"paths" json:"paths"` // extra .rego files or directories; default none
+	Sigma []string       `yaml:"sigma" json:"sigma"` // files or directories of Sigma rules (.yml/.yaml), watched like paths; default none
 	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws] when the key is absent, [] = none
 	Data  map[string]any `yaml:"data" json:"data"`   // loaded at the root of data (data.known_networks); default none
 }

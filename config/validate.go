@@ -154,6 +154,7 @@ func (v *validator) source(s Source) {
 
 func (v *validator) rules(r Rules) {
 	v.nonEmpty("rules.paths", r.Paths)
+	v.nonEmpty("rules.sigma", r.Sigma)
 	v.nonEmpty("rules.packs", r.Packs)
 	v.unique("rules.packs", r.Packs)
 	if _, ok := r.Data["rules"]; ok {

@@ -46,6 +46,7 @@ type options struct {
 	packs     []string
 	paths     []string
 	dataFiles []string
+	sigma     []string
 	data      map[string]any
 }
 
@@ -100,6 +101,7 @@ type Engine struct {
 	keyOf    map[*Rule][2]string
 	ordered  []*Rule
 	warnings []string
+	notes    []string
 
 	// One query per rule, prepared on first need: only used to tell which rule
 	// broke when the query over all of them fails.
@@ -123,7 +125,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err := checkKnownNetworks(set.data); err != nil {
 		return nil, err
 	}
-	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}}
+	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes}
 	if e.compiler.Compile(set.modules); e.compiler.Failed() {
 		return nil, policyErrorFrom(e.compiler.Errors)
 	}
@@ -226,6 +228,10 @@ func (e *Engine) Rules() []Rule {
 
 // Warnings are things worth telling the author that do not stop the engine.
 func (e *Engine) Warnings() []string { return e.warnings }
+
+// Notes are facts about the load worth an info line, such as the Sigma rules
+// skipped for another log source.
+func (e *Engine) Notes() []string { return e.notes }
 
 // readMetadata reads each rule package's METADATA and refuses rules without an
 // id or with an unknown severity. A rule package is rules.<pack>.<name>.

@@ -65,6 +65,9 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	for _, w := range eng.Warnings() {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	for _, n := range eng.Notes() {
+		fmt.Fprintln(stderr, "note:", n)
+	}
 
 	if len(inputs) == 0 {
 		inputs = []string{"-"}

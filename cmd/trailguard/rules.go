@@ -38,6 +38,9 @@ func setupRules(flags *flag.FlagSet, std stdio) action {
 		for _, w := range eng.Warnings() {
 			fmt.Fprintln(std.err, "warning:", w)
 		}
+		for _, n := range eng.Notes() {
+			fmt.Fprintln(std.err, "note:", n)
+		}
 		list := eng.Rules()
 		switch {
 		case *navigator:

@@ -38,6 +38,9 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 		for _, w := range append(warnings, eng.Warnings()...) {
 			fmt.Fprintln(std.err, "warning:", w)
 		}
+		for _, n := range eng.Notes() {
+			fmt.Fprintln(std.err, "note:", n)
+		}
 		fmt.Fprintf(std.out, "ok: %d rules\n", len(eng.Rules()))
 		return exitOK, nil
 	}
