@@ -100,6 +100,10 @@ type s3Peer struct {
 	*testpeers.S3
 	endpoint string
 
+	// Delay holds each request this long (nanoseconds) before it is
+	// answered, or until the daemon gives up on it.
+	Delay atomic.Int64
+
 	mu   sync.Mutex
 	reqs []string // "GET /bucket/key", path decoded
 }
@@ -117,6 +121,13 @@ func startS3(t *testing.T) *s3Peer {
 		p.mu.Lock()
 		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
+		if d := time.Duration(p.Delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)

@@ -1,0 +1,158 @@
+package daemon_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailguard/trailguard/daemon"
+	"github.com/trailguard/trailguard/internal/testpeers"
+)
+
+// ownerLabel marks, with a pprof label, every goroutine that the daemon
+// under test starts: goroutines inherit the labels of the one that starts
+// them, so the label follows ownership, not stack shapes.
+const ownerLabel = "trailguard-owner"
+
+// TestStopUnderLoadLeavesNoGoroutines stops a daemon while its SQS source has
+// many messages in flight (S3 answers slowly) and checks that, once Run has
+// returned, no goroutine it started is left: not the source's workers, the
+// visibility heartbeats, the batch deleters, the helpers, the metrics server,
+// nor the AWS clients' connections. It also checks that nothing was lost: every
+// message was either deleted (handled) or is back in the queue.
+func TestStopUnderLoadLeavesNoGoroutines(t *testing.T) {
+	testpeers.AWSEnv(t)
+	p := &peers{sqs: testpeers.StartFauxqs(t)}
+	e := newSQSEnv(t, p)
+	e.Workers = 8
+	const messages = 40
+	var want []string
+	for i := range messages {
+		k := logKey(fmt.Sprintf("load%d-", i))
+		r := deniedCall(fmt.Sprintf("user%d", i))
+		e.putLog(t, k, benign(i), r, benign(i+1))
+		e.send(t, ctNotification(bucket, k))
+		want = append(want, key(ruleDenied, r))
+	}
+	e.s3.Delay.Store(int64(150 * time.Millisecond))
+	cfg := e.config(t, "notifiers:\n"+stdoutNotifier("console"), "routes:\n  - notifiers: [console]\n")
+
+	var r *run
+	pprof.Do(context.Background(), pprof.Labels(ownerLabel, t.Name()), func(context.Context) {
+		r = startDaemon(t, cfg, daemon.Options{ShutdownGrace: 300 * time.Millisecond})
+	})
+	// Stop in the middle: some messages done, more in the handlers. Waiting
+	// on the stdout notifier makes no HTTP call, whose idle connections would
+	// be the test's, not the daemon's.
+	r.Out.waitAlerts(t, 10, 30*time.Second)
+	if err := r.Stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// A connection closed as Run ends has its read loop notice a moment
+	// later; a goroutine still there after that outlived Run.
+	var left []string
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if left = ownedGoroutines(t, t.Name()); len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("%d goroutines started by the daemon outlived Run:\n%s", len(left), strings.Join(left, "\n\n"))
+	}
+
+	logs := r.Logs.String()
+	if !strings.Contains(logs, "stopping: waiting for in-flight messages") {
+		t.Fatal("no message was in flight when the daemon stopped: no load at shutdown")
+	}
+
+	// Nothing lost: each message was deleted once its alert was notified,
+	// or is in the queue again (released at shutdown). A message cut short
+	// after its alert was sent is both notified and back: at least once.
+	deleted := strings.Count(logs, `msg="message handled and deleted"`)
+	got := r.Out.Alerts(t)
+	if deleted == messages || len(got) < deleted {
+		t.Errorf("%d messages deleted and %d alerts notified, of %d", deleted, len(got), messages)
+	}
+	testpeers.WaitFor(t, 15*time.Second, func() error {
+		if v, inflight := e.counts(t); v+deleted != messages || inflight != 0 {
+			return fmt.Errorf("%d messages deleted, %d visible and %d in flight; want %d in all, none in flight",
+				deleted, v, inflight, messages)
+		}
+		return nil
+	})
+	keys := alertKeys(got)
+	for k, n := range keys {
+		if n != 1 {
+			t.Errorf("alert %s notified %d times", k, n)
+		}
+	}
+	for _, w := range want {
+		delete(keys, w)
+	}
+	for k := range keys {
+		t.Errorf("unexpected alert %s", k)
+	}
+}
+
+// ownedGoroutines returns the stacks of the live goroutines labelled as
+// owned by owner, except those that are not the daemon's: kept goroutines of
+// internal/gopool waiting for work (the pool is the process's and lets them go
+// after a minute idle), os/signal's receiving loop, and the test's own.
+func ownedGoroutines(t *testing.T, owner string) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	// debug=1: records separated by blank lines; "N @ pcs", then
+	// "# labels: {...}" when labelled, then "#\t0xPC func+off\tfile:line".
+	var left []string
+	for _, rec := range strings.Split(buf.String(), "\n\n") {
+		if !strings.Contains(rec, fmt.Sprintf("%q:%q", ownerLabel, owner)) {
+			continue
+		}
+		var funcs []string
+		sc := bufio.NewScanner(strings.NewReader(rec))
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) >= 3 && f[0] == "#" && strings.HasPrefix(f[1], "0x") {
+				funcs = append(funcs, f[2])
+			}
+		}
+		if idlePool(funcs) || processWide(funcs) || testOwn(funcs) {
+			continue
+		}
+		left = append(left, rec)
+	}
+	return left
+}
+
+// processWide reports whether a stack is os/signal's receiving loop, which
+// the first signal.Notify starts for good.
+func processWide(funcs []string) bool {
+	return len(funcs) > 0 && strings.HasPrefix(funcs[len(funcs)-1], "os/signal.loop")
+}
+
+// testOwn reports whether a goroutine is the harness's: the one that calls
+// Run may still be on its way out when Run's result has been seen.
+func testOwn(funcs []string) bool {
+	return len(funcs) > 0 && strings.HasPrefix(funcs[len(funcs)-1], "github.com/trailguard/trailguard/daemon_test.")
+}
+
+// idlePool reports whether a stack is a gopool goroutine waiting for work:
+// nothing but the runtime above gopool.loop.
+func idlePool(funcs []string) bool {
+	for _, f := range funcs {
+		if strings.Contains(f, "internal/gopool.loop") {
+			return true
+		}
+		if !strings.HasPrefix(f, "runtime.") {
+			return false
+		}
+	}
+	return false
+}
