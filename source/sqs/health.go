@@ -3,13 +3,6 @@ package sqs
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 var (
@@ -40,23 +33,4 @@ func (c *Consumer) InFlight() int { return int(c.busy.Load()) }
 func (c *Consumer) Ping(ctx context.Context) error {
 	_, err := c.queueVisibility(ctx)
 	return err
-}
-
-// queueVisibility reads the queue's VisibilityTimeout attribute.
-func (c *Consumer) queueVisibility(ctx context.Context) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	out, err := c.client.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
-		QueueUrl:       aws.String(c.cfg.QueueURL),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameVisibilityTimeout},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("get attributes of queue %s: %w", c.cfg.QueueURL, err)
-	}
-	v := out.Attributes[string(types.QueueAttributeNameVisibilityTimeout)]
-	secs, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("queue %s: VisibilityTimeout attribute %q: %w", c.cfg.QueueURL, v, err)
-	}
-	return time.Duration(secs) * time.Second, nil
 }

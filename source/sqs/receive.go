@@ -117,6 +117,25 @@ func (c *Consumer) receiveLoop(ctx, base, hctx context.Context, handler Handler,
 	}
 }
 
+// queueVisibility reads the queue's VisibilityTimeout attribute.
+func (c *Consumer) queueVisibility(ctx context.Context) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	out, err := c.client.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(c.cfg.QueueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameVisibilityTimeout},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("get attributes of queue %s: %w", c.cfg.QueueURL, err)
+	}
+	v := out.Attributes[string(types.QueueAttributeNameVisibilityTimeout)]
+	secs, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("queue %s: VisibilityTimeout attribute %q: %w", c.cfg.QueueURL, v, err)
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
 // receive asks for up to n messages, hidden for vt once received.
 func (c *Consumer) receive(ctx context.Context, n int, vt time.Duration) ([]*Message, error) {
 	// The long poll answers within WaitTime; a connection that hangs
