@@ -11,9 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,36 +31,28 @@ import (
 func TestDaemon(t *testing.T) {
 	testpeers.AWSEnv(t)
 	p := &peers{sqs: testpeers.StartFauxqs(t)}
-	for _, sc := range []struct {
-		name string
-		run  func(t *testing.T, p *peers)
-	}{
+	th.RunParallel(t, p, []th.Scenario[*peers]{
 		// The slowest first: they wait out SQS retry delays.
-		{"Refused", testRefused},
-		{"LargeLog", testLargeLog},
-		{"RestartRedis", testRestart(true)},
-		{"RestartMemory", testRestart(false)},
-		{"Envelopes", testEnvelopes},
-		{"MultiKey", testMultiKey},
-		{"S3TestEvent", testS3TestEvent},
-		{"SlackRetry", testSlackRetry},
-		{"SlackOutageRedelivery", testSlackOutageRedelivery},
-		{"SlackRateLimited", testSlackRateLimited},
-		{"SMTPLater", testSMTPLater},
-		{"Suppression", testSuppression},
-		{"Dedup", testDedup},
-		{"Routing", testRouting},
-		{"SharedStdout", testSharedStdout},
-		{"HotReload", testHotReload},
-		{"HotReloadConfigMap", testHotReloadConfigMap},
-		{"Health", testHealthAndMetrics},
-		{"DirSource", testDirSource},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.run(t, p)
-		})
-	}
+		{Name: "Refused", Run: testRefused},
+		{Name: "LargeLog", Run: testLargeLog},
+		{Name: "RestartRedis", Run: testRestart(true)},
+		{Name: "RestartMemory", Run: testRestart(false)},
+		{Name: "Envelopes", Run: testEnvelopes},
+		{Name: "MultiKey", Run: testMultiKey},
+		{Name: "S3TestEvent", Run: testS3TestEvent},
+		{Name: "SlackRetry", Run: testSlackRetry},
+		{Name: "SlackOutageRedelivery", Run: testSlackOutageRedelivery},
+		{Name: "SlackRateLimited", Run: testSlackRateLimited},
+		{Name: "SMTPLater", Run: testSMTPLater},
+		{Name: "Suppression", Run: testSuppression},
+		{Name: "Dedup", Run: testDedup},
+		{Name: "Routing", Run: testRouting},
+		{Name: "SharedStdout", Run: testSharedStdout},
+		{Name: "HotReload", Run: testHotReload},
+		{Name: "HotReloadConfigMap", Run: testHotReloadConfigMap},
+		{Name: "Health", Run: testHealthAndMetrics},
+		{Name: "DirSource", Run: testDirSource},
+	})
 }
 
 // ---- peers ----------------------------------------------------------------
@@ -106,14 +95,8 @@ type s3Peer struct {
 
 func startS3(t *testing.T) *s3Peer {
 	t.Helper()
-	s := testpeers.StartS3(t)
-	u, err := url.Parse(s.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &s3Peer{S3: s}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := &s3Peer{S3: testpeers.StartS3(t)}
+	p.endpoint = p.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
 		p.mu.Lock()
 		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
@@ -121,13 +104,11 @@ func startS3(t *testing.T) *s3Peer {
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():
-				return
+				return true
 			}
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	p.endpoint = srv.URL
+		return false
+	})
 	return p
 }
 
@@ -303,14 +284,7 @@ func (r *run) Stop(t *testing.T) error {
 }
 
 // Stopped reports whether Run has returned.
-func (r *run) Stopped() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
-	}
-}
+func (r *run) Stopped() bool { return th.Closed(r.done) }
 
 // get fetches a path of the daemon's HTTP server.
 func (r *run) get(t *testing.T, path string) (int, string) { return th.Get(t, r.Addr, path) }

@@ -225,14 +225,8 @@ func testDirSource(t *testing.T, _ *peers) {
 		t.Fatal(err)
 	}
 	// Written aside, then renamed into place, as a sync tool would.
-	tmp := filepath.Join(sub, ".second.json.tmp")
-	if err := os.WriteFile(tmp, th.Log(second, th.Benign(1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	final := filepath.Join(sub, "second.json")
-	if err := os.Rename(tmp, final); err != nil {
-		t.Fatal(err)
-	}
+	th.Publish(t, final, th.Log(second, th.Benign(1)))
 	got := r.Out.waitAlerts(t, 2, 20*time.Second)
 	wantAlerts(t, got, th.Key(th.RuleConsole, first), th.Key(th.RuleRoot, second))
 	if got[1].Origin != final {

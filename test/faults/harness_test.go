@@ -7,9 +7,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,14 +146,7 @@ func (d *daemon) Records(t *testing.T) []map[string]any {
 }
 
 // Exited reports whether the process has ended.
-func (d *daemon) Exited() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
-}
+func (d *daemon) Exited() bool { return th.Closed(d.done) }
 
 // Kill ends the process with SIGKILL, as the OOM killer or a lost node
 // would: nothing is flushed, released or deleted.
@@ -325,14 +315,8 @@ type s3Front struct {
 
 func startS3Front(t *testing.T) *s3Front {
 	t.Helper()
-	s := testpeers.StartS3(t)
-	u, err := url.Parse(s.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	f := &s3Front{S3: s, quit: make(chan struct{})}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := &s3Front{S3: testpeers.StartS3(t), quit: make(chan struct{})}
+	f.URL = f.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
 		f.mu.Lock()
 		fault := f.fault
 		n := 0
@@ -341,14 +325,9 @@ func startS3Front(t *testing.T) *s3Front {
 			n = len(f.gets)
 		}
 		f.mu.Unlock()
-		if n > 0 && fault != nil && fault(n, w, r) {
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(f.quit) }) // runs before srv.Close
-	f.URL = srv.URL
+		return n > 0 && fault != nil && fault(n, w, r)
+	})
+	t.Cleanup(func() { close(f.quit) }) // runs before the front closes
 	return f
 }
 

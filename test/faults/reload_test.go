@@ -3,7 +3,6 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,20 +10,6 @@ import (
 
 	th "github.com/trailguard/trailguard/internal/testharness"
 )
-
-// publish replaces path atomically (write aside, rename), as a deploy tool
-// or a ConfigMap update would: a reload never sees half a file. The file
-// aside is hidden, which the daemon's watcher ignores.
-func publish(t *testing.T, path, src string) {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // While a stream of logs (three marker events each) flows through the
 // daemon, its one policy file is replaced by one that does not compile, and
@@ -41,7 +26,7 @@ func testReloadBroken(t *testing.T, p *shared) {
 	e := newEnv(t, p, 5)
 	dir := t.TempDir()
 	rule := filepath.Join(dir, "marker.rego")
-	publish(t, rule, th.MarkerRule("v1"))
+	th.Publish(t, rule, []byte(th.MarkerRule("v1")))
 	d := startDaemon(t, "reload", e.config(t, append(consoleOnly, fmt.Sprintf("rules:\n  packs: []\n  paths: [%s]\n", dir))...), nil)
 
 	const ok, failed = `trailguard_rule_reloads_total{outcome="ok"}`, `trailguard_rule_reloads_total{outcome="failed"}`
@@ -66,10 +51,10 @@ func testReloadBroken(t *testing.T, p *shared) {
 		m := d.Metrics(t)
 		switch {
 		case phase == "v1" && i == 8:
-			publish(t, rule, th.BrokenRule)
+			th.Publish(t, rule, []byte(th.BrokenRule))
 			phase, brokenAt = "broken", i
 		case phase == "broken" && m[failed] >= 1 && i >= brokenAt+4:
-			publish(t, rule, th.MarkerRule("v2"))
+			th.Publish(t, rule, []byte(th.MarkerRule("v2")))
 			phase, goodAt = "v2", i
 		case phase == "v2" && afterSwap < 0 && m[ok] >= 1:
 			afterSwap = i + 1 // the logs sent from now on meet v2 only
