@@ -34,7 +34,7 @@ func newSQSSource(ctx context.Context, cfg *config.Config, deps sourceDeps) (Sou
 func (s sqsSource) Run(ctx context.Context, handle Handle) error {
 	// The consumer closes its own idle connections; the fetcher's are
 	// closed once the last handler is done with it.
-	defer s.Fetcher.CloseIdleConnections()
+	defer s.CloseIdleConnections() // the Fetcher's
 	return s.Consumer.Run(ctx, func(ctx context.Context, m *sqs.Message) error {
 		return handle(ctx, Input{ID: m.ID, Notification: m.Body})
 	})
