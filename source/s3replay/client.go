@@ -1,6 +1,7 @@
 package s3replay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,41 +54,47 @@ type Client struct {
 
 // New builds a Client for bucket. It makes no network call.
 func New(ctx context.Context, bucket string, opts Options) (*Client, error) {
-	load := []func(*config.LoadOptions) error{
-		// A buildable client, not a plain http.Client: the SDK applies
-		// AWS_CA_BUNDLE to it while loading.
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, opts.Concurrency)
-			t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
-		})),
-	}
-	if opts.Region != "" {
-		load = append(load, config.WithRegion(opts.Region))
-	}
-	if opts.Endpoint != "" {
-		// With AWS's defaults some S3-compatible stores keep the aws-chunked
-		// framing as the object's data.
-		load = append(load,
-			config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
-			config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	cfg, err := config.LoadDefaultConfig(ctx, loadOptions(opts)...)
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	if cfg.Region == "" {
-		if opts.Endpoint == "" {
-			return nil, errors.New("no AWS region: give --s3-region or set AWS_REGION")
-		}
-		cfg.Region = "us-east-1" // requests must be signed for some region
+	// Requests to a custom endpoint must still be signed for some region.
+	region := cmp.Or(opts.Region, cfg.Region)
+	if region == "" && opts.Endpoint == "" {
+		return nil, errors.New("no AWS region: give --s3-region or set AWS_REGION")
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.Region = cmp.Or(region, "us-east-1")
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = opts.PathStyle
 	})
 	return &Client{api: s3c, bucket: bucket}, nil
+}
+
+// loadOptions are the SDK configuration's options for opts.
+func loadOptions(opts Options) []func(*config.LoadOptions) error {
+	// A buildable client, not a plain http.Client: the SDK applies
+	// AWS_CA_BUNDLE to it while loading. It keeps as many idle connections
+	// as objects are read at once, so that bursts do not redial.
+	pool := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, opts.Concurrency)
+		t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
+	})
+	load := []func(*config.LoadOptions) error{config.WithHTTPClient(pool)}
+	if opts.Region != "" {
+		// Also for the credential providers that call STS.
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	if opts.Endpoint == "" {
+		return load
+	}
+	// With AWS's defaults some S3-compatible stores keep the aws-chunked
+	// framing as the object's data.
+	return append(load,
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
 }
 
 // List lists the client's bucket; see the package's List.

@@ -270,3 +270,25 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRegion(t *testing.T) {
+	testpeers.AWSEnv(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	if _, err := New(context.Background(), "b", Options{}); err == nil || !strings.Contains(err.Error(), "--s3-region") {
+		t.Errorf("no region anywhere: %v", err)
+	}
+	for opts, want := range map[Options]string{
+		{Region: "eu-west-3"}:                             "eu-west-3",
+		{Endpoint: "http://127.0.0.1:1"}:                  "us-east-1",
+		{Endpoint: "http://127.0.0.1:1", Region: "x-y-1"}: "x-y-1",
+	} {
+		c, err := New(context.Background(), "b", opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		if got := c.api.(*s3.Client).Options().Region; got != want {
+			t.Errorf("%+v: region %q, want %q", opts, got, want)
+		}
+	}
+}
