@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/progress"
 	"github.com/trailguard/trailguard/pipeline"
 	"github.com/trailguard/trailguard/source/s3replay"
 )
@@ -114,7 +115,7 @@ func (l *s3Lister) inputs(ctx context.Context, url string) ([]evalInput, error) 
 			return c.Open(ctx, key)
 		}}}
 	}
-	fmt.Fprintf(l.stderr, "%s: %d objects (%d bytes) selected in %d list requests\n", url, len(ins), size, listing.Requests)
+	fmt.Fprintf(l.stderr, "%s: %d objects (%s) selected in %d list requests\n", url, len(ins), progress.Bytes(size), listing.Requests)
 	return ins, nil
 }
 

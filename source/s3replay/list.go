@@ -20,11 +20,11 @@ type listAPI interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
-// Object is one log object a listing selected.
+// Object is one log object a listing selected. It is small on purpose: a
+// month of an organisation's trail is millions of them.
 type Object struct {
 	Key  string
 	Size int64
-	Path Path
 }
 
 // Listing is what List found.
@@ -135,7 +135,7 @@ func (w *walker) object(key string, size int64) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.out.Objects = append(w.out.Objects, Object{Key: key, Size: size, Path: p})
+	w.out.Objects = append(w.out.Objects, Object{Key: key, Size: size})
 	if p.Level == File {
 		return
 	}
