@@ -128,7 +128,7 @@ type Filter struct {
 type Rules struct {
 	Paths []string       `yaml:"paths" json:"paths"` // extra .rego files or directories; default none
 	Sigma []string       `yaml:"sigma" json:"sigma"` // files or directories of Sigma rules (.yml/.yaml), watched like paths; default none
-	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws] when the key is absent, [] = none
+	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws, threats] when the key is absent, [] = none
 	Data  map[string]any `yaml:"data" json:"data"`   // loaded at the root of data (data.known_networks); default none
 }
 
@@ -244,7 +244,7 @@ func defaults() *Config {
 			// The repository ships sample logs here, so a bare checkout runs.
 			Dir: Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
 		Notifiers: []Notifier{{Name: "console", Type: NotifierStdout}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		// The account is part of the key: alerts of two accounts are never

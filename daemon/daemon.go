@@ -94,17 +94,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 }
 
 func (d *Daemon) buildEngine(ctx context.Context) (*engine.Engine, error) {
-	return engine.New(ctx,
-		engine.WithPacks(d.cfg.Rules.Packs...),
-		engine.WithPolicyPaths(d.cfg.Rules.Paths...),
-		engine.WithData(d.cfg.Rules.Data),
-	)
+	return engine.New(ctx, engine.FromConfig(d.cfg.Rules)...)
 }
 
 func (d *Daemon) noteEngine(e *engine.Engine) {
 	d.m.rulesLoaded.Set(float64(len(e.Rules())))
 	for _, w := range e.Warnings() {
 		d.log.Warn("policies", "warning", w)
+	}
+	for _, n := range e.Notes() {
+		d.log.Info("policies", "note", n)
 	}
 }
 

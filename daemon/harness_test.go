@@ -52,6 +52,7 @@ func TestDaemon(t *testing.T) {
 		{Name: "HotReloadConfigMap", Run: testHotReloadConfigMap},
 		{Name: "Health", Run: testHealthAndMetrics},
 		{Name: "DirSource", Run: testDirSource},
+		{Name: "SigmaLikeEval", Run: testSigmaLikeEval},
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/attack"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/rules"
 )
 
@@ -337,4 +338,16 @@ func stringList(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// FromConfig returns the options for the configuration's rules section: the
+// packs, policy paths, data and Sigma rules the daemon and `validate --config`
+// load.
+func FromConfig(r config.Rules) []Option {
+	return []Option{
+		WithPacks(r.Packs...),
+		WithPolicyPaths(r.Paths...),
+		WithData(r.Data),
+		WithSigma(r.Sigma...),
+	}
 }

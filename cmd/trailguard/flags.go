@@ -4,7 +4,6 @@ import (
 	"flag"
 	"strings"
 
-	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/rules"
 )
@@ -61,14 +60,4 @@ func (p *policyFlags) extraOptions() []engine.Option {
 		opts = append(opts, p.options(nil)[0])
 	}
 	return opts
-}
-
-// engineOptions are the engine options a configuration file asks for.
-func engineOptions(cfg *config.Config) []engine.Option {
-	return []engine.Option{
-		engine.WithPacks(cfg.Rules.Packs...),
-		engine.WithPolicyPaths(cfg.Rules.Paths...),
-		engine.WithData(cfg.Rules.Data),
-		engine.WithSigma(cfg.Rules.Sigma...),
-	}
 }

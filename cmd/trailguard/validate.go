@@ -29,7 +29,7 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 				return exitUsage, err
 			}
 			warnings = append(warnings, cfg.Warnings()...)
-			opts = append(engineOptions(cfg), pf.extraOptions()...)
+			opts = append(engine.FromConfig(cfg.Rules), pf.extraOptions()...)
 		}
 		eng, err := engine.New(ctx, opts...)
 		if err != nil {
