@@ -636,7 +636,7 @@ func TestDefaults(t *testing.T) {
 			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
@@ -682,7 +682,7 @@ notifiers:
 
 	t.Run("packs", func(t *testing.T) {
 		for src, want := range map[string][]string{
-			"rules: {}\n":                    {"opsworkscm", "aws"},
+			"rules: {}\n":                    {"opsworkscm", "aws", "threats"},
 			"rules: {packs: []}\n":           {},
 			"rules:\n  packs:\n":             {},
 			"rules: {packs: [aws]}\n":        {"aws"},
