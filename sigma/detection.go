@@ -370,4 +370,3 @@ func displayKey(key string) string {
 	}
 	return key
 }
-
