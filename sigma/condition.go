@@ -87,35 +87,21 @@ func (p *condParser) peek() string {
 	return ""
 }
 
-func (p *condParser) or() (cnode, error) {
-	n, err := p.and()
-	if err != nil {
-		return n, err
-	}
-	kids := []cnode{n}
-	for p.peek() == "or" {
-		p.pos++
-		m, err := p.and()
-		if err != nil {
-			return m, err
-		}
-		kids = append(kids, m)
-	}
-	if len(kids) == 1 {
-		return n, nil
-	}
-	return cnode{op: opOr, kids: kids}, nil
-}
+func (p *condParser) or() (cnode, error) { return p.chain("or", opOr, p.and) }
 
-func (p *condParser) and() (cnode, error) {
-	n, err := p.not()
+func (p *condParser) and() (cnode, error) { return p.chain("and", opAnd, p.not) }
+
+// chain parses operands joined by the keyword word into one node of op: the
+// precedence levels of or and and.
+func (p *condParser) chain(word string, op cop, operand func() (cnode, error)) (cnode, error) {
+	n, err := operand()
 	if err != nil {
 		return n, err
 	}
 	kids := []cnode{n}
-	for p.peek() == "and" {
+	for p.peek() == word {
 		p.pos++
-		m, err := p.not()
+		m, err := operand()
 		if err != nil {
 			return m, err
 		}
@@ -124,7 +110,7 @@ func (p *condParser) and() (cnode, error) {
 	if len(kids) == 1 {
 		return n, nil
 	}
-	return cnode{op: opAnd, kids: kids}, nil
+	return cnode{op: op, kids: kids}, nil
 }
 
 func (p *condParser) not() (cnode, error) {

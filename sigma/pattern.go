@@ -75,18 +75,22 @@ func (p pattern) text() string {
 }
 
 // String writes the pattern back in Sigma's notation.
-func (p pattern) String() string {
+func (p pattern) String() string { return p.escaped(`*?\`) }
+
+// escaped writes the wildcards as they are and the literal parts with a
+// backslash before each character of special.
+func (p pattern) escaped(special string) string {
 	var b strings.Builder
 	for _, x := range p {
 		if x.wild != 0 {
 			b.WriteByte(x.wild)
 			continue
 		}
-		for i := 0; i < len(x.lit); i++ {
-			if c := x.lit[i]; c == '*' || c == '?' || c == '\\' {
+		for _, r := range x.lit {
+			if strings.ContainsRune(special, r) {
 				b.WriteByte('\\')
 			}
-			b.WriteByte(x.lit[i])
+			b.WriteRune(r)
 		}
 	}
 	return b.String()
@@ -137,22 +141,7 @@ func (p pattern) regex() string {
 
 // glob is the pattern in glob.match's syntax (gobwas/glob), for use with no
 // delimiters.
-func (p pattern) glob() string {
-	var b strings.Builder
-	for _, x := range p {
-		if x.wild != 0 {
-			b.WriteByte(x.wild)
-			continue
-		}
-		for _, r := range x.lit {
-			if strings.ContainsRune(`*?[]{}\!,-`, r) {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func (p pattern) glob() string { return p.escaped(`*?[]{}\!,-`) }
 
 // --- transformations ------------------------------------------------------------
 

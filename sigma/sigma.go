@@ -87,11 +87,14 @@ func (p Problem) String() string {
 type Error struct{ Problems []Problem }
 
 func (e *Error) Error() string {
-	lines := make([]string, len(e.Problems))
+	var b strings.Builder
 	for i, p := range e.Problems {
-		lines[i] = p.String()
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.String())
 	}
-	return strings.Join(lines, "\n")
+	return b.String()
 }
 
 // ErrNotCloudTrail says a rule's logsource is not product: aws + service:

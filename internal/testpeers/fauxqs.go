@@ -146,12 +146,9 @@ func (f *Fauxqs) SQSClient() *sqs.Client { return f.client }
 // [RedrivePolicy]).
 func (f *Fauxqs) CreateQueue(t testing.TB, name string, attrs map[string]string) string {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	out, err := f.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
-	if err != nil {
-		t.Fatalf("testpeers: create queue %q: %v", name, err)
-	}
+	out := call(t, fmt.Sprintf("create queue %q", name), func(ctx context.Context) (*sqs.CreateQueueOutput, error) {
+		return f.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	})
 	return aws.ToString(out.QueueUrl)
 }
 
@@ -181,12 +178,9 @@ func (f *Fauxqs) QueueARN(t testing.TB, queueURL string) string {
 // Send sends body to the queue and returns the message id.
 func (f *Fauxqs) Send(t testing.TB, queueURL, body string) string {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	out, err := f.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)})
-	if err != nil {
-		t.Fatalf("testpeers: send to %s: %v", queueURL, err)
-	}
+	out := call(t, "send to "+queueURL, func(ctx context.Context) (*sqs.SendMessageOutput, error) {
+		return f.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)})
+	})
 	return aws.ToString(out.MessageId)
 }
 
@@ -241,12 +235,9 @@ func (f *Fauxqs) WaitCounts(t testing.TB, queueURL string, visible, inflight int
 
 func (f *Fauxqs) attributes(t testing.TB, queueURL string, names ...types.QueueAttributeName) map[string]string {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	out, err := f.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: names})
-	if err != nil {
-		t.Fatalf("testpeers: attributes of %s: %v", queueURL, err)
-	}
+	out := call(t, "attributes of "+queueURL, func(ctx context.Context) (*sqs.GetQueueAttributesOutput, error) {
+		return f.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: names})
+	})
 	return out.Attributes
 }
 
@@ -261,6 +252,18 @@ func atoi(t testing.TB, attrs map[string]string, name types.QueueAttributeName) 
 
 func apiContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// call makes one API call with a bounded context and fails the test on error.
+func call[T any](t testing.TB, what string, f func(context.Context) (T, error)) T {
+	t.Helper()
+	ctx, cancel := apiContext()
+	defer cancel()
+	out, err := f(ctx)
+	if err != nil {
+		t.Fatalf("testpeers: %s: %v", what, err)
+	}
+	return out
 }
 
 // freePort asks the kernel for a free loopback port.

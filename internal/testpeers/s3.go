@@ -2,6 +2,8 @@ package testpeers
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -43,37 +45,30 @@ func (s *S3) Client() *s3.Client { return s.client }
 // CreateBucket creates a bucket.
 func (s *S3) CreateBucket(t testing.TB, name string) {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("testpeers: create bucket %q: %v", name, err)
-	}
+	call(t, fmt.Sprintf("create bucket %q", name), func(ctx context.Context) (*s3.CreateBucketOutput, error) {
+		return s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	})
 }
 
 // Put stores body as s3://bucket/key.
 func (s *S3) Put(t testing.TB, bucket, key string, body []byte) {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(bucket),
-		Key:           aws.String(key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
+	call(t, fmt.Sprintf("put s3://%s/%s", bucket, key), func(ctx context.Context) (*s3.PutObjectOutput, error) {
+		return s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket:        aws.String(bucket),
+			Key:           aws.String(key),
+			Body:          bytes.NewReader(body),
+			ContentLength: aws.Int64(int64(len(body))),
+		})
 	})
-	if err != nil {
-		t.Fatalf("testpeers: put s3://%s/%s: %v", bucket, key, err)
-	}
 }
 
 // Delete removes s3://bucket/key.
 func (s *S3) Delete(t testing.TB, bucket, key string) {
 	t.Helper()
-	ctx, cancel := apiContext()
-	defer cancel()
-	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		t.Fatalf("testpeers: delete s3://%s/%s: %v", bucket, key, err)
-	}
+	call(t, fmt.Sprintf("delete s3://%s/%s", bucket, key), func(ctx context.Context) (*s3.DeleteObjectOutput, error) {
+		return s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	})
 }
 
 // Front starts a server in front of s that the code under test talks to
