@@ -19,7 +19,7 @@ import (
 
 // reservedHeaders are set by the webhook notifier itself.
 var reservedHeaders = []string{"Content-Type", "Content-Length", "Host", "Transfer-Encoding", "Connection",
-	"X-Trailguard-Signature", "X-Trailguard-Timestamp"}
+	"X-Trailguard-Signature", "X-Trailguard-Timestamp", "X-Trailguard-Alert-Id", "User-Agent"}
 
 // minHMACSecret is the shortest signing secret accepted: a shorter one could
 // be guessed from a signed body.
