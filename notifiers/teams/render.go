@@ -16,7 +16,7 @@ import (
 //   - made one line (no list or heading can start on a line of its own) and
 //     cut to a length before escaping, so no escape is cut in half;
 //   - backslash-escaped (CommonMark) for every character that starts markup:
-//     \ ` * _ [ ] ( ) < > & ~ ! | {}, and #, -, +, > or "1." at its start;
+//     \ ` * _ [ ] ( ) < > & ~ ! | {}, and #, -, + or "1. " at its start;
 //   - kept from auto-linking: "://" is written ":\/\/" .
 //
 // Links are only ever Action.OpenUrl buttons built from checked URLs, never
@@ -99,7 +99,9 @@ func Escape(s string, max int) string {
 	if strings.ContainsRune("#-+>", rune(e[0])) {
 		e = `\` + e
 	}
-	if i := strings.IndexFunc(e, func(r rune) bool { return r < '0' || r > '9' }); i > 0 && (e[i] == '.' || e[i] == ')') {
+	// "1. " starts an ordered list ("1)" is escaped already); "203.0.113.9" does not.
+	if i := strings.IndexFunc(e, func(r rune) bool { return r < '0' || r > '9' }); i > 0 && e[i] == '.' &&
+		(i+1 == len(e) || e[i+1] == ' ') {
 		e = e[:i] + `\` + e[i:]
 	}
 	return e
