@@ -14,13 +14,16 @@ import (
 	"time"
 )
 
-// Reply is one scripted answer.
+// Reply is one scripted answer: status, headers and body, held back by Hold
+// or Delay when set. The Slack fake answers with the same type.
 type Reply struct {
 	Status int
 	Header map[string]string
 	Body   string
-	// Hold, when set, delays the answer until it is closed.
+	// Hold, when set, delays the answer until it is closed (a slow peer).
 	Hold <-chan struct{}
+	// Delay, when set, delays the answer by that long.
+	Delay time.Duration
 }
 
 // Request is one request as received.
@@ -36,11 +39,19 @@ type Request struct {
 type Server struct {
 	*httptest.Server
 
+	Answers
+
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// Answers is a script of replies and what to answer when it is used up;
+// the Slack fake answers from one too. It is safe for concurrent use.
+type Answers struct {
 	mu     sync.Mutex
-	reqs   []Request
 	script []Reply
 	dflt   Reply
-	// Answer, when set, computes the answer to requests the script has no
+	// answer, when set, computes the answer to requests the script has no
 	// answer for (a service that validates what it gets); it replaces dflt.
 	answer func(Request) Reply
 }
@@ -48,7 +59,7 @@ type Server struct {
 // New starts a server answering dflt when no scripted answer is left; it is
 // closed when the test ends.
 func New(t testing.TB, dflt Reply) *Server {
-	s := &Server{dflt: dflt}
+	s := &Server{Answers: Answers{dflt: dflt}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -56,33 +67,49 @@ func New(t testing.TB, dflt Reply) *Server {
 
 // NewTLS is New over HTTPS with httptest's certificate (see Certificate).
 func NewTLS(t testing.TB, dflt Reply) *Server {
-	s := &Server{dflt: dflt}
+	s := &Server{Answers: Answers{dflt: dflt}}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
 
 // Script queues answers for the next requests.
-func (s *Server) Script(replies ...Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.script = append(s.script, replies...)
+func (a *Answers) Script(replies ...Reply) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.script = append(a.script, replies...)
 }
 
 // SetDefault sets the answer for requests the script has no answer for:
 // SetDefault(Reply{Status: 503}) takes the service down until it is set back.
-func (s *Server) SetDefault(r Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dflt, s.answer = r, nil
+func (a *Answers) SetDefault(r Reply) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.dflt, a.answer = r, nil
 }
 
 // SetAnswer makes f compute the answer for requests the script has no answer
 // for.
-func (s *Server) SetAnswer(f func(Request) Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.answer = f
+func (a *Answers) SetAnswer(f func(Request) Reply) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.answer = f
+}
+
+// Next takes the answer to req: the script's next, else the computed or
+// default one.
+func (a *Answers) Next(req Request) Reply {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case len(a.script) > 0:
+		r := a.script[0]
+		a.script = a.script[1:]
+		return r
+	case a.answer != nil:
+		return a.answer(req)
+	}
+	return a.dflt
 }
 
 // Requests returns every request received so far, answered or not.
@@ -109,22 +136,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	i := len(s.reqs)
 	s.reqs = append(s.reqs, req)
-	var rep Reply
-	switch {
-	case len(s.script) > 0:
-		rep, s.script = s.script[0], s.script[1:]
-	case s.answer != nil:
-		rep = s.answer(req)
-	default:
-		rep = s.dflt
-	}
 	s.mu.Unlock()
-	if rep.Hold != nil {
-		select {
-		case <-rep.Hold:
-		case <-r.Context().Done():
-			return
-		}
+	rep := s.Next(req)
+	if !Wait(r, rep) {
+		return
 	}
 	for k, v := range rep.Header {
 		w.Header().Set(k, v)
@@ -214,4 +229,26 @@ func Teams(r Request) Reply {
 		return Reply{Status: http.StatusBadRequest, Body: `{"error":{"code":"InvalidRequestContent","message":"The input body for trigger 'manual' of type 'Request' did not match its schema definition."}}`}
 	}
 	return Reply{Status: http.StatusAccepted}
+}
+
+// Wait applies r's Hold and Delay; it is false when the client went away
+// meanwhile (then nothing counts as delivered).
+func Wait(req *http.Request, r Reply) bool {
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-req.Context().Done():
+			return false
+		}
+	}
+	if r.Delay > 0 {
+		t := time.NewTimer(r.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+			return false
+		}
+	}
+	return true
 }
