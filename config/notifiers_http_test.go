@@ -136,3 +136,30 @@ routes:
 		t.Errorf("a secret is shown:\n%s", got)
 	}
 }
+
+// File names from the environment may be secrets too: a problem with the
+// file names the variable, not its value.
+func TestHTTPNotifierFileNamesFromEnvNotShown(t *testing.T) {
+	lines := errLines(t, `notifiers:
+  - name: hook
+    type: webhook
+    webhook:
+      url: https://h.example.com
+      template_file: "${TMPL}"
+      tls: {ca_file: "${CA}"}
+routes:
+  - notifiers: [hook]
+`, map[string]string{"TMPL": "/nonexistent/s3cr3t.tmpl", "CA": "/nonexistent/s3cr3t.pem"})
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		`t.yaml:6: notifiers[0].webhook.template_file: open "${TMPL}" (value not shown): no such file or directory`,
+		`t.yaml:7: notifiers[0].webhook.tls.ca_file: open "${CA}" (value not shown): no such file or directory`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("errors lack\n  %s\ngot:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "s3cr3t") {
+		t.Errorf("a file name from the environment is shown:\n%s", got)
+	}
+}

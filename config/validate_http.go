@@ -2,7 +2,9 @@ package config
 
 import (
 	"crypto/x509"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,7 +83,11 @@ func (v *validator) template(p, name string) *template.Template {
 	if !ok {
 		return nil
 	}
-	t, err := template.New(filepath.Base(name)).Funcs(webhookFuncs).Parse(string(b))
+	tname := filepath.Base(name)
+	if _, env := v.fromEnv[p]; env {
+		tname = "template" // its errors name it; the name may be a secret
+	}
+	t, err := template.New(tname).Funcs(webhookFuncs).Parse(string(b))
 	if err != nil {
 		v.errorf(p, "%w", err) // template: NAME:LINE: …, the template's own line
 		return nil
@@ -112,29 +118,43 @@ func (v *validator) tlsClient(p string, t *TLSClient) {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(b) {
-		v.errorf(p+".ca_file", "%s holds no PEM certificate", t.CAFile)
+		v.errorf(p+".ca_file", "%s holds no PEM certificate", v.shownName(p+".ca_file", t.CAFile))
 		return
 	}
 	t.roots = pool
 }
 
 // readFile reads a file named in the configuration (relative to its
-// directory), of at most max bytes.
+// directory), of at most max bytes. A name that came from the environment
+// is not shown, as for secrets' files.
 func (v *validator) readFile(p, name string, max int) ([]byte, bool) {
 	path := name
 	if !filepath.IsAbs(path) && v.file != "" {
 		path = filepath.Join(filepath.Dir(v.file), path)
 	}
 	b, err := readLimited(path, max)
+	var pe *fs.PathError
 	switch {
+	case errors.As(err, &pe):
+		v.errorf(p, "%s %s: %w", pe.Op, v.shownName(p, name), pe.Err)
+		return nil, false
 	case err != nil:
-		v.errorf(p, "%w", err) // *fs.PathError names the file
+		v.errorf(p, "%s: %w", v.shownName(p, name), err)
 		return nil, false
 	case len(b) > max:
-		v.errorf(p, "%s is larger than %d KiB", name, max>>10)
+		v.errorf(p, "%s is larger than %d KiB", v.shownName(p, name), max>>10)
 		return nil, false
 	}
 	return b, true
+}
+
+// shownName is a file name as messages may show it: quoted with "(value not
+// shown)" when it came from the environment.
+func (v *validator) shownName(p, name string) string {
+	if _, env := v.fromEnv[p]; env {
+		return v.show(p, name)
+	}
+	return name
 }
 
 func (v *validator) pagerDuty(p string, pd *PagerDuty) {
