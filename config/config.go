@@ -40,6 +40,10 @@ const (
 	NotifierSlack  = "slack"
 	NotifierEmail  = "email"
 	NotifierStdout = "stdout"
+	// HTTP notifiers: see notifiers_http.go.
+	NotifierWebhook   = "webhook"
+	NotifierPagerDuty = "pagerduty"
+	NotifierTeams     = "teams"
 
 	TLSStartTLS = "starttls"
 	TLSImplicit = "tls"
@@ -135,10 +139,13 @@ type Rules struct {
 // Notifier is one named alert destination. Exactly the sub-block matching
 // Type is set (non-nil); stdout has none.
 type Notifier struct {
-	Name  string `yaml:"name" json:"name"`   // unique, required
-	Type  string `yaml:"type" json:"type"`   // slack|email|stdout
-	Slack *Slack `yaml:"slack" json:"slack"` // set iff Type is slack
-	Email *Email `yaml:"email" json:"email"` // set iff Type is email
+	Name      string     `yaml:"name" json:"name"`           // unique, required
+	Type      string     `yaml:"type" json:"type"`           // slack|email|stdout|webhook|pagerduty|teams
+	Slack     *Slack     `yaml:"slack" json:"slack"`         // set iff Type is slack
+	Email     *Email     `yaml:"email" json:"email"`         // set iff Type is email
+	Webhook   *Webhook   `yaml:"webhook" json:"webhook"`     // set iff Type is webhook
+	PagerDuty *PagerDuty `yaml:"pagerduty" json:"pagerduty"` // set iff Type is pagerduty
+	Teams     *Teams     `yaml:"teams" json:"teams"`         // set iff Type is teams
 }
 
 // Slack posts with a bot token (Token and Channel) or to an incoming

@@ -185,7 +185,7 @@ routes:
 			want: []string{
 				`t.yaml:2: notifiers[0]: type slack needs a slack block`,
 				`t.yaml:6: notifiers[1].email: only allowed when type is email`,
-				`t.yaml:8: notifiers[2].type: expected slack, email or stdout, got "pager"`,
+				`t.yaml:8: notifiers[2].type: expected slack, email, stdout, webhook, pagerduty or teams, got "pager"`,
 			},
 		},
 		{

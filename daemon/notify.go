@@ -19,9 +19,12 @@ import (
 	"github.com/trailguard/trailguard/notifiers/dispatch"
 	"github.com/trailguard/trailguard/notifiers/email"
 	nmetrics "github.com/trailguard/trailguard/notifiers/metrics"
+	"github.com/trailguard/trailguard/notifiers/pagerduty"
 	"github.com/trailguard/trailguard/notifiers/slack"
 	"github.com/trailguard/trailguard/notifiers/state"
 	"github.com/trailguard/trailguard/notifiers/stdout"
+	"github.com/trailguard/trailguard/notifiers/teams"
+	"github.com/trailguard/trailguard/notifiers/webhook"
 )
 
 // How often the notifiers' credentials and peers are checked again for
@@ -70,6 +73,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 				return nil, fmt.Errorf("notifier %q: %w", nc.Name, err)
 			}
 			ns = append(ns, e)
+		case config.NotifierWebhook:
+			ns = append(ns, webhook.New(nc.Name, nc.Webhook))
+		case config.NotifierPagerDuty:
+			// Incidents are keyed like the dispatcher's dedup groups.
+			ns = append(ns, pagerduty.New(nc.Name, nc.PagerDuty, cfg.Dedup.Key, log))
+		case config.NotifierTeams:
+			ns = append(ns, teams.New(nc.Name, nc.Teams))
 		default:
 			ns = append(ns, named{console, nc.Name})
 		}
