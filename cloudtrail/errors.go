@@ -12,6 +12,10 @@ import (
 // ErrTooLarge is wrapped by errors about inputs or records past a Limit.
 var ErrTooLarge = errors.New("over the size limit")
 
+// ErrMalformedLog is wrapped by errors about a log whose structure is wrong
+// as a whole (a "Records" that is not an array), as opposed to one bad record.
+var ErrMalformedLog = errors.New("not a CloudTrail log")
+
 // DecodeError says what was wrong with an input and where. When Fatal is false
 // only one record was bad and the reader can go on to the next.
 type DecodeError struct {
