@@ -28,10 +28,10 @@ func TestRunHandsAlertsOnDuringAStall(t *testing.T) {
 		alerts := make(chan string, 64)
 		i := 0
 		next := func() (cloudtrail.Record, error) {
-			switch {
-			case i == early:
+			switch i {
+			case early:
 				<-stall // the input stops until the alerts before it were seen
-			case i == early+5:
+			case early + 5:
 				return cloudtrail.Record{}, io.EOF
 			}
 			i++
