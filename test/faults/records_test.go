@@ -78,9 +78,10 @@ func testNoEventID(t *testing.T, p *shared) {
 // number or null are malformed logs: each is refused with an error naming
 // the object, counted, and its message left for the dead-letter queue
 // (maxReceiveCount 2), as a truncated gzip is. A good log in the same run is
-// delivered; the root call inside the object is not read as an event.
+// delivered, and read once although its notification names it 1000 times;
+// the root call inside the object is not read as an event.
 func testRecordsNotArray(t *testing.T, p *shared) {
-	row := newRow(t, 18, "log whose Records is not an array", `{"Records": {…root call…}}, "x", 42, null; a good log beside them; maxReceiveCount 2`)
+	row := newRow(t, 18, "log whose Records is not an array", `{"Records": {…root call…}}, "x", 42, null; a good log named 1000 times in its notification; maxReceiveCount 2`)
 	e := newEnv(t, p, 2)
 	d := startDaemon(t, "records-not-array", e.config(t, consoleOnly...), nil)
 
@@ -95,12 +96,26 @@ func testRecordsNotArray(t *testing.T, p *shared) {
 	root := th.RootCall(th.Account)
 	good := th.LogKey("records-good-")
 	e.putLog(t, good, th.Benign(0), root)
-	e.send(t, th.CTNotification(bucket, good))
+	// Named 1000 times: read once (one GET per distinct key).
+	many := make([]string, 1000)
+	for i := range many {
+		many[i] = good
+	}
+	e.send(t, th.CTNotification(bucket, many...))
 
 	e.waitDrained(t, len(bad), 60*time.Second)
 	c := count([]string{th.Key(th.RuleRoot, root)}, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)
+	var goodGets int
+	for _, g := range e.s3.Gets() {
+		if strings.HasSuffix(g, "/"+good) {
+			goodGets++
+		}
+	}
+	if goodGets != 1 {
+		t.Errorf("%d GETs of the log named 1000 times in one notification, want 1 (all GETs: %d)", goodGets, len(e.s3.Gets()))
+	}
 	for i, k := range bad {
 		kind := []string{"an object", "a string", "a number", "null"}[i]
 		logHas(t, d, 5*time.Second, map[string]string{"msg": "handler failed; message left in the queue",
