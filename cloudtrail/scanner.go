@@ -138,9 +138,14 @@ func (s *scanner) skip() { s.r++ }
 // on newline-delimited input after garbage. It reports false, having stopped,
 // when no newline comes within maxRun bytes: nothing valid can follow there.
 func (s *scanner) skipLine() bool {
+	// Checked at each byte, not after each read, so that the outcome does not
+	// depend on how the input arrives.
 	start := s.pos()
 	for {
 		for s.r < s.w {
+			if s.pos()-start > int64(s.maxRun) {
+				return false
+			}
 			c := s.buf[s.r]
 			s.r++
 			if c == '\n' {
@@ -148,9 +153,6 @@ func (s *scanner) skipLine() bool {
 				s.lineOff = s.pos()
 				return true
 			}
-		}
-		if s.pos()-start > int64(s.maxRun) {
-			return false
 		}
 		if !s.fill() {
 			return true
@@ -259,6 +261,7 @@ func (s *scanner) skipStringRun() {
 // scalar consumes a number, true, false, null or any other bare word up to the
 // next delimiter.
 func (s *scanner) scalar() error {
+	// Checked at each byte, as in skipLine.
 	start := s.pos()
 	for {
 		for s.r < s.w {
@@ -266,10 +269,10 @@ func (s *scanner) scalar() error {
 			case ',', ']', '}', ' ', '\t', '\r', '\n', '{', '[', '"':
 				return nil
 			}
+			if s.pos()-start > int64(s.maxRun) {
+				return errLongRun
+			}
 			s.r++
-		}
-		if s.pos()-start > int64(s.maxRun) {
-			return errLongRun
 		}
 		if !s.fill() {
 			if errors.Is(s.err, io.EOF) {
