@@ -444,20 +444,3 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	return n, err
 }
-
-// jsonKind names the kind of JSON value that starts with c.
-func jsonKind(c byte) string {
-	switch c {
-	case '{':
-		return "an object"
-	case '"':
-		return "a string"
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
-	}
-	return fmt.Sprintf("%q", c)
-}
