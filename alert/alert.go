@@ -3,6 +3,9 @@
 package alert
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -93,7 +96,28 @@ type Alert struct {
 
 // Key is the alert's identity across redeliveries: the same rule on the same event
 // is the same alert, however often the SQS message carrying it comes back.
-func (a *Alert) Key() string { return a.RuleID + "\x00" + a.EventID }
+//
+// A record without a usable eventID (missing, empty, not a string) is known
+// by its content instead: a hash of its bytes, compacted so that the key
+// survives the alert being written as JSON and read back. Keyed by the empty
+// eventID, every such alert of a rule was one alert, and all but the first
+// were dropped as already delivered.
+func (a *Alert) Key() string {
+	if a.EventID != "" {
+		return a.RuleID + "\x00" + a.EventID
+	}
+	return a.RuleID + "\x00" + ContentKey(a.Raw)
+}
+
+// ContentKey names a record by a hash of its bytes (JSON whitespace aside).
+func ContentKey(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		raw = b.Bytes()
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
 
 // Names of the alert fields that configuration can refer to (dedup keys,
 // suppressions' where): the keys of Alert's JSON form.

@@ -73,6 +73,7 @@ type Config struct {
 	State        State         `yaml:"state" json:"state"`
 
 	warnings []string
+	notes    []string
 }
 
 // Log configures the daemon's own logging.
@@ -103,7 +104,7 @@ type SQS struct {
 	WaitTime          time.Duration `yaml:"wait_time" json:"wait_time"`                   // long-poll wait, 0s..20s; default 20s
 	MaxMessages       int           `yaml:"max_messages" json:"max_messages"`             // per receive, 1..10; default 10
 	VisibilityTimeout time.Duration `yaml:"visibility_timeout" json:"visibility_timeout"` // 1s..12h; default 5m
-	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, >= 1; default 16 (each mostly waits on S3 and Slack)
+	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, 1..MaxWorkers; default 16 (each mostly waits on S3 and Slack)
 }
 
 // S3 is where the notified log files are fetched from.
@@ -111,7 +112,7 @@ type S3 struct {
 	Region         string   `yaml:"region" json:"region"`                   // "" = the AWS SDK's default chain
 	Endpoint       string   `yaml:"endpoint" json:"endpoint"`               // "" = AWS
 	PathStyle      bool     `yaml:"path_style" json:"path_style"`           // default false
-	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names; required (non-empty) for type sqs
+	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names, no wildcards; required (non-empty) for type sqs
 	// ReadTimeout bounds each wait for S3's answer and for the next bytes of a
 	// body (an idle timeout, not a limit on the transfer); default 30s.
 	ReadTimeout time.Duration `yaml:"read_timeout" json:"read_timeout"`
@@ -272,6 +273,31 @@ func Default() *Config {
 	return cfg
 }
 
+// MaxWorkers bounds source.sqs.workers.
+const MaxWorkers = 1000
+
+// resolve fills in what one setting implies for another, once validated:
+// run and validate then build their clients from the same values.
+func (c *Config) resolve(v *validator) {
+	// The SQS region is the best guess for S3's: the trail's bucket and its
+	// queue are usually in one region, and without it the S3 client had no
+	// region at all although validate said ok.
+	if c.Source.Type == SourceSQS && c.Source.S3.Region == "" && c.Source.SQS.Region != "" {
+		c.Source.S3.Region = c.Source.SQS.Region
+		v.notef("source.sqs.region", "source.s3.region is not set: log objects are read in source.sqs.region %s (set source.s3.region if the trail's bucket is elsewhere)", c.Source.SQS.Region)
+	}
+	v.notes.sort()
+	for _, n := range v.notes {
+		c.notes = append(c.notes, n.Error())
+	}
+}
+
+// Notes returns what the configuration implies beyond what it says (such
+// as a region taken from another block), formatted like warnings.
+func (c *Config) Notes() []string {
+	return slices.Clone(c.notes)
+}
+
 // Warnings returns problems that do not stop the configuration from
 // working but probably are not what was meant, such as an expired
 // suppression, each formatted like an error ("file:line: path: message").
@@ -317,6 +343,7 @@ func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, 
 	v.fromEnv = d.fromEnv
 	if parsed {
 		v.validate(cfg)
+		cfg.resolve(v)
 	}
 	if len(v.errs) > 0 {
 		v.errs.sort()

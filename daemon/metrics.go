@@ -24,6 +24,7 @@ type metrics struct {
 	eventsEvaluated prometheus.Counter
 	eventsFiltered  prometheus.Counter
 	eventErrors     prometheus.Counter
+	eventsNoID      prometheus.Counter
 	evalSeconds     prometheus.Histogram
 	lagSeconds      prometheus.Histogram
 
@@ -59,6 +60,7 @@ func newMetrics() *metrics {
 	m.eventsRead = counter("events_read_total", "CloudTrail records read.")
 	m.eventsEvaluated = counter("events_evaluated_total", "CloudTrail records evaluated against the rules.")
 	m.eventsFiltered = counter("events_filtered_total", "CloudTrail records skipped by filter.event_sources.")
+	m.eventsNoID = counter("events_without_id_total", "Records with alerts but no usable eventID (missing or not a string): their alerts are keyed by a hash of the record's bytes.")
 	m.eventErrors = counter("event_errors_total", "Records that could not be read or evaluated (each is logged with its position).")
 	m.evalSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "trailguard", Name: "evaluation_duration_seconds", Help: "Time to evaluate one record against every rule.",

@@ -113,7 +113,6 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		return nil, fmt.Errorf("notifiers: %w", err)
 	}
 	n.d = d
-	n.check(ctx)
 	return n, nil
 }
 

@@ -88,5 +88,7 @@ func TestFaults(t *testing.T) {
 		{Name: "S3Error500", Run: testS3Error500},
 		{Name: "SlackRateLimited", Run: testSlackRateLimited},
 		{Name: "HostileInput", Run: testHostileInput},
+		{Name: "NoEventID", Run: testNoEventID},
+		{Name: "RecordsNotArray", Run: testRecordsNotArray},
 	})
 }
