@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -40,6 +41,7 @@ type notifier struct {
 	log      *slog.Logger
 	memState bool
 	redis    *redis.Client
+	sqlite   *state.SQLite
 
 	mu      sync.Mutex
 	readyOK error
@@ -90,6 +92,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 			Addr: cfg.State.Redis.Addr, Password: cfg.State.Redis.Password.Reveal(), DB: cfg.State.Redis.DB,
 		})
 		st = state.NewRedis(n.redis, "")
+	case config.StateSQLite:
+		path := cmp.Or(cfg.State.SQLite.Path, state.DefaultSQLitePath)
+		var err error
+		if n.sqlite, err = state.OpenSQLite(ctx, path, state.SQLiteOptions{}); err != nil {
+			return nil, err
+		}
+		st = n.sqlite
 	default:
 		n.memState = true
 		st = state.NewMemory(state.MemoryOptions{})
@@ -217,5 +226,8 @@ func (n *notifier) flush(ctx context.Context) {
 	}
 	if n.redis != nil {
 		_ = n.redis.Close()
+	}
+	if n.sqlite != nil {
+		_ = n.sqlite.Close()
 	}
 }
