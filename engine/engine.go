@@ -34,6 +34,9 @@ type Rule struct {
 	References  []string       `json:"references,omitempty"`
 	Package     string         `json:"package"` // e.g. rules.opsworkscm.root_credentials
 	File        string         `json:"file"`
+	// Stateful is the rule's custom.threshold / new_value / sequence / signal
+	// declaration (see stateful.go); nil for a per-event rule.
+	Stateful *alert.Stateful `json:"-"`
 }
 
 type options struct {
@@ -227,6 +230,7 @@ func (e *Engine) Warnings() []string { return e.warnings }
 func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) error {
 	annotations := c.GetAnnotationSet()
 	pe := &PolicyError{}
+	var decls []*statefulDecl
 	seen := map[string]string{}
 	names := make([]string, 0, len(modules))
 	for n := range modules {
@@ -282,6 +286,14 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		r.Tags = stringList(a.Custom["tags"])
 		r.References = stringList(a.Custom["references"])
 		r.Runbook, _ = a.Custom["runbook"].(string)
+		at := Problem{File: file}
+		if a.Location != nil {
+			at.Row, at.Col = a.Location.Row, a.Location.Col
+		}
+		decl, probs := parseStateful(r, a.Custom, at)
+		if pe.Problems = append(pe.Problems, probs...); len(probs) > 0 {
+			continue
+		}
 		if _, ok := e.rules[key]; ok {
 			// Several files may share a package; the first METADATA block names it.
 			continue
@@ -289,6 +301,12 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		e.rules[key] = r
 		e.keyOf[r] = key
 		e.ordered = append(e.ordered, r)
+		if decl != nil {
+			decls = append(decls, decl)
+		}
+	}
+	if len(pe.Problems) == 0 {
+		pe.Problems = e.linkStateful(decls, alertKeysOf(modules))
 	}
 	if len(pe.Problems) > 0 {
 		return pe
