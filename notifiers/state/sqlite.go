@@ -34,6 +34,9 @@ type SQLite struct {
 	db  *sql.DB
 	now func() time.Time
 	ops atomic.Int64
+	// newest is the newest event time (ms) a stateful record was written for:
+	// the event clock that expires records.
+	newest atomic.Int64
 }
 
 const sqliteSchema = `

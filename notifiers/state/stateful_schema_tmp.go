@@ -1,3 +1,0 @@
-package state
-
-const statefulSchema = ""
