@@ -31,6 +31,7 @@ func setupEval(flags *flag.FlagSet, std stdio) action {
 	flags.IntVar(&f.workers, "workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
 	flags.IntVar(&f.files, "files", 0, "files read at once; output stays in file order (default GOMAXPROCS)")
 	flags.Var(&f.sources, "event-source", "only evaluate events of this eventSource (repeatable)")
+	flags.StringVar(&f.state, "state", "", "SQLite file keeping stateful rules' counts and baselines from one run to the next (default: start empty, in memory)")
 	return func(ctx context.Context, inputs []string) (int, error) {
 		return evaluate(ctx, std, &f, inputs)
 	}
@@ -41,6 +42,7 @@ type evalFlags struct {
 	format         string
 	workers, files int
 	sources        listFlag
+	state          string
 }
 
 func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (int, error) {
@@ -71,8 +73,13 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	}
 	files, bad := expandInputs(inputs, stderr)
 	opts := pipeline.Options{Workers: f.workers, Files: f.files, EventSources: f.sources}
+	stateful, closeState, err := statefulWriter(ctx, f.state, write)
+	if err != nil {
+		return exitUsage, err
+	}
+	defer closeState()
 	h := pipeline.Handler{
-		Alert: func(_ context.Context, a *alert.Alert) error { return write(a) },
+		Alert: stateful,
 		Error: func(err error) { fmt.Fprintln(stderr, "error:", err) },
 	}
 	var total pipeline.Stats
