@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/trailguard/trailguard/attack"
 )
 
 // Severity orders alerts; the zero value is invalid so a missing severity is noticed.
@@ -64,6 +66,8 @@ type Alert struct {
 	Tags        []string `json:"tags,omitempty"`
 	Runbook     string   `json:"runbook,omitempty"`
 	References  []string `json:"references,omitempty"`
+	// Attack is where the rule places the behaviour in MITRE ATT&CK.
+	Attack []attack.Mapping `json:"attack,omitempty"`
 
 	EventID      string `json:"event_id"`
 	EventTime    string `json:"event_time"`
@@ -110,33 +114,61 @@ type Alert struct {
 // is the same alert, however often the SQS message carrying it comes back.
 func (a *Alert) Key() string { return a.RuleID + "\x00" + a.EventID }
 
+// Names of the alert fields that configuration can refer to (dedup keys,
+// suppressions' where): the keys of Alert's JSON form.
+const (
+	FieldRuleID       = "rule_id"
+	FieldPrincipal    = "principal"
+	FieldEventID      = "event_id"
+	FieldAccountID    = "account_id"
+	FieldSourceIP     = "source_ip"
+	FieldEventName    = "event_name"
+	FieldEventSource  = "event_source"
+	FieldRegion       = "region"
+	FieldSeverity     = "severity"
+	FieldIdentityType = "identity_type"
+	FieldUserAgent    = "user_agent"
+)
+
+// fields is the one table of field names and how to read them; FieldNames
+// and Field both come from it, so a name cannot be listed without a getter.
+var fields = [...]struct {
+	name string
+	get  func(*Alert) string
+}{
+	{FieldRuleID, func(a *Alert) string { return a.RuleID }},
+	{FieldPrincipal, func(a *Alert) string { return a.Principal }},
+	{FieldEventID, func(a *Alert) string { return a.EventID }},
+	{FieldAccountID, func(a *Alert) string { return a.AccountID }},
+	{FieldSourceIP, func(a *Alert) string { return a.SourceIP }},
+	{FieldEventName, func(a *Alert) string { return a.EventName }},
+	{FieldEventSource, func(a *Alert) string { return a.EventSource }},
+	{FieldRegion, func(a *Alert) string { return a.Region }},
+	{FieldSeverity, func(a *Alert) string { return a.Severity.String() }},
+	{FieldIdentityType, func(a *Alert) string { return a.IdentityType }},
+	{FieldUserAgent, func(a *Alert) string { return a.UserAgent }},
+}
+
+// FieldNames returns the names Field knows, in a fixed order (for messages).
+func FieldNames() []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	return names
+}
+
 // Field returns the value of a field by its configuration name (as used by dedup
-// keys, suppressions and routes), and whether the name is known.
+// keys and suppressions), and whether the name is known.
 func (a *Alert) Field(name string) (string, bool) {
-	switch name {
-	case "rule_id":
-		return a.RuleID, true
-	case "principal":
-		return a.Principal, true
-	case "event_id":
-		return a.EventID, true
-	case "account_id":
-		return a.AccountID, true
-	case "source_ip":
-		return a.SourceIP, true
-	case "event_name":
-		return a.EventName, true
-	case "event_source":
-		return a.EventSource, true
-	case "region":
-		return a.Region, true
-	case "severity":
-		return a.Severity.String(), true
-	case "identity_type":
-		return a.IdentityType, true
-	case "user_agent":
-		return a.UserAgent, true
-	case "error_code":
+	for _, f := range fields {
+		if f.name == name {
+			return f.get(a), true
+		}
+	}
+	// error_code is not a configuration field, but stateful rules may group
+	// by it.
+	if name == "error_code" {
 		return a.ErrorCode, true
 	}
 	v, ok := a.Fields[name]

@@ -66,22 +66,26 @@ type envelope struct {
 	S3ObjectKey []string `json:"s3ObjectKey"`
 	// S3 event notification
 	Records []struct {
-		EventSource string `json:"eventSource"`
-		EventName   string `json:"eventName"`
-		S3          struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		} `json:"s3"`
+		EventSource string   `json:"eventSource"`
+		EventName   string   `json:"eventName"`
+		S3          s3Object `json:"s3"`
 	} `json:"Records"`
 	Event string `json:"Event"` // s3:TestEvent
 	// EventBridge
 	DetailType *string         `json:"detail-type"`
 	Source     string          `json:"source"`
 	Detail     json.RawMessage `json:"detail"`
+}
+
+// s3Object names an object the way S3 event notifications (in "s3") and
+// EventBridge S3 events (in "detail") both do.
+type s3Object struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key string `json:"key"`
+	} `json:"object"`
 }
 
 // ParseNotification decodes one SQS message body: an SNS notification (or its raw
@@ -174,14 +178,7 @@ func parseEventBridge(n *Notification, env envelope) (*Notification, error) {
 		n.Records = [][]byte{env.Detail}
 		return n, nil
 	case dt == "Object Created" && env.Source == "aws.s3":
-		var d struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		}
+		var d s3Object
 		if err := json.Unmarshal(env.Detail, &d); err != nil {
 			return nil, fmt.Errorf("EventBridge S3 detail: %w", err)
 		}

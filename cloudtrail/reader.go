@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,31 +55,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	return l
 }
-
-// ErrTooLarge is wrapped by errors about inputs or records past a Limit.
-var ErrTooLarge = errors.New("over the size limit")
-
-// DecodeError says what was wrong with an input and where. When Fatal is false
-// only one record was bad and the reader can go on to the next.
-type DecodeError struct {
-	Source string
-	Offset int64 // byte offset of the problem in the decompressed input
-	Line   int
-	Col    int
-	Index  int // record index, or -1 when the problem is not inside a record
-	Fatal  bool
-	Err    error
-}
-
-func (e *DecodeError) Error() string {
-	what := ""
-	if e.Index >= 0 {
-		what = fmt.Sprintf("record %d: ", e.Index)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s%v (byte %d)", e.Source, e.Line, e.Col, what, e.Err, e.Offset)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Reader streams the records of one log file. It accepts, compressed with gzip or
 // not (found by its magic bytes, not the name):
@@ -403,33 +377,6 @@ func (r *Reader) finishRecord(rec Record, raw []byte, within bool, depth int) (R
 	return rec, nil
 }
 
-// Check validates a record's JSON and, for an EventBridge event, replaces Raw
-// with the CloudTrail record it carries. Next does this itself unless the
-// reader is Unchecked. The error is a *DecodeError locating the problem in the
-// input, as Next would have reported it.
-func Check(rec *Record) error {
-	if !json.Valid(rec.Raw) {
-		var v any
-		err := json.Unmarshal(rec.Raw, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			// The offset is where the decoder gave up: one past the bad byte.
-			return recordErrIn(*rec, rec.Raw, max(se.Offset-1, 0), err)
-		}
-		return recordErrIn(*rec, rec.Raw, 0, fmt.Errorf("invalid JSON: %w", err))
-	}
-	Unwrap(rec)
-	return nil
-}
-
-// Unwrap replaces the Raw of an EventBridge event with the CloudTrail record it
-// carries; other records are left as they are.
-func Unwrap(rec *Record) {
-	if detail, ok := eventBridgeDetail(rec.Raw); ok {
-		rec.Raw = detail
-	}
-}
-
 // Unchecked makes Next find records and check their size and nesting, but
 // leave validating their JSON to the caller (Check), who may do it on other
 // goroutines: validation is most of a reader's work, and a reader is one
@@ -439,18 +386,6 @@ func (r *Reader) Unchecked() { r.unchecked = true }
 // recordErr reports a problem at byte off inside the record rec.
 func (r *Reader) recordErr(rec Record, off int64, err error) error {
 	return recordErrIn(rec, r.s.capBuf, off, err)
-}
-
-// recordErrIn locates byte off of the record rec, whose bytes are raw.
-func recordErrIn(rec Record, raw []byte, off int64, err error) error {
-	line, col := rec.Line, rec.Col+int(off)
-	if off > 0 && int(off) <= len(raw) {
-		if n := bytes.Count(raw[:off], []byte{'\n'}); n > 0 {
-			line += n
-			col = int(off) - bytes.LastIndexByte(raw[:off], '\n')
-		}
-	}
-	return &DecodeError{Source: rec.Source, Offset: rec.Offset + off, Line: line, Col: col, Index: rec.Index, Err: err}
 }
 
 func (r *Reader) fatalAt(rec Record, err error) error {
@@ -498,29 +433,4 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
-}
-
-// eventBridgeDetail returns the CloudTrail record inside an EventBridge event
-// ("detail-type": "AWS API Call via CloudTrail" and its siblings).
-func eventBridgeDetail(raw []byte) ([]byte, bool) {
-	if !bytes.Contains(raw, []byte(`"detail-type"`)) {
-		return nil, false
-	}
-	var ev struct {
-		DetailType string          `json:"detail-type"`
-		Detail     json.RawMessage `json:"detail"`
-	}
-	if json.Unmarshal(raw, &ev) != nil || !isCloudTrailDetailType(ev.DetailType) {
-		return nil, false
-	}
-	d := bytes.TrimSpace(ev.Detail)
-	if len(d) == 0 || d[0] != '{' {
-		return nil, false
-	}
-	return d, true
-}
-
-func isCloudTrailDetailType(t string) bool {
-	const suffix = " via CloudTrail"
-	return len(t) > len(suffix) && t[len(t)-len(suffix):] == suffix
 }

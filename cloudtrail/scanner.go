@@ -5,12 +5,16 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
-// scanner walks a JSON byte stream value by value without decoding it. It tracks
-// nesting and strings only, which is enough to find where each record starts and
-// ends; the record's own bytes are validated separately, so one malformed record
-// is reported and skipped while the scanner stays in step with the stream.
+// scanner finds where the values of a JSON byte stream start and end, without
+// reading them: it tracks nesting and strings only. It is not a JSON parser;
+// the grammar is jsonscan's, which checks each record's bytes once they are
+// found (in Next, or on the caller's goroutines for an Unchecked reader), so
+// that one malformed record is reported and skipped while this stays in step
+// with the stream.
 type scanner struct {
 	src  io.Reader
 	buf  []byte
@@ -223,17 +227,12 @@ func (s *scanner) scan(depth int) (maxDepth int, err error) {
 }
 
 // skipStringRun advances over string content up to (not past) the next quote
-// or backslash in the buffer, counting any raw newlines on the way (invalid
-// JSON, but positions must stay right for the error that follows).
+// or backslash in the buffer (the shared scanner's string fast path), counting
+// any raw newlines on the way (invalid JSON, but positions must stay right for
+// the error that follows).
 func (s *scanner) skipStringRun() {
 	seg := s.buf[s.r:s.w]
-	n := bytes.IndexByte(seg, '"')
-	if n < 0 {
-		n = len(seg)
-	}
-	if b := bytes.IndexByte(seg[:n], '\\'); b >= 0 {
-		n = b
-	}
+	n := jsonscan.StringRun(seg)
 	if nl := bytes.IndexByte(seg[:n], '\n'); nl >= 0 {
 		for i, c := range seg[nl:n] {
 			if c == '\n' {

@@ -13,8 +13,12 @@
 // An empty value (key: or key: null) leaves the default in place, except
 // for lists, where it means an empty list. An empty file yields [Default].
 //
-// The package depends on no other trailguard package: names of rule packs,
-// for example, are only checked for shape here and resolved by the engine.
+// Each component takes its block as it is (slack.New takes a *Slack, the
+// dispatcher takes Routes, Suppressions and Dedup) and does not check it
+// again: this package is the one place that validates configuration. It
+// depends on alert (field names, severities) and internal/glob (the one
+// pattern rule) only; names of rule packs, for example, are only checked for
+// shape here and resolved by the engine.
 package config
 
 import (
@@ -24,6 +28,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/trailguard/trailguard/alert"
 )
 
 // Values of the type keys, and other enumerations, as written in YAML.
@@ -46,20 +52,6 @@ const (
 	FormatJSON = "json"
 	FormatText = "text"
 )
-
-// Alert fields that dedup keys and suppression conditions may name.
-const (
-	FieldRuleID    = "rule_id"
-	FieldPrincipal = "principal"
-	FieldEventID   = "event_id"
-	FieldAccountID = "account_id"
-	FieldSourceIP  = "source_ip"
-	FieldEventName = "event_name"
-	FieldRegion    = "region"
-)
-
-// Severities in increasing order; Match.MinSeverity is one of them.
-var severities = []string{"info", "low", "medium", "high", "critical"}
 
 // Config is the whole configuration file. Field comments give each key's
 // default; Default returns them all.
@@ -136,7 +128,8 @@ type Filter struct {
 // Rules selects the Rego policies and the data documents they read.
 type Rules struct {
 	Paths []string       `yaml:"paths" json:"paths"` // extra .rego files or directories; default none
-	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws] when the key is absent, [] = none
+	Sigma []string       `yaml:"sigma" json:"sigma"` // files or directories of Sigma rules (.yml/.yaml), watched like paths; default none
+	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws, threats] when the key is absent, [] = none
 	Data  map[string]any `yaml:"data" json:"data"`   // loaded at the root of data (data.known_networks); default none
 }
 
@@ -177,34 +170,42 @@ type Route struct {
 }
 
 // Match holds an alert's conditions; all set conditions must hold, and a
-// list condition holds when any of its entries matches.
+// list condition holds when any of its entries matches. Every pattern is a
+// glob of internal/glob: path.Match syntax in which '/' is an ordinary
+// character.
 type Match struct {
-	MinSeverity  string   `yaml:"min_severity" json:"min_severity"`   // info|low|medium|high|critical; "" = any
-	Rules        []string `yaml:"rules" json:"rules"`                 // path.Match globs on the rule id, e.g. opsworkscm.*
-	EventSources []string `yaml:"event_sources" json:"event_sources"` // exact event sources
-	Accounts     []string `yaml:"accounts" json:"accounts"`           // 12-digit AWS account ids
+	MinSeverity  alert.Severity `yaml:"min_severity" json:"min_severity"`   // info|low|medium|high|critical; absent = any
+	Rules        []string       `yaml:"rules" json:"rules"`                 // globs on the rule id, e.g. opsworkscm.*
+	EventSources []string       `yaml:"event_sources" json:"event_sources"` // globs on the event source, e.g. *.amazonaws.com
+	Accounts     []string       `yaml:"accounts" json:"accounts"`           // globs of digits, * and ? on the 12-digit account id, e.g. 1234*
 }
 
 // Dedup drops an alert whose key was already notified within Window.
 type Dedup struct {
 	Window time.Duration `yaml:"window" json:"window"` // default 1h; 0s disables dedup
-	Key    []string      `yaml:"key" json:"key"`       // Field* names; default [rule_id, principal]
+	Key    []string      `yaml:"key" json:"key"`       // alert.FieldNames; default [rule_id, account_id, principal]
 }
 
 // Suppression silences alerts of the rules matching Rule, optionally only
 // where the alert's fields match Where, until Expires.
 type Suppression struct {
-	Rule    string            `yaml:"rule" json:"rule"`       // path.Match glob on the rule id; required
-	Where   map[string]string `yaml:"where" json:"where"`     // Field* name → path.Match glob; all must match
+	Rule    string            `yaml:"rule" json:"rule"`       // glob on the rule id; required
+	Where   map[string]string `yaml:"where" json:"where"`     // alert.FieldNames name → glob; all must match
 	Reason  string            `yaml:"reason" json:"reason"`   // required
 	Owner   string            `yaml:"owner" json:"owner"`     // required
 	Expires time.Time         `yaml:"expires" json:"expires"` // zero = never; a bare date means 00:00 UTC that day
+
+	expiredAtLoad bool
 }
 
 // Expired reports whether the suppression no longer applies at now.
 func (s Suppression) Expired(now time.Time) bool {
 	return !s.Expires.IsZero() && !now.Before(s.Expires)
 }
+
+// ExpiredAtLoad reports whether Parse found the suppression already expired
+// and said so in Warnings, so that whoever applies it need not warn again.
+func (s Suppression) ExpiredAtLoad() bool { return s.expiredAtLoad }
 
 // State holds dedup state shared by replicas.
 type State struct {
@@ -250,11 +251,13 @@ func defaults() *Config {
 			// The repository ships sample logs here, so a bare checkout runs.
 			Dir: Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
 		Notifiers: []Notifier{{Name: "console", Type: NotifierStdout}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
-		Dedup:     Dedup{Window: time.Hour, Key: []string{FieldRuleID, FieldPrincipal}},
-		State:     State{Type: StateMemory},
+		// The account is part of the key: alerts of two accounts are never
+		// merged, since each may need its own response.
+		Dedup: Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
+		State: State{Type: StateMemory},
 	}
 }
 

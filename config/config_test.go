@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailguard/trailguard/alert"
 )
 
 // envOf returns an env lookup over m.
@@ -200,7 +202,7 @@ routes:
 				`t.yaml:5: routes[0].notifiers[1]: unknown notifier "pager"`,
 				`t.yaml:6: routes[1].match.min_severity: expected one of info, low, medium, high, critical, got "severe"`,
 				`t.yaml:6: routes[1].match.rules[0]: invalid pattern "[a-": syntax error in pattern`,
-				`t.yaml:6: routes[1].match.accounts[0]: expected a 12-digit AWS account id, got "12345"`,
+				`t.yaml:6: routes[1].match.accounts[0]: expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got "12345"`,
 				`t.yaml:7: routes[1].notifiers: at least one notifier is required`,
 			},
 		},
@@ -214,9 +216,9 @@ state:
   type: redis
 `,
 			want: []string{
-				`t.yaml:1: dedup.key[1]: unknown field "user"; expected one of rule_id, principal, event_id, account_id, source_ip, event_name, region`,
+				`t.yaml:1: dedup.key[1]: unknown field "user"; expected one of rule_id, principal, event_id, account_id, source_ip, event_name, event_source, region, severity, identity_type, user_agent`,
 				`t.yaml:3: suppressions[0].rule: required`,
-				`t.yaml:3: suppressions[0].where.colour: unknown field "colour"; expected one of rule_id, principal, event_id, account_id, source_ip, event_name, region`,
+				`t.yaml:3: suppressions[0].where.colour: unknown field "colour"; expected one of rule_id, principal, event_id, account_id, source_ip, event_name, event_source, region, severity, identity_type, user_agent`,
 				`t.yaml:3: suppressions[0].where.principal: invalid pattern "[x": syntax error in pattern`,
 				`t.yaml:3: suppressions[0].reason: required`,
 				`t.yaml:3: suppressions[0].owner: required`,
@@ -267,6 +269,55 @@ routes: [{notifiers: [s]}]
 			// Any non-empty file will do; tests run in the package directory.
 			src:  "state:\n  type: redis\n  redis:\n    addr: localhost:6379\n    password_file: config_test.go\n    password: x\n",
 			want: []string{`t.yaml:6: state.redis: set "password_file" or "password", not both`},
+		},
+		{
+			name: "a password in clear across the network",
+			src: `notifiers:
+  - name: m
+    type: email
+    email: {host: smtp.example.com, port: 25, tls: none, username: u, password: p, from: a@example.com, to: [b@example.com]}
+routes: [{notifiers: [m]}]
+`,
+			want: []string{`t.yaml:4: notifiers[0].email.tls: none would send the password unencrypted to "smtp.example.com"; use starttls or tls, or a relay on localhost`},
+		},
+		{
+			name: "route patterns",
+			src: `notifiers: [{name: n, type: stdout}]
+routes:
+  - match:
+      event_sources: ["*.amazonaws.com", "[s3"]
+      accounts: ["1234*", "12345678901?", "*", "123456789012", "1234567890123", "12-34*", "arn:*", "1234"]
+    notifiers: [n]
+`,
+			want: []string{
+				`t.yaml:4: routes[0].match.event_sources[1]: invalid pattern "[s3": syntax error in pattern`,
+				`t.yaml:5: routes[0].match.accounts[4]: expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got "1234567890123"`,
+				`t.yaml:5: routes[0].match.accounts[5]: expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got "12-34*"`,
+				`t.yaml:5: routes[0].match.accounts[6]: expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got "arn:*"`,
+				`t.yaml:5: routes[0].match.accounts[7]: expected a 12-digit AWS account id or a pattern of digits, * and ? that can match one (such as 1234*), got "1234"`,
+			},
+		},
+		{
+			name: "free-form values",
+			src: `suppressions:
+  - {rule: r, reason: x, owner: o, where: {principal: [a], principal: b}}
+rules: {data: {a: 1, a: 2, [k]: v}}
+`,
+			want: []string{
+				`t.yaml:2: suppressions[0].where.principal: expected a single value, got a list`,
+				`t.yaml:2: suppressions[0].where: duplicate key "principal" (first set at line 2)`,
+				`t.yaml:3: rules.data: duplicate key "a" (first set at line 3)`,
+				`t.yaml:3: rules.data: keys must be strings, got a list`,
+			},
+		},
+		{
+			name: "yaml.v3 is stricter than its defaults here",
+			src:  "source: {dir: {watch: yes}, sqs: {workers: 2.5}}\nroutes: [{match: {min_severity: 3}, notifiers: [console]}]\nnotifiers: [{name: console, type: stdout}]\n",
+			want: []string{
+				`t.yaml:1: source.dir.watch: expected true or false, got "yes"`,
+				`t.yaml:1: source.sqs.workers: expected an integer, got "2.5"`,
+				`t.yaml:2: routes[0].match.min_severity: expected one of info, low, medium, high, critical, got "3"`,
+			},
 		},
 		{
 			name: "syntax error",
@@ -547,19 +598,16 @@ suppressions:
 			src:  "rules:\n  packs: [aws]\n",
 		},
 		{
-			name: "notifier without route, mail in clear",
+			name: "notifier without route; mail in clear to a local relay",
 			src: `rules: {packs: []}
 notifiers:
   - {name: a, type: stdout}
   - name: b
     type: email
-    email: {host: h, port: 25, tls: none, username: u, password: p, from: a@example.com, to: [b@example.com]}
+    email: {host: localhost, port: 25, tls: none, username: u, password: p, from: a@example.com, to: [b@example.com]}
 routes: [{notifiers: [a]}]
 `,
-			want: []string{
-				`t.yaml:4: notifiers[1]: notifier "b" is not used by any route`,
-				`t.yaml:6: notifiers[1].email.tls: none: the password is sent unencrypted`,
-			},
+			want: []string{`t.yaml:4: notifiers[1]: notifier "b" is not used by any route`},
 		},
 		{
 			name: "no routes",
@@ -588,10 +636,10 @@ func TestDefaults(t *testing.T) {
 			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
-		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "principal"}},
+		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
 		State:     State{Type: "memory"},
 	}
 	want.warnings = def.warnings
@@ -634,7 +682,7 @@ notifiers:
 
 	t.Run("packs", func(t *testing.T) {
 		for src, want := range map[string][]string{
-			"rules: {}\n":                    {"opsworkscm", "aws"},
+			"rules: {}\n":                    {"opsworkscm", "aws", "threats"},
 			"rules: {packs: []}\n":           {},
 			"rules:\n  packs:\n":             {},
 			"rules: {packs: [aws]}\n":        {"aws"},
@@ -710,4 +758,40 @@ func TestAliasBomb(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "too many aliases") {
 		t.Errorf("Parse error = %v, want too many aliases", err)
 	}
+}
+
+// The decisions of issue 9, each tested where config makes it.
+func TestOneTypePerConcept(t *testing.T) {
+	cfg := mustParse(t, `notifiers: [{name: n, type: stdout}]
+routes:
+  - {match: {min_severity: High}, notifiers: [n]}
+  - {match: {min_severity: ""}, notifiers: [n]}
+  - {notifiers: [n]}
+suppressions:
+  - {rule: a.*, reason: r, owner: o, expires: 2020-01-01}
+  - {rule: b.*, reason: r, owner: o, expires: 2999-01-01}
+  - {rule: c.*, reason: r, owner: o}
+`, nil)
+	// min_severity is an alert.Severity, read by its UnmarshalText (any case);
+	// absent or empty means any severity.
+	for i, want := range []alert.Severity{alert.High, alert.SeverityInvalid, alert.SeverityInvalid} {
+		if got := cfg.Routes[i].Match.MinSeverity; got != want {
+			t.Errorf("routes[%d].match.min_severity = %v, want %v", i, got, want)
+		}
+	}
+	// Parse warns about an expired suppression and says so, for the dispatcher.
+	for i, want := range []bool{true, false, false} {
+		if got := cfg.Suppressions[i].ExpiredAtLoad(); got != want {
+			t.Errorf("suppressions[%d].ExpiredAtLoad() = %v, want %v", i, got, want)
+		}
+	}
+	if w := cfg.Warnings(); len(w) != 1 || !strings.Contains(w[0], "suppressions[0].expires: expired") {
+		t.Errorf("warnings = %q", w)
+	}
+	// Every name alert.Field knows is accepted in dedup keys and where.
+	src := "dedup: {key: [" + strings.Join(alert.FieldNames(), ", ") + "]}\nsuppressions: [{rule: r, reason: r, owner: o, where: {"
+	for _, f := range alert.FieldNames() {
+		src += f + ": x, "
+	}
+	mustParse(t, src+"}}]\n", nil)
 }

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -65,4 +68,17 @@ func (es Errors) sort() {
 		}
 		return a < b
 	})
+}
+
+var syntaxLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// syntaxError turns yaml.v3's "yaml: line N: msg" into an Error with a Line.
+func (d *decoder) syntaxError(err error) {
+	m := syntaxLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		d.fail(0, "", err)
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	d.fail(line, "", errors.New(m[2]))
 }

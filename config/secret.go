@@ -2,10 +2,18 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 const redacted = "[redacted]"
@@ -52,3 +60,59 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // LogValue implements slog.LogValuer.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// secretFile reads the secret held in the file that n names.
+func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
+	if n = d.deref(n); n == nil {
+		return
+	}
+	name, ok := d.text(n, path)
+	if !ok {
+		return
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(d.baseDir, name)
+	}
+	// A name that came from the environment is not shown, as describe says.
+	shown := name
+	if _, env := d.fromEnv[path]; env {
+		shown = d.describe(n)
+	}
+	b, err := readSecretFile(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && shown != name {
+			err = &fs.PathError{Op: pe.Op, Path: shown, Err: pe.Err}
+		}
+		d.fail(n.Line, path, err) // *fs.PathError: names the file, not its contents
+		return
+	}
+	if len(b) > maxSecretFile {
+		d.failf(n.Line, path, "%s is larger than %d KiB: not a secret (a wrong path?)", shown, maxSecretFile>>10)
+		return
+	}
+	// Files written by editors and `echo` end in a newline that is not
+	// part of the secret.
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		d.failf(n.Line, path, "%s is empty", shown)
+		return
+	}
+	v.SetString(s)
+}
+
+// maxSecretFile bounds what a *_file key reads: tokens, passwords and webhook
+// URLs are short, and a path pointing at a device or a large file by mistake
+// (/dev/zero, a log) must not hang start-up or fill the memory.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads up to maxSecretFile+1 bytes of name (one more, to tell a
+// file at the limit from a larger one).
+func readSecretFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+}

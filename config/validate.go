@@ -3,19 +3,13 @@ package config
 import (
 	"fmt"
 	"net"
-	"net/mail"
 	"net/netip"
 	"net/url"
-	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// fieldNames are the alert fields dedup keys and suppressions may name.
-var fieldNames = []string{FieldRuleID, FieldPrincipal, FieldEventID, FieldAccountID, FieldSourceIP, FieldEventName, FieldRegion}
 
 // validator checks a decoded Config as a whole, reporting with the lines
 // the decoder recorded.
@@ -160,6 +154,7 @@ func (v *validator) source(s Source) {
 
 func (v *validator) rules(r Rules) {
 	v.nonEmpty("rules.paths", r.Paths)
+	v.nonEmpty("rules.sigma", r.Sigma)
 	v.nonEmpty("rules.packs", r.Packs)
 	v.unique("rules.packs", r.Packs)
 	if _, ok := r.Data["rules"]; ok {
@@ -188,205 +183,6 @@ func (v *validator) rules(r Rules) {
 	// directories and data files can provide it too.
 }
 
-// notifiers checks each notifier and returns the set of their names.
-func (v *validator) notifiers(ns []Notifier) map[string]bool {
-	names := map[string]bool{}
-	for i, n := range ns {
-		p := fmt.Sprintf("notifiers[%d]", i)
-		switch {
-		case n.Name == "":
-			v.errorf(p+".name", "required")
-		case names[n.Name]:
-			v.errorf(p+".name", "duplicate notifier name %s", v.show(p+".name", n.Name))
-		}
-		if n.Name != "" {
-			names[n.Name] = true
-		}
-
-		switch n.Type {
-		case NotifierSlack:
-			if n.Slack == nil {
-				v.errorf(p, "type slack needs a slack block")
-			} else {
-				v.slack(p+".slack", n.Slack)
-			}
-		case NotifierEmail:
-			if n.Email == nil {
-				v.errorf(p, "type email needs an email block")
-			} else {
-				v.email(p+".email", n.Email)
-			}
-		case NotifierStdout:
-		case "":
-			v.errorf(p+".type", "required: slack, email or stdout")
-		default:
-			v.errorf(p+".type", "expected slack, email or stdout, got %s", v.show(p+".type", n.Type))
-		}
-		if n.Slack != nil && n.Type != NotifierSlack {
-			v.errorf(p+".slack", "only allowed when type is slack")
-		}
-		if n.Email != nil && n.Type != NotifierEmail {
-			v.errorf(p+".email", "only allowed when type is email")
-		}
-	}
-	return names
-}
-
-func (v *validator) slack(p string, s *Slack) {
-	hasToken, hasHook := s.Token != "", s.WebhookURL != ""
-	switch {
-	case hasToken && hasHook:
-		v.errorf(p, "set token (with channel) or webhook_url, not both")
-	case hasToken:
-		if s.Channel == "" {
-			v.errorf(p+".channel", "required with token")
-		}
-	case hasHook:
-		if s.Channel != "" {
-			v.errorf(p+".channel", "not used with webhook_url, which posts to its own channel")
-		}
-		// The URL is a credential: say what is wrong, never what it is.
-		if !isHTTPURL(s.WebhookURL.Reveal()) {
-			v.errorf(p+".webhook_url", "expected an http(s) URL (value not shown)")
-		}
-	default:
-		v.errorf(p, "needs token and channel, or webhook_url")
-	}
-	// The Slack client appends method names to the base URL.
-	if !isHTTPURL(s.APIURL) || !strings.HasSuffix(s.APIURL, "/") {
-		v.errorf(p+".api_url", "expected an http(s) URL ending in /, got %s", v.show(p+".api_url", s.APIURL))
-	}
-}
-
-func (v *validator) email(p string, e *Email) {
-	if e.Host == "" {
-		v.errorf(p+".host", "required")
-	}
-	if e.Port < 1 || e.Port > 65535 {
-		v.errorf(p+".port", "required, between 1 and 65535 (got %d)", e.Port)
-	}
-	switch e.TLS {
-	case TLSStartTLS, TLSImplicit, TLSNone:
-	default:
-		v.errorf(p+".tls", "expected starttls, tls or none, got %s", v.show(p+".tls", e.TLS))
-	}
-	if (e.Username == "") != (e.Password == "") {
-		v.errorf(p, "set username and password together, or neither")
-	}
-	if e.TLS == TLSNone && e.Password != "" {
-		v.warnf(p+".tls", "none: the password is sent unencrypted")
-	}
-	if e.From == "" {
-		v.errorf(p+".from", "required")
-	} else {
-		v.address(p+".from", e.From)
-	}
-	if len(e.To) == 0 {
-		v.errorf(p+".to", "at least one address is required")
-	}
-	for i, to := range e.To {
-		v.address(fmt.Sprintf("%s.to[%d]", p, i), to)
-	}
-}
-
-func (v *validator) address(p, addr string) {
-	if _, err := mail.ParseAddress(addr); err != nil {
-		if _, env := v.fromEnv[p]; env {
-			v.errorf(p, "invalid address %s", v.show(p, addr)) // the cause may quote it
-			return
-		}
-		v.errorf(p, "invalid address %q: %w", addr, err)
-	}
-}
-
-func (v *validator) routes(routes []Route, notifiers map[string]bool) {
-	if len(routes) == 0 {
-		v.warnf("routes", "no routes: alerts are not sent anywhere")
-	}
-	for i, r := range routes {
-		p := fmt.Sprintf("routes[%d]", i)
-		if len(r.Notifiers) == 0 {
-			v.errorf(p+".notifiers", "at least one notifier is required")
-		}
-		for j, name := range r.Notifiers {
-			if !notifiers[name] {
-				pj := fmt.Sprintf("%s.notifiers[%d]", p, j)
-				v.errorf(pj, "unknown notifier %s", v.show(pj, name))
-			}
-		}
-		m := r.Match
-		if m.MinSeverity != "" && !slices.Contains(severities, m.MinSeverity) {
-			v.errorf(p+".match.min_severity", "expected one of %s, got %s", strings.Join(severities, ", "), v.show(p+".match.min_severity", m.MinSeverity))
-		}
-		v.globs(p+".match.rules", m.Rules)
-		v.nonEmpty(p+".match.event_sources", m.EventSources)
-		for j, acct := range m.Accounts {
-			if !isAccountID(acct) {
-				pj := fmt.Sprintf("%s.match.accounts[%d]", p, j)
-				v.errorf(pj, "expected a 12-digit AWS account id, got %s", v.show(pj, acct))
-			}
-		}
-	}
-}
-
-// unrouted warns about notifiers no route uses: alerts never reach them.
-func (v *validator) unrouted(ns []Notifier, routes []Route) {
-	if len(routes) == 0 {
-		return // routes already warned
-	}
-	for i, n := range ns {
-		used := slices.ContainsFunc(routes, func(r Route) bool { return slices.Contains(r.Notifiers, n.Name) })
-		if !used && n.Name != "" {
-			v.warnf(fmt.Sprintf("notifiers[%d]", i), "notifier %q is not used by any route", n.Name)
-		}
-	}
-}
-
-func (v *validator) dedup(d Dedup) {
-	if d.Window < 0 {
-		v.errorf("dedup.window", "must not be negative, got %s", d.Window)
-	}
-	if d.Window > 0 && len(d.Key) == 0 {
-		v.errorf("dedup.key", "at least one field is required unless window is 0s")
-	}
-	for i, k := range d.Key {
-		v.field(fmt.Sprintf("dedup.key[%d]", i), k)
-	}
-	v.unique("dedup.key", d.Key)
-}
-
-func (v *validator) suppressions(ss []Suppression) {
-	for i, s := range ss {
-		p := fmt.Sprintf("suppressions[%d]", i)
-		if s.Rule == "" {
-			v.errorf(p+".rule", "required")
-		} else {
-			v.glob(p+".rule", s.Rule)
-		}
-		// Map order is random; sort so the messages come out the same each run.
-		keys := make([]string, 0, len(s.Where))
-		for k := range s.Where {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if v.field(p+".where."+k, k) {
-				v.glob(p+".where."+k, s.Where[k])
-			}
-		}
-		// Suppressions silence alerts; who and why must be on record.
-		if s.Reason == "" {
-			v.errorf(p+".reason", "required")
-		}
-		if s.Owner == "" {
-			v.errorf(p+".owner", "required")
-		}
-		if s.Expired(v.now) {
-			v.warnf(p+".expires", "expired on %s, so the suppression no longer applies", s.Expires.Format(time.RFC3339))
-		}
-	}
-}
-
 func (v *validator) state(s State) {
 	switch s.Type {
 	case StateMemory, StateSQLite:
@@ -401,32 +197,6 @@ func (v *validator) state(s State) {
 		}
 	default:
 		v.errorf("state.type", "expected memory, redis or sqlite, got %s", v.show("state.type", s.Type))
-	}
-}
-
-// field checks that name is one of the alert fields.
-func (v *validator) field(p, name string) bool {
-	if slices.Contains(fieldNames, name) {
-		return true
-	}
-	v.errorf(p, "unknown field %s; expected one of %s", v.show(p, name), strings.Join(fieldNames, ", "))
-	return false
-}
-
-func (v *validator) globs(p string, patterns []string) {
-	for i, g := range patterns {
-		v.glob(fmt.Sprintf("%s[%d]", p, i), g)
-	}
-}
-
-// glob checks a path.Match pattern; matching against "" checks its syntax.
-func (v *validator) glob(p, pattern string) {
-	if pattern == "" {
-		v.errorf(p, "empty pattern")
-		return
-	}
-	if _, err := path.Match(pattern, ""); err != nil {
-		v.errorf(p, "invalid pattern %s: %w", v.show(p, pattern), err)
 	}
 }
 
@@ -480,16 +250,4 @@ func (v *validator) httpURL(p, s string) {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
-// Package daemon wires trailguard together: a source (SQS + S3, or a local
-// directory) feeds logs through the engine, alerts go to the dispatcher, and an
-// SQS message is deleted only once all of that is done. It serves /metrics,
+// Package daemon wires trailguard together: the source that the configuration
+// names (see Source: SQS + S3, or a local directory) feeds logs through the
+// engine, alerts go to the dispatcher, and an input is acknowledged (an SQS
+// message deleted) only once all of that is done. It serves /metrics,
 // /healthz and /readyz, and reloads the policies on SIGHUP or when a policy
 // directory changes.
 package daemon
@@ -17,15 +18,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailguard/trailguard/alert"
-	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/notifiers/dispatch"
-	dirsource "github.com/trailguard/trailguard/source/dir"
-	s3source "github.com/trailguard/trailguard/source/s3"
-	sqssource "github.com/trailguard/trailguard/source/sqs"
 )
 
 // Options are what a caller may set beside the configuration.
@@ -52,13 +50,11 @@ type Daemon struct {
 	m       *metrics
 	engines *engine.Reloader
 
-	fetcher  *s3source.Fetcher
-	consumer *sqssource.Consumer
-	dir      *dirsource.Source
-	notify   *notifier
+	source Source
+	store  ObjectStore // the source's, if its inputs name objects
+	notify *notifier
 
 	evalWorkers int
-	limits      cloudtrail.Limits
 
 	reloadMu sync.Mutex
 }
@@ -86,49 +82,28 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 		return nil, err
 	}
 
-	switch cfg.Source.Type {
-	case config.SourceSQS:
-		s := cfg.Source
-		d.fetcher, err = s3source.New(ctx, s3source.Options{
-			Region: s.S3.Region, Endpoint: s.S3.Endpoint, PathStyle: s.S3.PathStyle, AllowedBuckets: s.S3.AllowedBuckets,
-			ReadTimeout: s.S3.ReadTimeout, Concurrency: s.SQS.Workers,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("s3: %w", err)
-		}
-		d.consumer, err = sqssource.New(ctx, sqssource.Options{
-			QueueURL: s.SQS.QueueURL, Region: s.SQS.Region, Endpoint: s.SQS.Endpoint, WaitTime: s.SQS.WaitTime,
-			MaxMessages: s.SQS.MaxMessages, VisibilityTimeout: s.SQS.VisibilityTimeout, Workers: s.SQS.Workers,
-			ShutdownGrace: opts.ShutdownGrace, Logger: d.log, Observer: sqsObserver{d.m},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("sqs: %w", err)
-		}
-	case config.SourceDir:
-		d.dir, err = dirsource.New(dirsource.Options{Dir: cfg.Source.Dir.Path, Watch: cfg.Source.Dir.Watch, Logger: d.log})
-		if err != nil {
-			return nil, fmt.Errorf("source.dir: %w", err)
-		}
-		// Files are read one at a time; use the cores inside each file.
+	if d.source, err = newSource(ctx, cfg, sourceDeps{log: d.log, m: d.m, shutdownGrace: opts.ShutdownGrace}); err != nil {
+		return nil, err
+	}
+	d.store, _ = d.source.(ObjectStore)
+	if s, ok := d.source.(Serial); ok && s.Serial() {
+		// One input at a time: use the cores inside each log.
 		d.evalWorkers = 0
-	default:
-		return nil, fmt.Errorf("unknown source type %q", cfg.Source.Type)
 	}
 	return d, nil
 }
 
 func (d *Daemon) buildEngine(ctx context.Context) (*engine.Engine, error) {
-	return engine.New(ctx,
-		engine.WithPacks(d.cfg.Rules.Packs...),
-		engine.WithPolicyPaths(d.cfg.Rules.Paths...),
-		engine.WithData(d.cfg.Rules.Data),
-	)
+	return engine.New(ctx, engine.FromConfig(d.cfg.Rules)...)
 }
 
 func (d *Daemon) noteEngine(e *engine.Engine) {
 	d.m.rulesLoaded.Set(float64(len(e.Rules())))
 	for _, w := range e.Warnings() {
 		d.log.Warn("policies", "warning", w)
+	}
+	for _, n := range e.Notes() {
+		d.log.Info("policies", "note", n)
 	}
 }
 
@@ -151,22 +126,30 @@ func (d *Daemon) Reload(ctx context.Context) error {
 
 // Run serves until ctx is cancelled, then shuts down gracefully: no new work is
 // taken, in-flight work gets the grace period, and unfinished SQS messages are
-// left for redelivery.
+// left for redelivery. Every goroutine Run starts has ended when it returns,
+// each before what it uses is closed: the source and the helpers before the
+// dedup summaries are flushed (and the state store closed), the metrics server
+// last.
 func (d *Daemon) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", d.cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("server.listen: %w", err)
 	}
 	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
+	var server errgroup.Group
+	server.Go(func() error {
+		// A server that fails after it listened is logged, as before: the
+		// source goes on, and /healthz failing tells the orchestrator.
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("metrics server", "error", err)
 		}
-	}()
+		return nil
+	})
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		_ = server.Wait()
 	}()
 	d.log.Info("trailguard started", "source", d.cfg.Source.Type, "listen", ln.Addr().String(), "rules", len(d.engines.Engine().Rules()))
 	if d.opts.Ready != nil {
@@ -176,23 +159,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// The helpers end with the source: a dir source without watch returns
 	// once the files are read, before ctx is done.
 	hctx, stopHelpers := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); d.watchPolicies(hctx) }()
-	go func() { defer wg.Done(); d.notify.run(hctx) }()
-	defer func() {
-		stopHelpers()
-		wg.Wait()
-	}()
+	defer stopHelpers()
+	var g errgroup.Group
+	g.Go(func() error {
+		defer stopHelpers()
+		return d.source.Run(ctx, d.handle)
+	})
+	g.Go(func() error { d.watchPolicies(hctx); return nil })
+	g.Go(func() error { d.notify.run(hctx); return nil })
+	err = g.Wait()
 
-	switch d.cfg.Source.Type {
-	case config.SourceSQS:
-		err = d.consumer.Run(ctx, func(ctx context.Context, m *sqssource.Message) error {
-			return d.handleMessage(ctx, m.ID, m.Body)
-		})
-	case config.SourceDir:
-		err = d.dir.Run(ctx, d.processFile)
-	}
 	// Say what was held back by the dedup window before going.
 	fctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownGrace)
 	defer cancel()
@@ -234,31 +210,11 @@ func (d *Daemon) readiness(ctx context.Context) []string {
 	if d.engines.Engine() == nil {
 		problems = append(problems, "policies: not loaded")
 	}
-	if d.consumer != nil {
-		if err := d.consumer.Healthy(); err != nil {
-			problems = append(problems, "sqs: "+err.Error())
+	if h, ok := d.source.(HealthReporter); ok {
+		if err := h.Healthy(); err != nil {
+			problems = append(problems, d.cfg.Source.Type+": "+err.Error())
 		}
 	}
 	problems = append(problems, d.notify.problems()...)
 	return problems
-}
-
-// sqsObserver counts what the consumer does.
-type sqsObserver struct{ m *metrics }
-
-func (o sqsObserver) Received(n int) { o.m.messagesReceived.Add(float64(n)) }
-func (o sqsObserver) Deleted(*sqssource.Message, time.Duration) {
-	o.m.messagesDeleted.Inc()
-}
-func (o sqsObserver) Failed(_ *sqssource.Message, err error) {
-	reason := "error"
-	if errors.Is(err, errRefused) {
-		reason = "refused"
-	}
-	o.m.messagesFailed.WithLabelValues(reason).Inc()
-}
-func (o sqsObserver) VisibilityExtended(*sqssource.Message) { o.m.visibilityExtend.Inc() }
-func (o sqsObserver) ReceiveError(error)                    { o.m.receiveErrors.Inc() }
-func (o sqsObserver) CallError(op string, _ *sqssource.Message, _ error) {
-	o.m.sqsCallErrors.WithLabelValues(op).Inc()
 }

@@ -8,24 +8,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/testpeers"
-
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/trailguard/trailguard/daemon"
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/internal/fakesmtp"
+	th "github.com/trailguard/trailguard/internal/testharness"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 func newSlack(t *testing.T) *fakeslack.Server { return fakeslack.New(t) }
 
 // slackCounts maps each event id to the number of Slack posts naming it.
-func slackCounts(sl *fakeslack.Server, recs []rec) map[string]int {
+func slackCounts(sl *fakeslack.Server, recs []th.Record) map[string]int {
 	m := map[string]int{}
 	for _, p := range sl.Posts() {
 		for _, r := range recs {
-			if strings.Contains(p.Get("blocks"), r.id()) {
-				m[r.id()]++
+			if strings.Contains(p.Get("blocks"), r.ID()) {
+				m[r.ID()]++
 			}
 		}
 	}
@@ -33,7 +33,7 @@ func slackCounts(sl *fakeslack.Server, recs []rec) map[string]int {
 }
 
 func slackConfig(sl *fakeslack.Server, more ...string) []string {
-	return append([]string{"notifiers:\n" + slackNotifier("slack", sl.APIURL()), "routes:\n  - notifiers: [slack]\n"}, more...)
+	return append([]string{"notifiers:\n" + th.SlackNotifier("slack", sl.APIURL(), "xoxb-test-token"), "routes:\n  - notifiers: [slack]\n"}, more...)
 }
 
 // Slack fails (500) twice, then accepts: the alert arrives exactly once, and
@@ -55,10 +55,10 @@ func testSlackRetry(t *testing.T, p *peers) {
 	retry.AttemptTimeout = 30 * time.Second // the slow failure is no timeout
 	r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{Retry: retry})
 
-	root := rootCall(account)
-	k := logKey("retry")
-	e.putLog(t, k, benign(1), root)
-	e.send(t, snsWrapped(ctNotification(bucket, k)))
+	root := th.RootCall(th.Account)
+	k := th.LogKey("retry")
+	e.putLog(t, k, th.Benign(1), root)
+	e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
 
 	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
@@ -91,8 +91,8 @@ func testSlackRetry(t *testing.T, p *peers) {
 	e.waitQueue(t, 0, 0, 10*time.Second)
 	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
 
-	if got := slackCounts(sl, []rec{root}); len(sl.Posts()) != 1 || got[root.id()] != 1 {
-		t.Errorf("Slack posts: %d, naming the alert %d; want exactly one", len(sl.Posts()), got[root.id()])
+	if got := slackCounts(sl, []th.Record{root}); len(sl.Posts()) != 1 || got[root.ID()] != 1 {
+		t.Errorf("Slack posts: %d, naming the alert %d; want exactly one", len(sl.Posts()), got[root.ID()])
 	}
 	m := r.Metrics(t)
 	for series, want := range map[string]float64{
@@ -116,11 +116,11 @@ func testSlackOutageRedelivery(t *testing.T, p *peers) {
 	retry := fastRetry
 	retry.MaxElapsedTime = 500 * time.Millisecond
 	r := startDaemon(t, e.config(t,
-		"notifiers:\n"+slackNotifier("slack", sl.APIURL())+stdoutNotifier("console"),
+		"notifiers:\n"+th.SlackNotifier("slack", sl.APIURL(), "xoxb-test-token")+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [slack, console]\n"), daemon.Options{Retry: retry})
 
-	d := deniedCall("ivan")
-	e.send(t, ebCloudTrail(d))
+	d := th.DeniedCall("ivan")
+	e.send(t, th.EBCloudTrail(d))
 	r.waitMetric(t, `trailguard_sqs_messages_failed_total{reason="error"}`, 1, 15*time.Second)
 	if v, inflight := e.counts(t); v+inflight != 1 {
 		t.Fatalf("failed message not kept: %d visible, %d in flight", v, inflight)
@@ -129,10 +129,10 @@ func testSlackOutageRedelivery(t *testing.T, p *peers) {
 	e.waitQueue(t, 0, 0, 30*time.Second)
 	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
 
-	if got := slackCounts(sl, []rec{d}); got[d.id()] != 1 {
-		t.Errorf("Slack got the alert %d times, want once", got[d.id()])
+	if got := slackCounts(sl, []th.Record{d}); got[d.ID()] != 1 {
+		t.Errorf("Slack got the alert %d times, want once", got[d.ID()])
 	}
-	wantAlerts(t, r.Out.Alerts(t), key(ruleDenied, d))
+	wantAlerts(t, r.Out.Alerts(t), th.Key(th.RuleDenied, d))
 	m := r.Metrics(t)
 	for series, want := range map[string]float64{
 		"trailguard_sqs_messages_received_total":                                         2,
@@ -156,8 +156,8 @@ func testSlackRateLimited(t *testing.T, p *peers) {
 		Body: `{"ok":false,"error":"ratelimited"}`, Hold: limited})
 	r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{})
 
-	c := consoleFailure("mallory")
-	e.send(t, ebCloudTrail(c))
+	c := th.ConsoleFailure("mallory")
+	e.send(t, th.EBCloudTrail(c))
 	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
 			return fmt.Errorf("%d Slack attempts, want 1", n)
@@ -179,8 +179,8 @@ func testSlackRateLimited(t *testing.T, p *peers) {
 	if n := sl.Attempts(); n != 2 {
 		t.Errorf("%d Slack attempts, want 2", n)
 	}
-	if got := slackCounts(sl, []rec{c}); got[c.id()] != 1 {
-		t.Errorf("alert posted %d times, want once", got[c.id()])
+	if got := slackCounts(sl, []th.Record{c}); got[c.ID()] != 1 {
+		t.Errorf("alert posted %d times, want once", got[c.ID()])
 	}
 	if n := r.Metric(t, `trailguard_notification_retries_total{notifier="slack"}`); n != 1 {
 		t.Errorf("retries: %v, want 1", n)
@@ -194,7 +194,7 @@ func testSMTPLater(t *testing.T, p *peers) {
 	e := newSQSEnv(t, p)
 	cert, pool := fakesmtp.SelfSigned(t)
 	addr := fakesmtp.FreeAddr(t)
-	r := startDaemon(t, e.config(t, "notifiers:\n"+emailNotifier("email", addr), "routes:\n  - notifiers: [email]\n"),
+	r := startDaemon(t, e.config(t, "notifiers:\n"+th.EmailNotifier("email", addr, "", ""), "routes:\n  - notifiers: [email]\n"),
 		daemon.Options{EmailTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 
 	// The start-up check found the server down.
@@ -202,10 +202,10 @@ func testSMTPLater(t *testing.T, p *peers) {
 		t.Errorf("/readyz with the SMTP server down: %d %q", code, body)
 	}
 
-	root := rootCall(account)
-	k := logKey("smtp")
-	e.putLog(t, k, root, benign(3))
-	e.send(t, ctNotification(bucket, k))
+	root := th.RootCall(th.Account)
+	k := th.LogKey("smtp")
+	e.putLog(t, k, root, th.Benign(3))
+	e.send(t, th.CTNotification(bucket, k))
 
 	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := r.Metric(t, `trailguard_notification_retries_total{notifier="email"}`); n < 2 {
@@ -231,8 +231,8 @@ func testSMTPLater(t *testing.T, p *peers) {
 	if !m.TLS || m.From != "trailguard@example.com" || len(m.To) != 1 || m.To[0] != "secops@example.com" {
 		t.Errorf("mail: TLS %v, from %q, to %q", m.TLS, m.From, m.To)
 	}
-	if !strings.Contains(string(m.Data), root.id()) {
-		t.Errorf("mail does not name event %s:\n%s", root.id(), m.Data)
+	if !strings.Contains(string(m.Data), root.ID()) {
+		t.Errorf("mail does not name event %s:\n%s", root.ID(), m.Data)
 	}
 	r.Stop(t)
 	if n := len(srv.Messages()); n != 1 {
@@ -257,16 +257,16 @@ func testRestart(redis bool) func(t *testing.T, p *peers) {
 		cfg := func() []string { return slackConfig(sl, stateYAML) }
 
 		// Two messages of three alerts each, handled concurrently.
-		var all []rec
+		var all []th.Record
 		for m := range 2 {
-			var recs []rec
+			var recs []th.Record
 			for i := range 3 {
-				recs = append(recs, deniedCall(fmt.Sprintf("batch%d-user%d", m, i)), benign(i))
+				recs = append(recs, th.DeniedCall(fmt.Sprintf("batch%d-user%d", m, i)), th.Benign(i))
 				all = append(all, recs[len(recs)-2])
 			}
-			k := logKey(fmt.Sprintf("batch%d-", m))
+			k := th.LogKey(fmt.Sprintf("batch%d-", m))
 			e.putLog(t, k, recs...)
-			e.send(t, snsWrapped(ctNotification(bucket, k)))
+			e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
 		}
 		// The fifth post hangs until the daemon gives up on it.
 		held := fakeslack.OK
@@ -298,13 +298,13 @@ func testRestart(redis bool) func(t *testing.T, p *peers) {
 		counts := slackCounts(sl, all)
 		dups := 0
 		for _, r := range all {
-			switch n := counts[r.id()]; {
+			switch n := counts[r.ID()]; {
 			case n == 0:
-				t.Errorf("alert for event %s lost", r.id())
+				t.Errorf("alert for event %s lost", r.ID())
 			case n > 1:
 				dups += n - 1
 				if redis {
-					t.Errorf("alert for event %s delivered %d times with shared Redis state", r.id(), n)
+					t.Errorf("alert for event %s delivered %d times with shared Redis state", r.ID(), n)
 				}
 			}
 		}

@@ -3,14 +3,13 @@ package daemon
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,49 +41,43 @@ type notifier struct {
 	memState bool
 	redis    *redis.Client
 	sqlite   *state.SQLite
+	// users counts what may still use redis or sqlite: run (with the
+	// dispatcher's own Run) and the final flush, which the daemon calls in
+	// either order. The last to finish closes the client.
+	users atomic.Int32
 
 	mu      sync.Mutex
 	readyOK error
 }
 
+// newNotifier builds the notifiers and the dispatcher, handing each the
+// configuration blocks as config validated them.
 func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, m *metrics) (*notifier, error) {
-	var out io.Writer = os.Stdout
-	if opts.Stdout != nil {
-		out = opts.Stdout
+	out := opts.Stdout
+	if out == nil {
+		out = os.Stdout
 	}
-	// Each stdout notifier serializes only its own writes, and the dispatcher
-	// delivers to an alert's notifiers concurrently: several stdout notifiers
-	// share out, which need not be safe for concurrent use.
-	out = &lockedWriter{w: out}
+	// One stdout notifier, which serializes its writes, serves every stdout
+	// block under its own name: the dispatcher delivers to an alert's
+	// notifiers concurrently, and out need not be safe for that.
+	console := stdout.New("stdout", out)
 	var ns []notifiers.Notifier
 	for _, nc := range cfg.Notifiers {
-		n, err := buildNotifier(nc, out, opts.EmailTLS, log)
-		if err != nil {
-			return nil, fmt.Errorf("notifier %q: %w", nc.Name, err)
-		}
-		ns = append(ns, n)
-	}
-	routes := make([]dispatch.Route, len(cfg.Routes))
-	for i, r := range cfg.Routes {
-		var sev alert.Severity
-		if r.Match.MinSeverity != "" {
-			var err error
-			if sev, err = alert.ParseSeverity(r.Match.MinSeverity); err != nil {
-				return nil, fmt.Errorf("routes[%d]: %w", i, err)
+		switch nc.Type {
+		case config.NotifierSlack:
+			ns = append(ns, slack.New(nc.Name, nc.Slack, log))
+		case config.NotifierEmail:
+			e, err := email.New(nc.Name, nc.Email, opts.EmailTLS)
+			if err != nil {
+				return nil, fmt.Errorf("notifier %q: %w", nc.Name, err)
 			}
+			ns = append(ns, e)
+		default:
+			ns = append(ns, named{console, nc.Name})
 		}
-		routes[i] = dispatch.Route{
-			Name: fmt.Sprintf("routes[%d]", i),
-			Match: dispatch.Match{MinSeverity: sev, Rules: r.Match.Rules, EventSources: r.Match.EventSources,
-				Accounts: r.Match.Accounts},
-			Notifiers: r.Notifiers,
-		}
-	}
-	sups := make([]dispatch.Suppression, len(cfg.Suppressions))
-	for i, s := range cfg.Suppressions {
-		sups[i] = dispatch.Suppression{Rule: s.Rule, Where: s.Where, Reason: s.Reason, Owner: s.Owner, Expires: s.Expires}
 	}
 	n := &notifier{log: log}
+	n.users.Store(2)
 	var st state.State
 	switch cfg.State.Type {
 	case config.StateRedis:
@@ -107,9 +100,9 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	m.reg.MustRegister(obs)
 	d, err := dispatch.New(dispatch.Config{
 		Notifiers:    ns,
-		Routes:       routes,
-		Suppressions: sups,
-		Dedup:        dispatch.Dedup{Window: cfg.Dedup.Window, Key: cfg.Dedup.Key},
+		Routes:       cfg.Routes,
+		Suppressions: cfg.Suppressions,
+		Dedup:        cfg.Dedup,
 		Retry:        opts.Retry,
 		State:        st,
 		Observer:     obs,
@@ -123,33 +116,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	return n, nil
 }
 
-// lockedWriter makes one writer safe for concurrent use.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// named is a notifier under another name.
+type named struct {
+	notifiers.Notifier
+	name string
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func buildNotifier(nc config.Notifier, out io.Writer, emailTLS *tls.Config, log *slog.Logger) (notifiers.Notifier, error) {
-	switch nc.Type {
-	case config.NotifierStdout:
-		return stdout.New(nc.Name, out), nil
-	case config.NotifierSlack:
-		s := nc.Slack
-		return slack.New(slack.Config{Name: nc.Name, Token: s.Token.Reveal(), Channel: s.Channel,
-			WebhookURL: s.WebhookURL.Reveal(), APIURL: s.APIURL, Logger: log})
-	case config.NotifierEmail:
-		e := nc.Email
-		return email.New(email.Config{Name: nc.Name, Host: e.Host, Port: e.Port, TLS: email.TLSMode(e.TLS),
-			TLSConfig: emailTLS, Username: e.Username, Password: e.Password.Reveal(), From: e.From, To: e.To})
-	}
-	return nil, fmt.Errorf("unknown notifier type %q", nc.Type)
-}
+func (n named) Name() string { return n.name }
 
 // check runs every notifier's start-up check (Slack auth.test, SMTP
 // handshake, Redis PING): permanent problems such as a revoked token show in
@@ -183,9 +156,13 @@ func (n *notifier) problems() []string {
 	return out
 }
 
-// run flushes dedup-window summaries and re-checks the notifiers until ctx ends.
+// run flushes dedup-window summaries and re-checks the notifiers until ctx
+// ends, and returns once the dispatcher's Run has returned too.
 func (n *notifier) run(ctx context.Context) {
-	go n.d.Run(ctx)
+	defer n.release()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { n.d.Run(ctx) })
 	for {
 		every := readyCheckEvery
 		if n.problems() != nil {
@@ -224,10 +201,23 @@ func (n *notifier) flush(ctx context.Context) {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Warn("dedup summaries not all sent at shutdown", "error", err)
 	}
+	n.release()
+}
+
+// release closes the Redis client or the SQLite file once neither run nor
+// flush uses it.
+func (n *notifier) release() {
+	if n.users.Add(-1) != 0 {
+		return
+	}
 	if n.redis != nil {
-		_ = n.redis.Close()
+		if err := n.redis.Close(); err != nil {
+			n.log.Warn("closing the Redis client", "error", err)
+		}
 	}
 	if n.sqlite != nil {
-		_ = n.sqlite.Close()
+		if err := n.sqlite.Close(); err != nil {
+			n.log.Warn("closing the SQLite state", "error", err)
+		}
 	}
 }

@@ -12,67 +12,28 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/daemon"
+	th "github.com/trailguard/trailguard/internal/testharness"
 	"github.com/trailguard/trailguard/internal/testpeers"
 )
-
-// markerRule is a custom rule whose alert message says which version of it
-// raised the alert.
-func markerRule(version string) string {
-	return fmt.Sprintf(`# METADATA
-# title: Marker %[1]s
-# description: A rule that the hot-reload test rewrites.
-# custom:
-#   id: custom.marker
-#   severity: high
-package rules.custom.marker
-
-import rego.v1
-
-alert contains {"message": "marker %[1]s"} if {
-	input.eventName == "PutMarker"
-}
-`, version)
-}
-
-// brokenRule does not parse: the comparison on line 12 lacks its right-hand
-// side, which the parser notices at the "}" on line 13, column 1.
-const brokenRule = `# METADATA
-# title: Marker broken
-# description: A rule that the hot-reload test rewrites.
-# custom:
-#   id: custom.marker
-#   severity: high
-package rules.custom.marker
-
-import rego.v1
-
-alert contains {"message": "marker broken"} if {
-	input.eventName ==
-}
-`
-
-func marker() rec {
-	return event("markers.example.amazonaws.com", "PutMarker", iamUser("ops"), "192.0.2.10", "aws-cli/2.15.30")
-}
 
 // startMarkers runs a daemon with the rules in dir alone. expect sends a
 // marker event and checks the alert's message.
 func startMarkers(t *testing.T, e *sqsEnv, dir string) (r *run, expect func(msg string)) {
 	t.Helper()
 	r = startDaemon(t, e.config(t,
-		"notifiers:\n"+stdoutNotifier("console"),
+		"notifiers:\n"+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [console]\n",
 		fmt.Sprintf("rules:\n  packs: []\n  paths: [%s]\n", dir),
 	), daemon.Options{})
 	n := 0
 	return r, func(msg string) {
 		t.Helper()
-		ev := marker()
-		e.send(t, ebCloudTrail(ev))
+		ev := th.Marker()
+		e.send(t, th.EBCloudTrail(ev))
 		n++
 		got := r.Out.waitAlerts(t, n, 15*time.Second)
-		if a := got[n-1]; a.EventID != ev.id() || a.Message != msg || a.RuleID != "custom.marker" {
-			t.Fatalf("alert %d: %s %s %q; want custom.marker %s %q", n, a.RuleID, a.EventID, a.Message, ev.id(), msg)
+		if a := got[n-1]; a.EventID != ev.ID() || a.Message != msg || a.RuleID != "custom.marker" {
+			t.Fatalf("alert %d: %s %s %q; want custom.marker %s %q", n, a.RuleID, a.EventID, a.Message, ev.ID(), msg)
 		}
 	}
 }
@@ -91,18 +52,18 @@ func testHotReload(t *testing.T, p *peers) {
 			t.Fatal(err)
 		}
 	}
-	write(markerRule("v1"))
+	write(th.MarkerRule("v1"))
 	r, expect := startMarkers(t, e, dir)
 	const ok, failed = `trailguard_rule_reloads_total{outcome="ok"}`, `trailguard_rule_reloads_total{outcome="failed"}`
 	expect("marker v1")
 
 	// A good change, picked up by the watcher after its debounce.
-	write(markerRule("v2"))
+	write(th.MarkerRule("v2"))
 	r.waitMetricAtLeast(t, ok, 1, 10*time.Second)
 	expect("marker v2")
 
 	// A broken change is refused; v2 keeps serving.
-	write(brokenRule)
+	write(th.BrokenRule)
 	r.waitMetricAtLeast(t, failed, 1, 10*time.Second)
 	expect("marker v2")
 	if !strings.Contains(r.Logs.String(), "policy reload refused") {
@@ -125,7 +86,7 @@ func testHotReload(t *testing.T, p *peers) {
 
 	// Fixed: the watcher and d.Reload both load it.
 	okBefore := r.Metric(t, ok)
-	write(markerRule("v3"))
+	write(th.MarkerRule("v3"))
 	r.waitMetricAtLeast(t, ok, okBefore+1, 10*time.Second)
 	okBefore = r.Metric(t, ok)
 	if err := r.D.Reload(context.Background()); err != nil {
@@ -155,7 +116,7 @@ func testHotReloadConfigMap(t *testing.T, p *peers) {
 			}
 		}
 		must(os.Mkdir(filepath.Join(dir, ts), 0o755))
-		must(os.WriteFile(filepath.Join(dir, ts, "marker.rego"), []byte(markerRule(version)), 0o644))
+		must(os.WriteFile(filepath.Join(dir, ts, "marker.rego"), []byte(th.MarkerRule(version)), 0o644))
 		must(os.Symlink(ts, filepath.Join(dir, "..data_tmp")))
 		must(os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 		if current == "" {
@@ -191,11 +152,11 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 			return nil
 		})
 
-		root, c := rootCall(account), consoleFailure("frank")
-		k := logKey("metrics")
-		e.putLog(t, k, root, benign(0), c, benign(1))
-		e.send(t, snsWrapped(ctNotification(bucket, k)))
-		e.send(t, ebCloudTrail(deniedCall("grace")))
+		root, c := th.RootCall(th.Account), th.ConsoleFailure("frank")
+		k := th.LogKey("metrics")
+		e.putLog(t, k, root, th.Benign(0), c, th.Benign(1))
+		e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
+		e.send(t, th.EBCloudTrail(th.DeniedCall("grace")))
 		e.waitQueue(t, 0, 0, 15*time.Second)
 		r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 2, 5*time.Second)
 
@@ -228,7 +189,7 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 		sl := newSlack(t)
 		sl.SetAuthError("invalid_auth")
 		r := startDaemon(t, e.config(t,
-			"notifiers:\n"+slackNotifier("secops-slack", sl.APIURL())+stdoutNotifier("console"),
+			"notifiers:\n"+th.SlackNotifier("secops-slack", sl.APIURL(), "xoxb-test-token")+th.StdoutNotifier("console"),
 			"routes:\n  - notifiers: [secops-slack, console]\n"), daemon.Options{})
 		if code, body := r.get(t, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: %d %q", code, body)
@@ -247,33 +208,27 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 // later.
 func testDirSource(t *testing.T, _ *peers) {
 	dir := t.TempDir()
-	first := consoleFailure("henry")
-	if err := os.WriteFile(filepath.Join(dir, "first.json.gz"), gz(t, ctLog(benign(0), first)), 0o644); err != nil {
+	first := th.ConsoleFailure("henry")
+	if err := os.WriteFile(filepath.Join(dir, "first.json.gz"), th.Gzip(t, th.Log(th.Benign(0), first)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := startDaemon(t, parseConfig(t,
 		fmt.Sprintf("source:\n  type: dir\n  dir:\n    path: %s\n    watch: true\n", dir),
-		"notifiers:\n"+stdoutNotifier("console"),
+		"notifiers:\n"+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [console]\n",
 	), daemon.Options{})
 	r.Out.waitAlerts(t, 1, 15*time.Second)
 
-	second := rootCall(account)
-	sub := filepath.Join(dir, "AWSLogs", account, "CloudTrail", "us-east-1")
+	second := th.RootCall(th.Account)
+	sub := filepath.Join(dir, "AWSLogs", th.Account, "CloudTrail", "us-east-1")
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// Written aside, then renamed into place, as a sync tool would.
-	tmp := filepath.Join(sub, ".second.json.tmp")
-	if err := os.WriteFile(tmp, ctLog(second, benign(1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	final := filepath.Join(sub, "second.json")
-	if err := os.Rename(tmp, final); err != nil {
-		t.Fatal(err)
-	}
+	th.Publish(t, final, th.Log(second, th.Benign(1)))
 	got := r.Out.waitAlerts(t, 2, 20*time.Second)
-	wantAlerts(t, got, key(ruleConsole, first), key(ruleRoot, second))
+	wantAlerts(t, got, th.Key(th.RuleConsole, first), th.Key(th.RuleRoot, second))
 	if got[1].Origin != final {
 		t.Errorf("origin %q, want %q", got[1].Origin, final)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/pipeline"
-	s3source "github.com/trailguard/trailguard/source/s3"
+	"github.com/trailguard/trailguard/source/s3"
 )
 
 // errRefused marks a message the daemon will not act on (a bucket outside
@@ -24,6 +24,39 @@ var errRefused = errors.New("refused")
 // errUndelivered marks a log that was read but one of whose alerts could not be
 // handed to every notifier it was routed to.
 var errUndelivered = errors.New("alert not delivered")
+
+// handle does what one input asks; it is the Handle given to the source.
+func (d *Daemon) handle(ctx context.Context, in Input) error {
+	switch {
+	case in.Notification != nil:
+		return d.handleMessage(ctx, in.ID, in.Notification)
+	case in.Object != nil:
+		log := d.log.With("input", in.ID)
+		if err := d.allowed(*in.Object, in.ID, log); err != nil {
+			return err
+		}
+		return d.processObject(ctx, d.engines.Engine(), *in.Object, log)
+	case in.File != "":
+		return d.processFile(ctx, in.File)
+	}
+	return fmt.Errorf("input %s: nothing to read", in.ID)
+}
+
+// allowed refuses an object outside source.s3.allowed_buckets (or any
+// object, when the source has no ObjectStore).
+func (d *Daemon) allowed(o cloudtrail.ObjectRef, id string, log *slog.Logger) error {
+	if d.store == nil {
+		d.m.refused.WithLabelValues("no_object_store").Inc()
+		log.Error("input names a log object, but the source reads none; refused", "bucket", o.Bucket, "key", o.Key)
+		return fmt.Errorf("%s: %w: s3://%s/%s: source %s reads no objects", id, errRefused, o.Bucket, o.Key, d.cfg.Source.Type)
+	}
+	if !d.store.Allowed(o.Bucket) {
+		d.m.refused.WithLabelValues("bucket_not_allowed").Inc()
+		log.Error("message names a bucket outside source.s3.allowed_buckets; refused", "bucket", o.Bucket, "key", o.Key)
+		return fmt.Errorf("message %s: %w: s3://%s/%s: %w", id, errRefused, o.Bucket, o.Key, s3.ErrBucketNotAllowed)
+	}
+	return nil
+}
 
 // handleMessage does everything one SQS message asks: it returns nil only when
 // every object it names was read, every record evaluated and every alert handed
@@ -52,10 +85,8 @@ func (d *Daemon) handleMessage(ctx context.Context, id string, body []byte) erro
 	// Refuse the whole message before reading anything when it names a bucket
 	// we do not watch: a forged notification must not make us read objects.
 	for _, o := range n.Objects {
-		if !d.fetcher.Allowed(o.Bucket) {
-			d.m.refused.WithLabelValues("bucket_not_allowed").Inc()
-			log.Error("message names a bucket outside source.s3.allowed_buckets; refused", "bucket", o.Bucket, "key", o.Key)
-			return fmt.Errorf("message %s: %w: s3://%s/%s: %w", id, errRefused, o.Bucket, o.Key, s3source.ErrBucketNotAllowed)
+		if err := d.allowed(o, id, log); err != nil {
+			return err
 		}
 	}
 	// One rule set for the whole message, however a reload falls meanwhile.
@@ -85,10 +116,10 @@ func (d *Daemon) handleMessage(ctx context.Context, id string, body []byte) erro
 
 func (d *Daemon) processObject(ctx context.Context, eng *engine.Engine, o cloudtrail.ObjectRef, log *slog.Logger) error {
 	log = log.With("bucket", o.Bucket, "key", o.Key)
-	body, err := d.fetcher.Open(ctx, o)
+	body, err := d.store.Open(ctx, o)
 	if err != nil {
 		outcome := "error"
-		if errors.Is(err, s3source.ErrNotFound) {
+		if errors.Is(err, s3.ErrNotFound) {
 			outcome = "not_found"
 		}
 		d.m.objectsFetched.WithLabelValues(outcome).Inc()
@@ -140,7 +171,7 @@ func (d *Daemon) processFile(ctx context.Context, path string) error {
 // not be delivered does, so the message comes back.
 func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log *slog.Logger,
 	do func(pipeline.Options, pipeline.Handler) (pipeline.Stats, error)) (pipeline.Stats, error) {
-	opts := pipeline.Options{Workers: d.evalWorkers, Limits: d.limits, EventSources: d.cfg.Filter.EventSources}
+	opts := pipeline.Options{Workers: d.evalWorkers, EventSources: d.cfg.Filter.EventSources}
 	h := pipeline.Handler{
 		Alert: func(ctx context.Context, a *alert.Alert) error {
 			d.m.alerts.WithLabelValues(a.RuleID, a.Severity.String()).Inc()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,13 +27,14 @@ func (d *Daemon) watchPolicies(ctx context.Context) {
 	var w *fsnotify.Watcher
 	var events <-chan fsnotify.Event
 	var errs <-chan error
-	if len(d.cfg.Rules.Paths) > 0 {
+	watched := slices.Concat(d.cfg.Rules.Paths, d.cfg.Rules.Sigma)
+	if len(watched) > 0 {
 		var err error
 		if w, err = fsnotify.NewWatcher(); err != nil {
 			d.log.Error("cannot watch policy paths; reload with SIGHUP", "error", err)
 		} else {
 			defer w.Close()
-			for _, p := range d.cfg.Rules.Paths {
+			for _, p := range watched {
 				d.watchTree(w, p)
 			}
 			events, errs = w.Events, w.Errors

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/testpeers"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trailguard/trailguard/daemon"
+	th "github.com/trailguard/trailguard/internal/testharness"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // Every notification shape names (or carries) a log; the daemon fetches
@@ -22,34 +22,34 @@ func testEnvelopes(t *testing.T, p *peers) {
 		// key is the object the log is stored under ("" when the message
 		// carries the record itself); body builds the message.
 		key  string
-		body func(key string, r rec) string
+		body func(key string, r th.Record) string
 	}{
-		{"SNS", logKey("sns"), func(k string, _ rec) string { return snsWrapped(ctNotification(bucket, k)) }},
-		{"Raw", logKey("raw"), func(k string, _ rec) string { return ctNotification(bucket, k) }},
+		{"SNS", th.LogKey("sns"), func(k string, _ th.Record) string { return th.SNSWrapped(th.CTNotification(bucket, k)) }},
+		{"Raw", th.LogKey("raw"), func(k string, _ th.Record) string { return th.CTNotification(bucket, k) }},
 		// S3 event keys are form-encoded: "+" stands for a space, %2B for "+".
-		{"S3Event", "AWSLogs/" + account + "/CloudTrail/us-east-1/odd dir/log+plus=eq %41 &x.json.gz",
-			func(k string, _ rec) string { return s3Event(bucket, k) }},
-		{"SNSS3Event", logKey("sns s3+event"), func(k string, _ rec) string { return snsWrapped(s3Event(bucket, k)) }},
-		{"EventBridgeCloudTrail", "", func(_ string, r rec) string { return ebCloudTrail(r) }},
-		{"EventBridgeObjectCreated", logKey("eventbridge"), func(k string, _ rec) string { return ebObjectCreated(bucket, k) }},
+		{"S3Event", "AWSLogs/" + th.Account + "/CloudTrail/us-east-1/odd dir/log+plus=eq %41 &x.json.gz",
+			func(k string, _ th.Record) string { return th.S3Event(bucket, k) }},
+		{"SNSS3Event", th.LogKey("sns s3+event"), func(k string, _ th.Record) string { return th.SNSWrapped(th.S3Event(bucket, k)) }},
+		{"EventBridgeCloudTrail", "", func(_ string, r th.Record) string { return th.EBCloudTrail(r) }},
+		{"EventBridgeObjectCreated", th.LogKey("eventbridge"), func(k string, _ th.Record) string { return th.EBObjectCreated(bucket, k) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := newSQSEnv(t, p)
-			r := startDaemon(t, e.config(t, "notifiers:\n"+stdoutNotifier("console"),
+			r := startDaemon(t, e.config(t, "notifiers:\n"+th.StdoutNotifier("console"),
 				"routes:\n  - notifiers: [console]\n"), daemon.Options{})
 
-			root := rootCall(account)
+			root := th.RootCall(th.Account)
 			if c.key != "" {
-				e.putLog(t, c.key, benign(1), root, benign(2))
+				e.putLog(t, c.key, th.Benign(1), root, th.Benign(2))
 			}
 			e.send(t, c.body(c.key, root))
 
 			got := r.Out.waitAlerts(t, 1, 20*time.Second)
 			e.waitQueue(t, 0, 0, 10*time.Second)
 			r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 1, 5*time.Second)
-			wantAlerts(t, r.Out.Alerts(t), key(ruleRoot, root))
+			wantAlerts(t, r.Out.Alerts(t), th.Key(th.RuleRoot, root))
 			if c.key != "" {
 				if want := "s3://" + bucket + "/" + c.key; got[0].Origin != want {
 					t.Errorf("alert origin %q, want %q", got[0].Origin, want)
@@ -63,7 +63,7 @@ func testEnvelopes(t *testing.T, p *peers) {
 			} else if reqs := e.s3.Requests(); len(reqs) != 0 {
 				t.Errorf("an EventBridge CloudTrail event needs no S3 read, got %q", reqs)
 			}
-			if got[0].Severity != "critical" || got[0].Principal != "arn:aws:iam::"+account+":root" {
+			if got[0].Severity != "critical" || got[0].Principal != "arn:aws:iam::"+th.Account+":root" {
 				t.Errorf("alert %+v", got[0])
 			}
 		})
@@ -75,19 +75,19 @@ func testEnvelopes(t *testing.T, p *peers) {
 // then the message deleted.
 func testMultiKey(t *testing.T, p *peers) {
 	e := newSQSEnv(t, p)
-	r := startDaemon(t, e.config(t, "notifiers:\n"+stdoutNotifier("console"),
+	r := startDaemon(t, e.config(t, "notifiers:\n"+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [console]\n"), daemon.Options{})
 
 	var keys, want []string
 	for i := range 3 {
-		k := logKey(fmt.Sprintf("multi%d-", i))
-		c, d := consoleFailure(fmt.Sprintf("user%d", i)), deniedCall(fmt.Sprintf("user%d", i))
-		e.putLog(t, k, benign(i), c, d)
+		k := th.LogKey(fmt.Sprintf("multi%d-", i))
+		c, d := th.ConsoleFailure(fmt.Sprintf("user%d", i)), th.DeniedCall(fmt.Sprintf("user%d", i))
+		e.putLog(t, k, th.Benign(i), c, d)
 		keys = append(keys, k)
-		want = append(want, key(ruleConsole, c), key(ruleDenied, d))
+		want = append(want, th.Key(th.RuleConsole, c), th.Key(th.RuleDenied, d))
 	}
-	digest := "AWSLogs/" + account + "/CloudTrail-Digest/us-east-1/2026/11/25/" + account + "_CloudTrail-Digest_us-east-1_trail_us-east-1_20261125T1000Z.json.gz"
-	e.send(t, snsWrapped(ctNotification(bucket, append(slices.Clone(keys), digest)...)))
+	digest := "AWSLogs/" + th.Account + "/CloudTrail-Digest/us-east-1/2026/11/25/" + th.Account + "_CloudTrail-Digest_us-east-1_trail_us-east-1_20261125T1000Z.json.gz"
+	e.send(t, th.SNSWrapped(th.CTNotification(bucket, append(slices.Clone(keys), digest)...)))
 
 	r.Out.waitAlerts(t, len(want), 20*time.Second)
 	e.waitQueue(t, 0, 0, 10*time.Second)
@@ -118,36 +118,36 @@ func testMultiKey(t *testing.T, p *peers) {
 // alerts comes out, each once, and the message is deleted.
 func testLargeLog(t *testing.T, p *peers) {
 	e := newSQSEnv(t, p)
-	r := startDaemon(t, e.config(t, "notifiers:\n"+stdoutNotifier("console"),
+	r := startDaemon(t, e.config(t, "notifiers:\n"+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [console]\n"), daemon.Options{})
 
 	const n = 6000
-	recs := make([]rec, 0, n)
+	recs := make([]th.Record, 0, n)
 	want := map[string]int{}
 	var wantKeys []string
 	for i := range n {
-		var x rec
+		var x th.Record
 		switch {
 		case i%97 == 5:
-			x = rootCall(account)
-			wantKeys = append(wantKeys, key(ruleRoot, x))
-			want[ruleRoot]++
+			x = th.RootCall(th.Account)
+			wantKeys = append(wantKeys, th.Key(th.RuleRoot, x))
+			want[th.RuleRoot]++
 		case i%23 == 7:
-			x = consoleFailure(fmt.Sprintf("user%d", i%13))
-			wantKeys = append(wantKeys, key(ruleConsole, x))
-			want[ruleConsole]++
+			x = th.ConsoleFailure(fmt.Sprintf("user%d", i%13))
+			wantKeys = append(wantKeys, th.Key(th.RuleConsole, x))
+			want[th.RuleConsole]++
 		case i%41 == 11:
-			x = deniedCall(fmt.Sprintf("svc%d", i%5))
-			wantKeys = append(wantKeys, key(ruleDenied, x))
-			want[ruleDenied]++
+			x = th.DeniedCall(fmt.Sprintf("svc%d", i%5))
+			wantKeys = append(wantKeys, th.Key(th.RuleDenied, x))
+			want[th.RuleDenied]++
 		default:
-			x = benign(i)
+			x = th.Benign(i)
 		}
 		recs = append(recs, x)
 	}
-	k := logKey("large")
+	k := th.LogKey("large")
 	e.putLog(t, k, recs...)
-	e.send(t, snsWrapped(ctNotification(bucket, k)))
+	e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
 
 	e.waitQueue(t, 0, 0, 60*time.Second)
 	got := r.Out.Alerts(t)
@@ -161,9 +161,9 @@ func testLargeLog(t *testing.T, p *peers) {
 		`trailguard_events_evaluated_total`:                                           n,
 		`trailguard_event_errors_total`:                                               0,
 		`trailguard_sqs_messages_deleted_total`:                                       1,
-		`trailguard_alerts_total{rule="aws.root_usage",severity="critical"}`:          float64(want[ruleRoot]),
-		`trailguard_alerts_total{rule="aws.console_login_failure",severity="medium"}`: float64(want[ruleConsole]),
-		`trailguard_alerts_total{rule="aws.unauthorized_api_call",severity="low"}`:    float64(want[ruleDenied]),
+		`trailguard_alerts_total{rule="aws.root_usage",severity="critical"}`:          float64(want[th.RuleRoot]),
+		`trailguard_alerts_total{rule="aws.console_login_failure",severity="medium"}`: float64(want[th.RuleConsole]),
+		`trailguard_alerts_total{rule="aws.unauthorized_api_call",severity="low"}`:    float64(want[th.RuleDenied]),
 		`trailguard_notifications_total{notifier="console",outcome="sent"}`:           float64(len(wantKeys)),
 	} {
 		if m[series] != v {
@@ -182,22 +182,22 @@ func testRefused(t *testing.T, p *peers) {
 	e := newSQSEnvDLQ(t, p, 2)
 	const foreign = "someone-elses-bucket"
 	e.s3.CreateBucket(t, foreign)
-	k := logKey("foreign")
-	e.s3.Put(t, foreign, k, gz(t, ctLog(rootCall(account))))
-	r := startDaemon(t, e.config(t, "notifiers:\n"+stdoutNotifier("console"),
+	k := th.LogKey("foreign")
+	e.s3.Put(t, foreign, k, th.Gzip(t, th.Log(th.RootCall(th.Account))))
+	r := startDaemon(t, e.config(t, "notifiers:\n"+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [console]\n"), daemon.Options{})
 
 	bodies := map[string]string{
-		"bucket_not_allowed": snsWrapped(ctNotification(foreign, k)),
+		"bucket_not_allowed": th.SNSWrapped(th.CTNotification(foreign, k)),
 		"malformed":          `{"hello": "this is not a notification"}`,
-		"forged":             ctNotification(bucket, "AWSLogs/../../etc/passwd"),
+		"forged":             th.CTNotification(bucket, "AWSLogs/../../etc/passwd"),
 	}
 	for _, b := range bodies {
 		e.send(t, b)
 	}
 	// Not refused, but failing as surely: an object that does not exist.
-	missingKey := logKey("missing")
-	missing := snsWrapped(ctNotification(bucket, missingKey))
+	missingKey := th.LogKey("missing")
+	missing := th.SNSWrapped(th.CTNotification(bucket, missingKey))
 	e.send(t, missing)
 	total := len(bodies) + 1
 
@@ -258,10 +258,10 @@ func testRefused(t *testing.T, p *peers) {
 func testS3TestEvent(t *testing.T, p *peers) {
 	e := newSQSEnv(t, p)
 	sl := newSlack(t)
-	r := startDaemon(t, e.config(t, "notifiers:\n"+slackNotifier("slack", sl.APIURL())+stdoutNotifier("console"),
+	r := startDaemon(t, e.config(t, "notifiers:\n"+th.SlackNotifier("slack", sl.APIURL(), "xoxb-test-token")+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [slack, console]\n"), daemon.Options{})
-	e.send(t, s3TestEvent(bucket))
-	e.send(t, snsWrapped(s3TestEvent(bucket)))
+	e.send(t, th.S3TestEvent(bucket))
+	e.send(t, th.SNSWrapped(th.S3TestEvent(bucket)))
 	r.waitMetric(t, "trailguard_sqs_messages_deleted_total", 2, 15*time.Second)
 	e.waitQueue(t, 0, 0, 5*time.Second)
 	if reqs := e.s3.Requests(); len(reqs) != 0 {

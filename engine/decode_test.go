@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // The fast decoder must give exactly what OPA's own decoding gives.
@@ -64,8 +66,10 @@ func TestDecodeRefusesWhatEncodingJSONRefuses(t *testing.T) {
 		if json.Valid([]byte(in)) {
 			t.Fatalf("test case %q is valid JSON", in)
 		}
-		if _, err := decodeJSON([]byte(in)); err == nil {
-			t.Errorf("%q: decoded without error", in)
+		_, err := decodeJSON([]byte(in))
+		var want any
+		if err == nil || err.Error() != json.Unmarshal([]byte(in), &want).Error() {
+			t.Errorf("%q: decode error %v, encoding/json %v", in, err, json.Unmarshal([]byte(in), &want))
 		}
 	}
 }
@@ -94,7 +98,8 @@ func FuzzDecode(f *testing.F) {
 
 // The prefilter reads a record without decoding it, and the pipeline relies on
 // that read to know the record is valid JSON: it must accept exactly what
-// encoding/json accepts (for objects).
+// encoding/json accepts (for objects), and refuse the rest as the log reader
+// does.
 func FuzzPrefilterValidates(f *testing.F) {
 	eng, err := New(context.Background())
 	if err != nil {
@@ -112,9 +117,13 @@ func FuzzPrefilterValidates(f *testing.F) {
 		if len(trimmed) == 0 || trimmed[0] != '{' {
 			return
 		}
-		_, ok := eng.pre.extract(data)
-		if valid := json.Valid(data); ok != valid {
-			t.Fatalf("%q: extract ok=%v, json.Valid=%v", data, ok, valid)
+		_, err := eng.pre.extract(data)
+		if valid := json.Valid(data); (err == nil) != valid {
+			t.Fatalf("%q: extract error %v, json.Valid=%v", data, err, valid)
+		}
+		// And it says what every other reader of a record says.
+		if want := jsonscan.Valid(data); fmt.Sprint(err) != fmt.Sprint(want) {
+			t.Fatalf("%q: extract error %v, jsonscan.Valid %v", data, err, want)
 		}
 	})
 }

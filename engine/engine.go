@@ -20,6 +20,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/attack"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/rules"
 )
 
@@ -32,8 +34,12 @@ type Rule struct {
 	Tags        []string       `json:"tags,omitempty"`
 	Runbook     string         `json:"runbook,omitempty"`
 	References  []string       `json:"references,omitempty"`
-	Package     string         `json:"package"` // e.g. rules.opsworkscm.root_credentials
-	File        string         `json:"file"`
+	// Attack places the rule in MITRE ATT&CK (METADATA custom.attack), checked
+	// against the table trailguard ships.
+	Attack  []attack.Mapping `json:"attack,omitempty"`
+	Pack    string           `json:"pack"`    // e.g. opsworkscm
+	Package string           `json:"package"` // e.g. rules.opsworkscm.root_credentials
+	File    string           `json:"file"`
 	// Stateful is the rule's custom.threshold / new_value / sequence / signal
 	// declaration (see stateful.go); nil for a per-event rule.
 	Stateful *alert.Stateful `json:"-"`
@@ -44,6 +50,7 @@ type options struct {
 	packs     []string
 	paths     []string
 	dataFiles []string
+	sigma     []string
 	data      map[string]any
 }
 
@@ -98,6 +105,7 @@ type Engine struct {
 	keyOf    map[*Rule][2]string
 	ordered  []*Rule
 	warnings []string
+	notes    []string
 
 	// One query per rule, prepared on first need: only used to tell which rule
 	// broke when the query over all of them fails.
@@ -121,7 +129,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err := checkKnownNetworks(set.data); err != nil {
 		return nil, err
 	}
-	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}}
+	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes}
 	if e.compiler.Compile(set.modules); e.compiler.Failed() {
 		return nil, policyErrorFrom(e.compiler.Errors)
 	}
@@ -225,6 +233,10 @@ func (e *Engine) Rules() []Rule {
 // Warnings are things worth telling the author that do not stop the engine.
 func (e *Engine) Warnings() []string { return e.warnings }
 
+// Notes are facts about the load worth an info line, such as the Sigma rules
+// skipped for another log source.
+func (e *Engine) Notes() []string { return e.notes }
+
 // readMetadata reads each rule package's METADATA and refuses rules without an
 // id or with an unknown severity. A rule package is rules.<pack>.<name>.
 func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) error {
@@ -286,6 +298,14 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		r.Tags = stringList(a.Custom["tags"])
 		r.References = stringList(a.Custom["references"])
 		r.Runbook, _ = a.Custom["runbook"].(string)
+		r.Pack = key[0]
+		var errs []error
+		if r.Attack, errs = attack.Enterprise().ParseMappings(a.Custom["attack"]); len(errs) > 0 {
+			for _, err := range errs {
+				problem("rule %s: %v", r.ID, err)
+			}
+			continue
+		}
 		at := Problem{File: file}
 		if a.Location != nil {
 			at.Row, at.Col = a.Location.Row, a.Location.Col
@@ -336,4 +356,16 @@ func stringList(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// FromConfig returns the options for the configuration's rules section: the
+// packs, policy paths, data and Sigma rules the daemon and `validate --config`
+// load.
+func FromConfig(r config.Rules) []Option {
+	return []Option{
+		WithPacks(r.Packs...),
+		WithPolicyPaths(r.Paths...),
+		WithData(r.Data),
+		WithSigma(r.Sigma...),
+	}
 }

@@ -44,8 +44,8 @@ func TestBuiltinPacksOnSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(eng.Rules()); n != 24 {
-		t.Errorf("%d rules loaded, want 24 (9 opsworkscm + 15 aws)", n)
+	if n := len(eng.Rules()); n != 54 {
+		t.Errorf("%d rules loaded, want 54 (9 opsworkscm + 15 aws + 30 threats)", n)
 	}
 	alerts, err := eng.Evaluate(ctx, createServer(t))
 	if err != nil {
@@ -364,7 +364,7 @@ func TestPrefilterNeverHidesAnAlert(t *testing.T) {
 
 	skipped, narrowed := 0, 0
 	for i, rec := range recs {
-		in, err := eng.Prepare(rec)
+		in, err := eng.DecodeRecord(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +523,7 @@ func TestInputFromAnotherEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := cloudtrail.Record{Raw: []byte(`{"eventID":"e1","eventSource":"opsworks-cm.amazonaws.com","eventName":"DescribeServers","eventTime":"2023-01-01T00:00:00Z","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}`)}
-	in, err := both.Prepare(root)
+	in, err := both.DecodeRecord(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // rule can match it.
 type Input struct {
 	Record cloudtrail.Record
-	// Value is the decoded record; nil when Prepare found that no rule can
+	// Value is the decoded record; nil when DecodeRecord found that no rule can
 	// match it.
 	Value ast.Object
 	// fields read without decoding, when Value is nil.
@@ -29,32 +29,39 @@ type Input struct {
 	rules *ruleSet
 }
 
-// Prepare makes a record ready for this engine's evaluation. It reads the few
-// fields the rules are indexed on (eventSource, eventName, …) and decodes the
-// whole record only when some rule may match it. Either way the record's JSON
-// is checked: an error means it is not a valid JSON object.
-func (e *Engine) Prepare(rec cloudtrail.Record) (*Input, error) {
-	if e.pre != nil {
-		if vals, ok := e.pre.extract(rec.Raw); ok {
-			set, err := e.pre.candidates(vals)
-			if err == nil && set == nil {
-				return &Input{Record: rec, fields: vals, pf: e.pre}, nil
-			}
-			in, perr := Parse(rec)
-			if perr == nil && err == nil {
-				in.rules, in.pf = set, e.pre
-			}
-			return in, perr
-		}
+// DecodeRecord decodes what this engine's rules need of a record. It reads
+// the few fields the rules are indexed on (eventSource, eventName, …) and
+// decodes the whole record only when some rule may match it. Either way the
+// record's JSON is checked, once: an invalid record's error is the
+// *cloudtrail.DecodeError the log reader reports for it.
+func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
+	if e.pre == nil {
+		return Parse(rec)
 	}
-	return Parse(rec)
+	vals, err := e.pre.extract(rec.Raw)
+	if err != nil {
+		return nil, cloudtrail.RecordError(rec, err)
+	}
+	if vals == nil {
+		return Parse(rec) // not an object: Parse says so
+	}
+	set, err := e.pre.candidates(vals)
+	if err == nil && set == nil {
+		return &Input{Record: rec, fields: vals, pf: e.pre}, nil
+	}
+	in, perr := Parse(rec)
+	if perr == nil && err == nil {
+		in.rules, in.pf = set, e.pre
+	}
+	return in, perr
 }
 
-// Parse decodes a record for evaluation.
+// Parse decodes a whole record for evaluation. An invalid record's error is
+// the *cloudtrail.DecodeError the log reader reports for it.
 func Parse(rec cloudtrail.Record) (*Input, error) {
 	v, err := decodeJSON(rec.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: record %d: %w", rec.Source, rec.Index, err)
+		return nil, cloudtrail.RecordError(rec, err)
 	}
 	obj, ok := v.(ast.Object)
 	if !ok {
@@ -79,7 +86,7 @@ func (e *EvalError) Unwrap() error { return e.Err }
 
 // Evaluate runs every rule against one record.
 func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.Alert, error) {
-	in, err := e.Prepare(rec)
+	in, err := e.DecodeRecord(rec)
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +97,10 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 // evaluation is reported as an *EvalError without hiding the other rules' alerts.
 func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
 	if in.Value == nil {
-		return nil, nil // Prepare found that no rule can match
+		return nil, nil // DecodeRecord found that no rule can match
 	}
 	pq := e.prepared
-	// The candidate rules are this engine's only if this engine prepared the
+	// The candidate rules are this engine's only if this engine decoded the
 	// record (after a reload, the new engine evaluates every rule).
 	if in.rules != nil && in.pf == e.pre {
 		if q, err := e.queryFor(in.rules); err == nil {
@@ -217,6 +224,7 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 		Tags:        rule.Tags,
 		Runbook:     rule.Runbook,
 		References:  rule.References,
+		Attack:      rule.Attack,
 		Origin:      in.Record.Source,
 		Raw:         in.Record.Raw,
 	}

@@ -80,6 +80,7 @@ const (
 type policySet struct {
 	modules map[string]*ast.Module // by file name
 	data    map[string]any
+	notes   []string // for Engine.Notes
 }
 
 // newLoader is OPA's file loader set up as the engine parses policies: Rego v1,
@@ -198,6 +199,11 @@ func load(o *options, withTests bool) (*policySet, error) {
 		if set.data, err = withConfigData(set.data, o.data); err != nil {
 			return nil, fmt.Errorf("rules data: %w", err)
 		}
+	}
+	// Sigma rules come last: their expand modifier reads the data documents.
+	set.notes, problems = loadSigma(o, set)
+	if len(problems) > 0 {
+		return nil, &PolicyError{Problems: problems}
 	}
 	return set, nil
 }

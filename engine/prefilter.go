@@ -2,12 +2,13 @@ package engine
 
 import (
 	"fmt"
-
-	"github.com/open-policy-agent/opa/v1/rego"
 	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // prefilter decides, from the few fields of a record that the rules are indexed
@@ -341,107 +342,69 @@ func (v *fieldValues) str(id int) string {
 }
 
 // extract reads the wanted fields from a record's JSON in one pass, skipping
-// everything else without decoding it, but checking it: ok means the record is
-// valid JSON. ok is false otherwise; the caller then decodes the record in
-// full, which says what is wrong.
-func (p *prefilter) extract(raw []byte) (*fieldValues, bool) {
-	vals := &fieldValues{fields: make([]field, p.nPaths)}
-	d := decoder{data: raw}
-	d.skipSpace()
-	if !d.walkObject(p.paths, vals) {
-		return nil, false
+// everything else without decoding it, but checking it. The error is the
+// record's syntax error (a *jsonscan.SyntaxError); vals is nil without an
+// error when the record is valid JSON but not an object.
+func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
+	s := jsonscan.New(raw)
+	if c := s.Peek(); c != '{' {
+		if s.Skip() && s.End() {
+			return nil, nil
+		}
+		return nil, s.Err()
 	}
-	d.skipSpace()
-	if d.pos != len(d.data) {
-		return nil, false
+	vals = &fieldValues{fields: make([]field, p.nPaths)}
+	if !walkObject(&s, p.paths, vals) || !s.End() {
+		return nil, s.Err()
 	}
-	return vals, true
+	return vals, nil
 }
 
-// walkObject reads an object at d.pos, descending into wanted keys.
-func (d *decoder) walkObject(t *pathTrie, vals *fieldValues) bool {
-	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		return false
-	}
-	d.pos++
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		return true
-	}
-	for {
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return false
-		}
-		child, ok := d.childFor(t)
+// walkObject reads the object at the scanner, descending into wanted keys.
+// Most records' keys have no escapes and are looked up straight from their
+// bytes, which allocates nothing.
+func walkObject(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
+	for it := s.Begin(); s.Next(&it); {
+		k, ok := s.Key()
 		if !ok {
 			return false
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return false
+		var child *pathTrie
+		if k.Plain {
+			child = t.children[string(k.Bytes())]
+		} else {
+			child = t.children[k.String()] // the slow path: escapes, invalid bytes replaced as decoding does
 		}
-		d.pos++
-		d.skipSpace()
 		if child == nil {
-			if d.skip(0) != nil {
-				return false
-			}
-		} else if !d.wanted(child, vals) {
-			return false
+			ok = s.Skip()
+		} else {
+			ok = wanted(s, child, vals)
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case '}':
-			d.pos++
-			return true
-		default:
+		if !ok {
 			return false
 		}
 	}
-}
-
-// childFor reads the key at d.pos and returns t's child for it (nil for a key
-// nobody wants). Most records' keys have no escapes and are looked up straight
-// from their bytes, which allocates nothing.
-func (d *decoder) childFor(t *pathTrie) (*pathTrie, bool) {
-	if k, ok := d.plainStr(); ok {
-		return t.children[string(k)], true
-	}
-	k, err := d.str() // the slow path: escapes, invalid bytes replaced as decoding does
-	if err != nil {
-		return nil, false
-	}
-	return t.children[k], true
+	return !s.Failed()
 }
 
 // wanted reads the value of a key that is (or leads to) a wanted path.
-func (d *decoder) wanted(t *pathTrie, vals *fieldValues) bool {
-	if d.pos >= len(d.data) {
-		return false
-	}
-	c := d.data[d.pos]
+func wanted(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
+	c := s.Peek()
 	if c == '{' || c == '[' {
 		if t.wanted {
 			vals.fields[t.id] = field{kind: fieldComposite}
 		}
 		if c == '{' && t.children != nil {
-			return d.walkObject(t, vals)
+			return walkObject(s, t, vals)
 		}
-		return d.skip(0) == nil
+		return s.Skip()
 	}
-	start := d.pos
-	if d.skip(0) != nil { // checks the scalar without decoding it
+	start := s.Pos()
+	if !s.Skip() { // checks the scalar without decoding it
 		return false
 	}
 	if t.wanted {
-		vals.fields[t.id] = field{kind: fieldScalar, raw: d.data[start:d.pos]}
+		vals.fields[t.id] = field{kind: fieldScalar, raw: s.Text(start)}
 	}
 	return true
 }

@@ -28,7 +28,7 @@ func BenchmarkRuleCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, err := eng.Prepare(cloudtrail.Record{Raw: raw})
+	in, err := eng.DecodeRecord(cloudtrail.Record{Raw: raw})
 	if err != nil || in.rules == nil {
 		b.Fatalf("prepare: %v (candidates %v)", err, in.rules)
 	}

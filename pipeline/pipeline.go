@@ -90,8 +90,8 @@ func Run(ctx context.Context, eng *engine.Engine, src io.Reader, source string, 
 	}
 	defer rd.Close()
 	// The reader only finds record boundaries; the workers check each record's
-	// JSON as they read it for the engine, so that work spreads over the cores
-	// and is done once.
+	// JSON as the engine decodes it (engine.DecodeRecord), so that work spreads
+	// over the cores and is done once, with the reader's error message.
 	rd.Unchecked()
 	return RunRecords(ctx, eng, rd.Next, opts, h)
 }
@@ -233,11 +233,10 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 		return
 	}
 	cloudtrail.Unwrap(&it.rec)
-	in, err := eng.Prepare(it.rec)
+	in, err := eng.DecodeRecord(it.rec)
 	if err != nil {
-		// Not valid JSON: let the reader's check say where, as it would have.
-		if cerr := cloudtrail.Check(&it.rec); cerr != nil {
-			it.err = cerr
+		if _, bad := errors.AsType[*cloudtrail.DecodeError](err); bad {
+			it.err = err // not valid JSON, reported where and as the reader reports it
 			return
 		}
 		it.evErr = err

@@ -22,11 +22,11 @@ import "embed"
 // FS holds lib/ and every pack directory. The all: prefix is there so that no
 // file is skipped for its name.
 //
-//go:embed all:lib all:opsworkscm all:aws
+//go:embed all:lib all:opsworkscm all:aws all:threats
 var FS embed.FS
 
 // Packs returns the names of the shipped rule packs, which are the directory
 // names in FS holding rules (lib is the helper library, not a pack).
 func Packs() []string {
-	return []string{"aws", "opsworkscm"}
+	return []string{"aws", "opsworkscm", "threats"}
 }

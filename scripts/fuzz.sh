@@ -17,6 +17,8 @@ targets=(
   "FuzzParseNotification ./cloudtrail"
   "FuzzConfig ./config"
   "FuzzDecode ./engine"
+  "FuzzSigmaCompile ./sigma"
+  "FuzzValid ./cloudtrail/jsonscan"
 )
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then parallel=(-parallel "$FUZZ_PARALLEL"); fi

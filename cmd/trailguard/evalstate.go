@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/dispatch"
 	"github.com/trailguard/trailguard/notifiers/state"
@@ -19,7 +20,7 @@ import (
 func statefulWriter(ctx context.Context, path string, write func(*alert.Alert) error) (func(context.Context, *alert.Alert) error, func(), error) {
 	cfg := dispatch.Config{
 		Notifiers: []notifiers.Notifier{writerNotifier(write)},
-		Routes:    []dispatch.Route{{Name: "eval", Notifiers: []string{"eval"}}},
+		Routes:    []config.Route{{Notifiers: []string{"eval"}}},
 		Logger:    slog.New(slog.DiscardHandler),
 	}
 	closeState := func() {}

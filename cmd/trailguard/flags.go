@@ -4,7 +4,6 @@ import (
 	"flag"
 	"strings"
 
-	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/rules"
 )
@@ -19,12 +18,14 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type policyFlags struct {
 	rules listFlag
 	data  listFlag
+	sigma listFlag
 	packs string
 	set   bool // --packs was given
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
 	fs.Var(&p.rules, "rules", "directory or file of .rego policies and data documents (repeatable)")
+	fs.Var(&p.sigma, "sigma", "file or directory of Sigma rules (.yml/.yaml; only product: aws, service: cloudtrail ones load) (repeatable)")
 	fs.Var(&p.data, "data", "JSON or YAML data document merged at the root of data, e.g. known_networks (repeatable)")
 	fs.Func("packs", "comma-separated built-in packs to load, or \"none\" (default: "+strings.Join(rules.Packs(), ",")+")", func(v string) error {
 		p.packs, p.set = v, true
@@ -48,23 +49,15 @@ func (p *policyFlags) options(defaultPacks []string) []engine.Option {
 		engine.WithPacks(packs...),
 		engine.WithPolicyPaths(p.rules...),
 		engine.WithDataFiles(p.data...),
+		engine.WithSigma(p.sigma...),
 	}
 }
 
 // extraOptions are the policy flags that add to a configuration file's rules.
 func (p *policyFlags) extraOptions() []engine.Option {
-	opts := []engine.Option{engine.WithPolicyPaths(p.rules...), engine.WithDataFiles(p.data...)}
+	opts := []engine.Option{engine.WithPolicyPaths(p.rules...), engine.WithDataFiles(p.data...), engine.WithSigma(p.sigma...)}
 	if p.set {
 		opts = append(opts, p.options(nil)[0])
 	}
 	return opts
-}
-
-// engineOptions are the engine options a configuration file asks for.
-func engineOptions(cfg *config.Config) []engine.Option {
-	return []engine.Option{
-		engine.WithPacks(cfg.Rules.Packs...),
-		engine.WithPolicyPaths(cfg.Rules.Paths...),
-		engine.WithData(cfg.Rules.Data),
-	}
 }

@@ -23,9 +23,12 @@ const (
 // new one is a file with its help and setup function, and a line here.
 var commands = []command{
 	{name: "run", args: "[--config FILE]", summary: "run the daemon (default: bundled sample logs, alerts to stdout)", help: daemonHelp, setup: setupDaemon},
-	{name: "eval", args: "[flags] [FILE|DIR|-]...", summary: "evaluate log files and print alerts", help: evalHelp, setup: setupEval},
+	{name: "eval", args: "[flags] [PATH|S3URL|-]...", summary: "evaluate log files or S3 objects and print alerts", help: evalHelp, setup: setupEval},
 	{name: "test", args: "[flags] [DIR]...", summary: "run the Rego unit tests of the policies", help: testHelp, setup: setupTest},
 	{name: "validate", args: "[flags]", summary: "check the configuration and policies without running", help: validateHelp, setup: setupValidate},
+	{name: "rules", args: "[flags]", summary: "list the loaded rules and their ATT&CK mapping, or a Navigator layer", help: rulesHelp, setup: setupRules},
+	// `sigma convert` has flags of its own, after the word convert.
+	{name: "sigma", args: "convert [--placeholders FILE] FILE|DIR...", summary: "print the Rego that Sigma rules compile to", help: sigmaHelp, rawArgs: true, setup: setupSigma},
 	// `trailguard version ANYTHING` prints the version: its arguments are not flags.
 	{name: "version", aliases: []string{"--version", "-version"}, summary: "print the version", rawArgs: true, setup: setupVersion},
 }

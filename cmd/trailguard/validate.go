@@ -29,7 +29,7 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 				return exitUsage, err
 			}
 			warnings = append(warnings, cfg.Warnings()...)
-			opts = append(engineOptions(cfg), pf.extraOptions()...)
+			opts = append(engine.FromConfig(cfg.Rules), pf.extraOptions()...)
 		}
 		eng, err := engine.New(ctx, opts...)
 		if err != nil {
@@ -37,6 +37,9 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 		}
 		for _, w := range append(warnings, eng.Warnings()...) {
 			fmt.Fprintln(std.err, "warning:", w)
+		}
+		for _, n := range eng.Notes() {
+			fmt.Fprintln(std.err, "note:", n)
 		}
 		fmt.Fprintf(std.out, "ok: %d rules\n", len(eng.Rules()))
 		return exitOK, nil

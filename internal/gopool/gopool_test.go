@@ -13,12 +13,16 @@ import (
 // but is not yet waiting again can make a round start one, hence the slack.
 func TestGoReusesGoroutines(t *testing.T) {
 	const n, rounds = 8, 10
+	// Each function waits until all n were handed over, so a round needs n
+	// goroutines at once: none can finish early and take the next one.
 	round := func() {
 		var wg sync.WaitGroup
+		release := make(chan struct{})
 		wg.Add(n)
 		for range n {
-			Go(wg.Done)
+			Go(func() { <-release; wg.Done() })
 		}
+		close(release)
 		wg.Wait()
 	}
 	settle := func() {

@@ -2,7 +2,10 @@ package testpeers
 
 import (
 	"bytes"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,4 +74,24 @@ func (s *S3) Delete(t testing.TB, bucket, key string) {
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
 		t.Fatalf("testpeers: delete s3://%s/%s: %v", bucket, key, err)
 	}
+}
+
+// Front starts a server in front of s that the code under test talks to
+// (its URL is returned), while the test fills buckets through Client.
+// intercept sees every request first and returns true when it answered it
+// itself; otherwise the request goes on to s.
+func (s *S3) Front(t testing.TB, intercept func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	u, err := url.Parse(s.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			rp.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

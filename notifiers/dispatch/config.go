@@ -4,23 +4,32 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/state"
 )
 
-// Config is the dispatcher's configuration as plain values; the daemon translates
-// its YAML into it. Only Notifiers and Routes are required.
+// Config is what the dispatcher needs: the notifiers built, and the blocks of
+// the configuration file as package config validated them (New does not check
+// them again; it only resolves the notifier names routes use).
 type Config struct {
 	// Notifiers by Name(); names must be unique.
 	Notifiers []notifiers.Notifier
 	// Routes decide which notifiers get an alert: every matching route's
-	// notifiers do, each notifier at most once per alert. At least one is needed.
-	Routes []Route
-	// Suppressions silence alerts before dedup and routing.
-	Suppressions []Suppression
-	// Dedup holds back similar alerts; the zero value turns it off.
-	Dedup Dedup
+	// notifiers do, each notifier at most once per alert. Without routes
+	// nothing is sent (config warns about that).
+	Routes []config.Route
+	// Suppressions silence alerts before dedup and delivery. One expired
+	// already when config.Parse read it (ExpiredAtLoad) was warned about
+	// there; one that expires later is warned about once, when it first would
+	// have applied.
+	Suppressions []config.Suppression
+	// Dedup holds back alerts similar to one sent within Window, counts them,
+	// and reports the count with the next alert sent for the same key, or in
+	// a summary (see Dispatcher.Flush) when none comes. Key lists alert.Field
+	// names; an alert's own DedupKey (set by its rule) replaces them, scoped to
+	// the rule. A zero Window turns dedup off. The default key is config's.
+	Dedup config.Dedup
 	// Retry bounds how each notifier's failures are retried.
 	Retry RetryPolicy
 
@@ -51,58 +60,6 @@ type Config struct {
 	// Now is the clock for dedup windows; default time.Now.
 	Now func() time.Time
 }
-
-// Route sends matching alerts to the named notifiers.
-type Route struct {
-	// Name is for logs only.
-	Name      string
-	Match     Match
-	Notifiers []string
-}
-
-// Match selects alerts; the zero Match selects every alert. Lists are ORed
-// within a field and ANDed across fields; an empty list matches anything.
-// Patterns are globs (path.Match syntax: *, ?, [a-z], \ escapes) in which '/' is
-// an ordinary character, so "arn:aws:iam::*" matches "arn:aws:iam::1:role/x".
-type Match struct {
-	MinSeverity  alert.Severity // alerts at least this severe; zero means any
-	Rules        []string       // globs on the rule id, e.g. "iam.*"
-	EventSources []string       // globs on eventSource, e.g. "*.amazonaws.com"
-	Accounts     []string       // globs on the account id
-}
-
-// Suppression silences alerts that match Rule and every Where entry, until
-// Expires.
-type Suppression struct {
-	// Rule is a glob on the rule id; empty matches any rule (then Where must not
-	// be empty).
-	Rule string
-	// Where maps alert field names (as alert.Field knows them: principal,
-	// source_ip, account_id, …) to globs.
-	Where map[string]string
-	// Reason and Owner say why and who to ask; they are logged with each
-	// suppressed alert.
-	Reason, Owner string
-	// Expires ends the suppression; zero means never. Expired suppressions are
-	// ignored, with a warning logged once.
-	Expires time.Time
-}
-
-// Dedup holds back alerts similar to one sent within Window, counts them, and
-// reports the count with the next alert sent for the same key, or in a summary
-// (see Dispatcher.Flush) when none comes.
-type Dedup struct {
-	// Window is how long after an alert similar ones are held back; 0 turns
-	// dedup off.
-	Window time.Duration
-	// Key lists the alert fields (alert.Field names) that make alerts similar;
-	// default rule_id, account_id, principal. An alert's own DedupKey (set by its
-	// rule) replaces these fields; it is scoped to the rule.
-	Key []string
-}
-
-// DefaultDedupKey is used when Dedup.Key is empty.
-var DefaultDedupKey = []string{"rule_id", "account_id", "principal"}
 
 // RetryPolicy bounds retries of one notifier for one alert: exponential backoff
 // with jitter, or the delay the peer asked for (RetryAfter errors).

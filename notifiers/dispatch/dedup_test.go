@@ -12,7 +12,7 @@ import (
 func newDedup(t *testing.T, clk *clock, rec *recorder) (*Dispatcher, *syncBuffer) {
 	n, buf := newStdout("out")
 	return mustNew(t, Config{Notifiers: []notifiers.Notifier{n}, Routes: everything("out"), Observer: rec,
-		Now: clk.Now, Dedup: Dedup{Window: time.Hour}}), buf
+		Now: clk.Now, Dedup: dedup(time.Hour)}), buf
 }
 
 func TestDedupWindowCountsAndReportsWithNextAlert(t *testing.T) {
@@ -143,7 +143,7 @@ func TestRunFlushesPeriodically(t *testing.T) {
 	clk, rec := newClock(), newRecorder()
 	n, buf := newStdout("out")
 	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{n}, Routes: everything("out"), Observer: rec,
-		Now: clk.Now, Dedup: Dedup{Window: time.Hour}, FlushInterval: 10 * time.Millisecond})
+		Now: clk.Now, Dedup: dedup(time.Hour), FlushInterval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()

@@ -130,15 +130,6 @@ func New(cfg Config) (*Dispatcher, error) {
 			return nil, fmt.Errorf("dispatch: %s %s is negative", v.name, v.d)
 		}
 	}
-	if len(d.dedupKey) == 0 {
-		d.dedupKey = DefaultDedupKey
-	}
-	var probe alert.Alert
-	for _, f := range d.dedupKey {
-		if _, ok := probe.Field(f); !ok {
-			return nil, fmt.Errorf("dispatch: dedup key: unknown field %q", f)
-		}
-	}
 
 	// The dispatcher. To add a step, write its stage in a file of its own and
 	// add it here; it sees alerts and summaries alike (delivery.kind).

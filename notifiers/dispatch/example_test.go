@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/dispatch"
 	"github.com/trailguard/trailguard/notifiers/metrics"
@@ -21,12 +22,12 @@ func Example() {
 	out := stdout.New("stdout", os.Stdout)
 	d, err := dispatch.New(dispatch.Config{
 		Notifiers: []notifiers.Notifier{out},
-		Routes:    []dispatch.Route{{Name: "everything", Notifiers: []string{"stdout"}}},
-		Suppressions: []dispatch.Suppression{{
+		Routes:    []config.Route{{Notifiers: []string{"stdout"}}},
+		Suppressions: []config.Suppression{{
 			Rule: "iam.*", Where: map[string]string{"principal": "arn:aws:iam::*:role/Terraform*"},
 			Reason: "IaC pipeline", Owner: "platform",
 		}},
-		Dedup:    dispatch.Dedup{Window: time.Hour},
+		Dedup:    config.Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
 		State:    state.NewMemory(state.MemoryOptions{}), // state.NewRedis(client, "") with replicas
 		Observer: metrics.New("trailguard"),              // and registry.MustRegister it
 		Logger:   slog.New(slog.DiscardHandler),

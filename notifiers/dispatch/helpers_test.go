@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers/email"
 	"github.com/trailguard/trailguard/notifiers/slack"
@@ -72,20 +73,16 @@ func newStdout(name string) (*stdout.Notifier, *syncBuffer) {
 
 func newSlack(t *testing.T, srv *fakeslack.Server) *slack.Notifier {
 	t.Helper()
-	n, err := slack.New(slack.Config{Token: slackToken, Channel: "C0123456789", APIURL: srv.APIURL(),
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return slack.New("slack", &config.Slack{Token: slackToken, Channel: "C0123456789", APIURL: srv.APIURL()},
+		slog.New(slog.DiscardHandler))
 }
 
 func newEmail(t *testing.T, addr string) *email.Notifier {
 	t.Helper()
 	h, p, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(p)
-	n, err := email.New(email.Config{Host: h, Port: port, TLS: email.NoTLS,
-		From: "trailguard@example.com", To: []string{"secops@example.com"}, Timeout: 5 * time.Second})
+	n, err := email.New("email", &config.Email{Host: h, Port: port, TLS: config.TLSNone,
+		From: "trailguard@example.com", To: []string{"secops@example.com"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +182,14 @@ func mustNew(t *testing.T, cfg Config) *Dispatcher {
 	return d
 }
 
-func everything(names ...string) []Route {
-	return []Route{{Name: "all", Notifiers: names}}
+func everything(names ...string) []config.Route {
+	return []config.Route{{Notifiers: names}}
+}
+
+// dedup is the configuration's default dedup (the dispatcher has none of its
+// own) with window w.
+func dedup(w time.Duration) config.Dedup {
+	d := config.Default().Dedup
+	d.Window = w
+	return d
 }

@@ -56,7 +56,7 @@ func TestStateKeysAreStableAcrossUpgrades(t *testing.T) {
 
 	out, buf := newStdout("out")
 	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{out}, Routes: everything("out"), Observer: rec,
-		State: st, Now: clk.Now, Dedup: Dedup{Window: time.Hour}})
+		State: st, Now: clk.Now, Dedup: dedup(time.Hour)})
 	clk.add(time.Minute)
 	// alice's next alert opens a window in her old group and reports its count.
 	if err := d.Dispatch(ctx, mk("e-2")); err != nil {

@@ -4,86 +4,79 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/internal/glob"
 	"github.com/trailguard/trailguard/notifiers"
 )
 
-// glob matches like path.Match, except that '/' is an ordinary character (ARNs
-// are full of them; "arn:aws:iam::*" should match roles too).
-func glob(pattern, s string) bool {
-	ok, _ := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(s, "/", "\x00"))
-	return ok
-}
+// Routes and suppressions come validated by package config; here they are
+// only compiled (globs, notifier names to indexes) for matching.
 
-func checkGlobs(what string, patterns ...string) error {
-	for _, p := range patterns {
-		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("%s: pattern %q: %w", what, p, err)
+// globs compiles patterns; config has checked them with the same rule, so an
+// error means a Config that did not come from config.Parse.
+func globs(what string, patterns []string) ([]glob.Pattern, error) {
+	out := make([]glob.Pattern, len(patterns))
+	for i, p := range patterns {
+		g, err := glob.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: pattern %q: %w", what, p, err)
 		}
+		out[i] = g
 	}
-	return nil
+	return out, nil
 }
 
-func anyGlob(patterns []string, s string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	for _, p := range patterns {
-		if glob(p, s) {
+// anyMatch reports whether s matches one of gs; no patterns match anything.
+func anyMatch(gs []glob.Pattern, s string) bool {
+	for _, g := range gs {
+		if g.Match(s) {
 			return true
 		}
 	}
-	return false
+	return len(gs) == 0
 }
 
+// route is a config.Route compiled.
 type route struct {
-	name    string
-	match   Match
-	targets []int // indexes into Dispatcher.notifiers
+	minSeverity              alert.Severity
+	rules, sources, accounts []glob.Pattern
+	targets                  []int // indexes into Dispatcher.notifiers
 }
 
-func (m Match) matches(a *alert.Alert) bool {
-	return a.Severity >= m.MinSeverity &&
-		anyGlob(m.Rules, a.RuleID) &&
-		anyGlob(m.EventSources, a.EventSource) &&
-		anyGlob(m.Accounts, a.AccountID)
+func (r *route) matches(a *alert.Alert) bool {
+	return a.Severity >= r.minSeverity &&
+		anyMatch(r.rules, a.RuleID) && anyMatch(r.sources, a.EventSource) && anyMatch(r.accounts, a.AccountID)
 }
 
-// compileRoutes checks routes against the known notifiers.
-func compileRoutes(routes []Route, index map[string]int) ([]route, error) {
-	if len(routes) == 0 {
-		return nil, fmt.Errorf("at least one route is required")
-	}
-	out := make([]route, 0, len(routes))
+// compileRoutes resolves the notifiers each route names, which only the
+// dispatcher can do: config knows names, not the notifiers built from them.
+func compileRoutes(routes []config.Route, index map[string]int) ([]route, error) {
+	out := make([]route, len(routes))
 	for i, r := range routes {
-		what := fmt.Sprintf("route %d", i)
-		if r.Name != "" {
-			what = fmt.Sprintf("route %q", r.Name)
-		}
-		m := r.Match
-		if err := checkGlobs(what, append(append(append([]string(nil), m.Rules...), m.EventSources...), m.Accounts...)...); err != nil {
+		what := fmt.Sprintf("routes[%d]", i)
+		cr := &out[i]
+		cr.minSeverity = r.Match.MinSeverity
+		var err error
+		if cr.rules, err = globs(what+".match.rules", r.Match.Rules); err != nil {
 			return nil, err
 		}
-		if m.MinSeverity < alert.SeverityInvalid || m.MinSeverity > alert.Critical {
-			return nil, fmt.Errorf("%s: min_severity %d out of range", what, m.MinSeverity)
+		if cr.sources, err = globs(what+".match.event_sources", r.Match.EventSources); err != nil {
+			return nil, err
 		}
-		if len(r.Notifiers) == 0 {
-			return nil, fmt.Errorf("%s: no notifiers", what)
+		if cr.accounts, err = globs(what+".match.accounts", r.Match.Accounts); err != nil {
+			return nil, err
 		}
-		cr := route{name: r.Name, match: m}
 		for _, n := range r.Notifiers {
 			idx, ok := index[n]
 			if !ok {
-				return nil, fmt.Errorf("%s: unknown notifier %q", what, n)
+				return nil, fmt.Errorf("%s: notifier %q was not built", what, n)
 			}
 			cr.targets = append(cr.targets, idx)
 		}
-		out = append(out, cr)
 	}
 	return out, nil
 }
@@ -92,60 +85,67 @@ func compileRoutes(routes []Route, index map[string]int) ([]route, error) {
 func (d *Dispatcher) route(a *alert.Alert) []notifiers.Notifier {
 	seen := make([]bool, len(d.notifiers))
 	var out []notifiers.Notifier
-	for _, r := range d.routes {
-		if !r.match.matches(a) {
+	for i := range d.routes {
+		if !d.routes[i].matches(a) {
 			continue
 		}
-		for _, i := range r.targets {
-			if !seen[i] {
-				seen[i] = true
-				out = append(out, d.notifiers[i])
+		for _, t := range d.routes[i].targets {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, d.notifiers[t])
 			}
 		}
 	}
 	return out
 }
 
+// suppression is a config.Suppression compiled.
 type suppression struct {
-	Suppression
-	warned atomic.Bool // the expiry warning is logged once
+	config.Suppression
+	rule  glob.Pattern
+	where []fieldGlob
+	// warned is set once the expiry has been logged; config.Parse already
+	// warned about a suppression expired when the file was loaded.
+	warned atomic.Bool
 }
 
-func compileSuppressions(ss []Suppression) ([]*suppression, error) {
-	var probe alert.Alert
-	out := make([]*suppression, 0, len(ss))
+type fieldGlob struct {
+	field string
+	glob  glob.Pattern
+}
+
+func compileSuppressions(ss []config.Suppression) ([]*suppression, error) {
+	out := make([]*suppression, len(ss))
 	for i, s := range ss {
-		what := fmt.Sprintf("suppression %d", i)
-		if s.Rule == "" && len(s.Where) == 0 {
-			return nil, fmt.Errorf("%s: needs a rule or a where (it would silence everything)", what)
-		}
-		if err := checkGlobs(what, s.Rule); err != nil {
+		what := fmt.Sprintf("suppressions[%d]", i)
+		cs := &suppression{Suppression: s}
+		gs, err := globs(what+".rule", []string{s.Rule})
+		if err != nil {
 			return nil, err
 		}
+		cs.rule = gs[0]
 		for field, p := range s.Where {
-			if _, ok := probe.Field(field); !ok {
-				return nil, fmt.Errorf("%s: unknown field %q", what, field)
-			}
-			if err := checkGlobs(what, p); err != nil {
+			gs, err := globs(what+".where."+field, []string{p})
+			if err != nil {
 				return nil, err
 			}
+			cs.where = append(cs.where, fieldGlob{field, gs[0]})
 		}
-		out = append(out, &suppression{Suppression: s})
+		cs.warned.Store(s.ExpiredAtLoad())
+		out[i] = cs
 	}
 	return out, nil
 }
 
-func (s *suppression) expired(now time.Time) bool {
-	return !s.Expires.IsZero() && !now.Before(s.Expires)
-}
+func (s *suppression) expired(now time.Time) bool { return s.Expired(now) }
 
 func (s *suppression) matches(a *alert.Alert) bool {
-	if s.Rule != "" && !glob(s.Rule, a.RuleID) {
+	if !s.rule.Match(a.RuleID) {
 		return false
 	}
-	for field, p := range s.Where {
-		v, _ := a.Field(field)
-		if !glob(p, v) {
+	for _, w := range s.where {
+		v, _ := a.Field(w.field)
+		if !w.glob.Match(v) {
 			return false
 		}
 	}

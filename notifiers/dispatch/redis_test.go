@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/state"
@@ -19,7 +20,7 @@ import (
 
 // replicas returns two dispatchers, as two daemon replicas would be, sharing one
 // Redis and posting to one Slack.
-func replicas(t *testing.T, dedup Dedup, clk *clock) (a, b *Dispatcher, srv *fakeslack.Server, mr *miniredis.Miniredis) {
+func replicas(t *testing.T, dedup config.Dedup, clk *clock) (a, b *Dispatcher, srv *fakeslack.Server, mr *miniredis.Miniredis) {
 	t.Helper()
 	mr = miniredis.RunT(t)
 	srv = fakeslack.New(t)
@@ -33,7 +34,7 @@ func replicas(t *testing.T, dedup Dedup, clk *clock) (a, b *Dispatcher, srv *fak
 }
 
 func TestRedisReplicasSendOnce(t *testing.T) {
-	d1, d2, srv, _ := replicas(t, Dedup{}, newClock())
+	d1, d2, srv, _ := replicas(t, config.Dedup{}, newClock())
 	ctx := context.Background()
 	a := mkAlert("iam.create_user", alert.High, "alice")
 	if err := d1.Dispatch(ctx, a); err != nil {
@@ -76,7 +77,7 @@ func TestRedisReplicasSendOnce(t *testing.T) {
 
 func TestRedisReplicasShareTheDedupWindow(t *testing.T) {
 	clk := newClock()
-	d1, d2, srv, mr := replicas(t, Dedup{Window: time.Hour}, clk)
+	d1, d2, srv, mr := replicas(t, dedup(time.Hour), clk)
 	ctx := context.Background()
 	advance := func(d time.Duration) {
 		clk.add(d)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 )
 
@@ -17,11 +18,11 @@ func TestRouting(t *testing.T) {
 	prod, prodBuf := newStdout("prod")
 	d := mustNew(t, Config{
 		Notifiers: []notifiers.Notifier{all, crit, iam, prod},
-		Routes: []Route{
-			{Name: "catch-all", Notifiers: []string{"all"}},
-			{Name: "critical", Match: Match{MinSeverity: alert.Critical}, Notifiers: []string{"crit"}},
-			{Name: "iam", Match: Match{Rules: []string{"iam.*", "sts.assume_*"}}, Notifiers: []string{"iam", "crit"}},
-			{Name: "prod", Match: Match{MinSeverity: alert.Medium, Accounts: []string{"1111*"}, EventSources: []string{"*.amazonaws.com"}},
+		Routes: []config.Route{
+			{Notifiers: []string{"all"}},
+			{Match: config.Match{MinSeverity: alert.Critical}, Notifiers: []string{"crit"}},
+			{Match: config.Match{Rules: []string{"iam.*", "sts.assume_*"}}, Notifiers: []string{"iam", "crit"}},
+			{Match: config.Match{MinSeverity: alert.Medium, Accounts: []string{"1111*"}, EventSources: []string{"*.amazonaws.com"}},
 				Notifiers: []string{"prod", "all"}},
 		},
 	})
@@ -74,7 +75,7 @@ func TestRouting(t *testing.T) {
 func TestUnroutedAlertIsAcknowledged(t *testing.T) {
 	n, buf := newStdout("only-critical")
 	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{n},
-		Routes: []Route{{Match: Match{MinSeverity: alert.Critical}, Notifiers: []string{"only-critical"}}}})
+		Routes: []config.Route{{Match: config.Match{MinSeverity: alert.Critical}, Notifiers: []string{"only-critical"}}}})
 	if err := d.Dispatch(context.Background(), mkAlert("r", alert.Low, "p")); err != nil {
 		t.Fatal(err)
 	}
@@ -83,25 +84,23 @@ func TestUnroutedAlertIsAcknowledged(t *testing.T) {
 	}
 }
 
-func TestNewRejectsBadConfig(t *testing.T) {
+// New checks only what config cannot: that routes name notifiers that were
+// built, and that the notifiers' names are unique. The rest config.Parse has
+// validated; a glob it would have refused still fails to compile here.
+func TestNewChecksCrossReferences(t *testing.T) {
 	a, _ := newStdout("a")
 	a2, _ := newStdout("a")
 	ok := Config{Notifiers: []notifiers.Notifier{a}, Routes: everything("a")}
 	for name, mut := range map[string]func(*Config){
-		"no routes":            func(c *Config) { c.Routes = nil },
-		"unknown notifier":     func(c *Config) { c.Routes = everything("b") },
-		"route without target": func(c *Config) { c.Routes = []Route{{}} },
-		"duplicate names":      func(c *Config) { c.Notifiers = []notifiers.Notifier{a, a2} },
-		"bad rule glob":        func(c *Config) { c.Routes[0].Match.Rules = []string{"iam.["} },
-		"bad severity":         func(c *Config) { c.Routes[0].Match.MinSeverity = 42 },
-		"empty suppression":    func(c *Config) { c.Suppressions = []Suppression{{Reason: "x"}} },
-		"unknown where field":  func(c *Config) { c.Suppressions = []Suppression{{Where: map[string]string{"nope": "*"}}} },
-		"bad where glob":       func(c *Config) { c.Suppressions = []Suppression{{Where: map[string]string{"principal": "["}}} },
-		"unknown dedup field":  func(c *Config) { c.Dedup = Dedup{Window: time.Hour, Key: []string{"nope"}} },
-		"negative window":      func(c *Config) { c.Dedup = Dedup{Window: -time.Second} },
+		"unknown notifier": func(c *Config) { c.Routes = everything("b") },
+		"duplicate names":  func(c *Config) { c.Notifiers = []notifiers.Notifier{a, a2} },
+		"bad rule glob":    func(c *Config) { c.Routes[0].Match.Rules = []string{"iam.["} },
+		"bad where glob": func(c *Config) {
+			c.Suppressions = []config.Suppression{{Rule: "*", Where: map[string]string{"principal": "["}}}
+		},
 	} {
 		c := ok
-		c.Routes = append([]Route(nil), ok.Routes...)
+		c.Routes = append([]config.Route(nil), ok.Routes...)
 		mut(&c)
 		if _, err := New(c); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -109,6 +108,59 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(ok); err != nil {
 		t.Fatal(err)
+	}
+	// config warns about a file without routes; then nothing is sent.
+	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{a}})
+	if got := d.route(mkAlert("r", alert.Critical, "p")); len(got) != 0 {
+		t.Errorf("routed to %v without routes", got)
+	}
+}
+
+// The routes and suppressions of a configuration file, as config.Parse hands
+// them over: globs where '/' is ordinary, event sources as globs, account
+// patterns, severity by name.
+func TestConfigFileRoutes(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`notifiers: [{name: prod, type: stdout}, {name: iam, type: stdout}]
+routes:
+  - {match: {min_severity: HIGH, accounts: ["1111*"], event_sources: ["*.amazonaws.com"]}, notifiers: [prod]}
+  - {match: {rules: ["iam.*"], accounts: ["222222222222"]}, notifiers: [iam]}
+suppressions:
+  - {rule: "iam.*", where: {principal: "arn:aws:iam::*:role/Terraform*"}, reason: IaC, owner: platform}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, prodBuf := newStdout("prod")
+	iam, iamBuf := newStdout("iam")
+	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{prod, iam}, Routes: cfg.Routes, Suppressions: cfg.Suppressions})
+	for _, c := range []struct {
+		rule, account, source, principal string
+		sev                              alert.Severity
+		want                             string
+	}{
+		{"ec2.x", "111122223333", "ec2.amazonaws.com", "p", alert.High, "prod"},
+		{"ec2.x", "111122223333", "ec2.amazonaws.com", "p", alert.Medium, ""},
+		{"ec2.x", "111122223333", "ec2.example.com", "p", alert.Critical, ""},
+		{"ec2.x", "211122223333", "ec2.amazonaws.com", "p", alert.Critical, ""},
+		{"iam.create_user", "222222222222", "iam.amazonaws.com", "p", alert.Low, "iam"},
+		{"iam.create_user", "222222222223", "iam.amazonaws.com", "p", alert.Low, ""},
+		{"iam.create_user", "222222222222", "iam.amazonaws.com", "arn:aws:iam::222222222222:role/TerraformApply/s", alert.Low, "suppressed"},
+	} {
+		a := mkAlert(c.rule, c.sev, c.principal)
+		a.AccountID, a.EventSource = c.account, c.source
+		got := ""
+		for _, n := range d.route(a) {
+			got = n.Name()
+		}
+		if d.suppressedBy(context.Background(), a) != nil {
+			got = "suppressed"
+		}
+		if got != c.want {
+			t.Errorf("%+v: got %q, want %q", c, got, c.want)
+		}
+	}
+	if prodBuf.String() != "" || iamBuf.String() != "" {
+		t.Error("route sent something")
 	}
 }
 
@@ -119,10 +171,10 @@ func TestSuppressions(t *testing.T) {
 	clk := newClock()
 	d := mustNew(t, Config{
 		Notifiers: []notifiers.Notifier{n}, Routes: everything("out"), Observer: rec, Logger: log, Now: clk.Now,
-		Suppressions: []Suppression{
+		Suppressions: []config.Suppression{
 			{Rule: "iam.*", Where: map[string]string{"principal": "arn:aws:iam::111122223333:role/Terraform*"},
 				Reason: "terraform creates users", Owner: "platform"},
-			{Where: map[string]string{"source_ip": "10.*"}, Reason: "internal scanner", Owner: "secops"},
+			{Rule: "*", Where: map[string]string{"source_ip": "10.*"}, Reason: "internal scanner", Owner: "secops"},
 			{Rule: "s3.*", Reason: "migration", Owner: "data", Expires: clk.Now().Add(time.Hour)},
 			{Rule: "ec2.*", Reason: "old exception", Owner: "nobody", Expires: clk.Now().Add(-time.Hour)},
 		},
@@ -169,5 +221,31 @@ func TestSuppressions(t *testing.T) {
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], `"reason":"migration"`) {
 		t.Errorf("expiry warnings: %q, want one, for the suppression that expired while running", warned)
+	}
+}
+
+// A suppression config.Parse found expired was warned about there, with its
+// file and line; the dispatcher says nothing more about it.
+func TestSuppressionExpiredAtLoadIsNotWarnedAgain(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`suppressions:
+  - {rule: "ec2.*", reason: old, owner: o, expires: 2020-01-01}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings()) != 1 {
+		t.Fatalf("config warnings %q, want the expiry", cfg.Warnings())
+	}
+	n, buf := newStdout("console")
+	log, logs := testLogger()
+	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{n}, Routes: cfg.Routes, Suppressions: cfg.Suppressions, Logger: log})
+	if err := d.Dispatch(context.Background(), mkAlert("ec2.x", alert.High, "p")); err != nil {
+		t.Fatal(err)
+	}
+	if len(buf.lines(t)) != 1 {
+		t.Error("an expired suppression still applies")
+	}
+	if strings.Contains(logs.String(), "suppression expired") {
+		t.Errorf("warned again:\n%s", logs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 )
 
@@ -47,8 +48,8 @@ func TestCustomStageBetweenSuppressAndDedup(t *testing.T) {
 	clk, rec := newClock(), newRecorder()
 	out, buf := newStdout("out")
 	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{out}, Routes: everything("out"), Observer: rec,
-		Now: clk.Now, Dedup: Dedup{Window: time.Hour},
-		Suppressions: []Suppression{{Where: map[string]string{"principal": "terraform"}, Reason: "iac"}}})
+		Now: clk.Now, Dedup: dedup(time.Hour),
+		Suppressions: []config.Suppression{{Rule: "*", Where: map[string]string{"principal": "terraform"}, Reason: "iac"}}})
 	mute := &muteStage{d: d, principal: "mallory"}
 	d.stages = insertBefore[dedupStage](t, d.stages, mute)
 	ctx := context.Background()

@@ -11,7 +11,6 @@ import (
 	"net/mail"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,66 +18,19 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 )
 
-// TLSMode says how the connection to the SMTP server is protected.
-type TLSMode string
-
-// TLS modes.
-const (
-	// StartTLS connects in plain text and requires the server to upgrade with
-	// STARTTLS (go-mail's TLSMandatory); a server without it is an error. Port 587.
-	StartTLS TLSMode = "starttls"
-	// ImplicitTLS speaks TLS from the first byte ("SMTPS"). Port 465.
-	ImplicitTLS TLSMode = "tls"
-	// NoTLS never encrypts; for a relay on localhost or a trusted network. Port 25.
-	NoTLS TLSMode = "none"
-)
-
-// Auth mechanisms.
-const (
-	AuthPlain = "plain"
-	AuthLogin = "login"
-)
-
-// Config configures the notifier. Host, From and To are required.
-type Config struct {
-	// Name identifies the notifier in routes, state and metrics; default "email".
-	Name string
-
-	Host string
-	// Port defaults by TLS mode: 587 (starttls), 465 (tls), 25 (none).
-	Port int
-	// TLS defaults to StartTLS.
-	TLS TLSMode
-	// TLSConfig overrides the TLS settings, e.g. RootCAs for a private CA. Its
-	// ServerName defaults to Host.
-	TLSConfig *tls.Config
-
-	// Username enables SMTP AUTH with Password, by AuthMech: AuthPlain (default)
-	// or AuthLogin. Neither is ever logged.
-	Username string
-	Password string
-	AuthMech string
-	// AllowInsecureAuth permits AUTH over a connection without TLS (TLS: none) to a
-	// host other than localhost, which sends the password in clear.
-	AllowInsecureAuth bool
-
-	From string   // "Trailguard <trailguard@example.com>"
-	To   []string // one or more recipients
-
-	// HELO is the name sent in EHLO; default go-mail's (the local host name).
-	HELO string
-	// Timeout bounds connecting and each SMTP command; default 30s.
-	Timeout time.Duration
-}
+// timeout bounds connecting and each SMTP command; the caller's context bounds
+// the whole attempt.
+const timeout = 30 * time.Second
 
 // Notifier sends alerts by email. It is safe for concurrent use: each Notify
 // uses its own connection.
 type Notifier struct {
 	name        string
-	cfg         Config
+	host        string
 	addr        string // host:port, for messages
 	tlsCfg      *tls.Config
 	implicitTLS bool
@@ -87,113 +39,54 @@ type Notifier struct {
 	opts        []gomail.Option
 }
 
-// New validates cfg and returns a Notifier. It does not connect; call Check.
-func New(cfg Config) (*Notifier, error) {
-	n := &Notifier{name: cfg.Name, cfg: cfg}
-	if n.name == "" {
-		n.name = "email"
-	}
-	fail := func(format string, args ...any) (*Notifier, error) {
-		return nil, fmt.Errorf("email %s: "+format, append([]any{n.name}, args...)...)
-	}
-	if cfg.Host == "" {
-		return fail("host is required")
-	}
+// New returns a Notifier named name sending as cfg says, taken as
+// config.Parse validated it: TLS starttls (port 587, go-mail's TLSMandatory:
+// a server without STARTTLS is an error), tls (implicit, port 465) or none (a
+// relay on localhost, port 25); AUTH PLAIN when Username is set. tlsConfig
+// overrides the TLS settings, e.g. RootCAs for a private CA (nil: system
+// roots); its ServerName defaults to cfg.Host. New does not connect; call Check.
+func New(name string, cfg *config.Email, tlsConfig *tls.Config) (*Notifier, error) {
+	n := &Notifier{name: name, host: cfg.Host, addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))}
+	fail := func(err error) (*Notifier, error) { return nil, fmt.Errorf("email %s: %w", name, err) }
 	var err error
 	if n.from, err = mail.ParseAddress(cfg.From); err != nil {
-		return fail("from %q: %w", cfg.From, err)
-	}
-	if len(cfg.To) == 0 {
-		return fail("at least one recipient (to) is required")
+		return fail(err)
 	}
 	for _, s := range cfg.To {
 		a, err := mail.ParseAddress(s)
 		if err != nil {
-			return fail("to %q: %w", s, err)
+			return fail(err)
 		}
 		n.to = append(n.to, a)
 	}
-
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+	n.tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	if tlsConfig != nil {
+		n.tlsCfg = tlsConfig.Clone()
 	}
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.TLSConfig != nil {
-		tlsCfg = cfg.TLSConfig.Clone()
+	if n.tlsCfg.ServerName == "" {
+		n.tlsCfg.ServerName = cfg.Host
 	}
-	if tlsCfg.ServerName == "" {
-		tlsCfg.ServerName = cfg.Host
-	}
-	n.tlsCfg = tlsCfg
-	n.opts = []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(tlsCfg)}
-
-	mode, port := cfg.TLS, cfg.Port
-	if mode == "" {
-		mode = StartTLS
-	}
-	switch mode {
-	case StartTLS:
-		n.opts = append(n.opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-		port = cmp(port, 587)
-	case ImplicitTLS:
+	n.opts = []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(n.tlsCfg), gomail.WithPort(cfg.Port)}
+	switch cfg.TLS {
+	case config.TLSImplicit:
 		n.opts = append(n.opts, gomail.WithSSL())
 		n.implicitTLS = true
-		port = cmp(port, 465)
-	case NoTLS:
+	case config.TLSNone:
 		n.opts = append(n.opts, gomail.WithTLSPolicy(gomail.NoTLS))
-		port = cmp(port, 25)
 	default:
-		return fail("tls %q: want starttls, tls or none", cfg.TLS)
+		n.opts = append(n.opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
-	n.opts = append(n.opts, gomail.WithPort(port))
-	n.addr = net.JoinHostPort(cfg.Host, strconv.Itoa(port))
-	if cfg.HELO != "" {
-		n.opts = append(n.opts, gomail.WithHELO(cfg.HELO))
-	}
-
 	if cfg.Username != "" {
-		// go-mail's *NoEnc mechanisms are the ones that agree to run without TLS;
-		// the plain ones refuse unless the server is localhost.
-		insecure := mode == NoTLS && cfg.AllowInsecureAuth
-		if mode == NoTLS && !cfg.AllowInsecureAuth && !isLoopback(cfg.Host) {
-			return fail("refusing to send the password without TLS (tls: none); set allow_insecure_auth to override")
-		}
-		var mech gomail.SMTPAuthType
-		switch strings.ToLower(cfg.AuthMech) {
-		case "", AuthPlain:
-			mech = pick(insecure, gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthPlain)
-		case AuthLogin:
-			mech = pick(insecure, gomail.SMTPAuthLoginNoEnc, gomail.SMTPAuthLogin)
-		default:
-			return fail("auth %q: want plain or login", cfg.AuthMech)
-		}
-		n.opts = append(n.opts, gomail.WithSMTPAuth(mech),
-			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+		// go-mail's PLAIN, like net/smtp's, sends the password only over TLS or
+		// to localhost; config refuses tls: none to any other host.
+		n.opts = append(n.opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password.Reveal()))
 	}
 	// Build a client once so option errors surface here, not at the first alert.
 	if _, err := n.client(); err != nil {
-		return fail("%w", err)
+		return fail(err)
 	}
 	return n, nil
-}
-
-func cmp(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
-func pick[T any](cond bool, a, b T) T {
-	if cond {
-		return a
-	}
-	return b
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 // Name implements notifiers.Notifier.
@@ -202,7 +95,7 @@ func (n *Notifier) Name() string { return n.name }
 // client returns a fresh go-mail client: a *gomail.Client keeps the connection
 // it dialled, so one per delivery keeps concurrent Notify calls apart.
 func (n *Notifier) client(opts ...gomail.Option) (*gomail.Client, error) {
-	return gomail.NewClient(n.cfg.Host, append(slices.Clip(n.opts), opts...)...)
+	return gomail.NewClient(n.host, append(slices.Clip(n.opts), opts...)...)
 }
 
 // connect dials, negotiates TLS and authenticates. go-mail watches ctx only

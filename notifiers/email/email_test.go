@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/internal/fakesmtp"
 	"github.com/trailguard/trailguard/notifiers"
 )
@@ -44,12 +45,22 @@ func hostPort(t *testing.T, addr string) (string, int) {
 	return h, port
 }
 
-func config(t *testing.T, srv *fakesmtp.Server, mode TLSMode) Config {
+func emailConfig(t *testing.T, srv *fakesmtp.Server, mode string) *config.Email {
 	host, port := hostPort(t, srv.Addr)
-	return Config{
-		Host: host, Port: port, TLS: mode, TLSConfig: &tls.Config{RootCAs: srv.Pool},
+	return &config.Email{
+		Host: host, Port: port, TLS: mode,
 		From: "Trailguard <trailguard@example.com>", To: []string{"secops@example.com", "oncall@example.com"},
 	}
+}
+
+// newNotifier trusts srv's certificate, as the daemon's EmailTLS option would.
+func newNotifier(t *testing.T, srv *fakesmtp.Server, cfg *config.Email) *Notifier {
+	t.Helper()
+	n, err := New("email", cfg, &tls.Config{RootCAs: srv.Pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 type parsed struct {
@@ -103,12 +114,9 @@ func parse(t *testing.T, data []byte) parsed {
 
 func TestStartTLSWithAuthPlain(t *testing.T) {
 	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.StartTLS, Username: "alerts", Password: "s3cret"})
-	cfg := config(t, srv, StartTLS)
+	cfg := emailConfig(t, srv, config.TLSStartTLS)
 	cfg.Username, cfg.Password = "alerts", "s3cret"
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNotifier(t, srv, cfg)
 	if err := n.Check(context.Background()); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -178,38 +186,22 @@ func TestStartTLSWithAuthPlain(t *testing.T) {
 	}
 }
 
-func TestImplicitTLSWithAuthLogin(t *testing.T) {
-	// go-sasl serves only PLAIN, so LOGIN is exercised as "server lacks it".
+func TestImplicitTLSWithAuth(t *testing.T) {
 	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.Implicit, Username: "u", Password: "p"})
-	cfg := config(t, srv, ImplicitTLS)
+	cfg := emailConfig(t, srv, config.TLSImplicit)
 	cfg.Username, cfg.Password = "u", "p"
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNotifier(t, srv, cfg)
 	if err := n.Notify(context.Background(), testAlert(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if m := srv.Messages(); len(m) != 1 || !m[0].TLS || m[0].User != "u" {
 		t.Fatalf("messages: %+v", m)
 	}
-
-	cfg.AuthMech = AuthLogin
-	n, err = New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Notify(context.Background(), testAlert(), ""); !notifiers.IsPermanent(err) {
-		t.Errorf("LOGIN against a PLAIN-only server: %v, want permanent", err)
-	}
 }
 
 func TestNoTLSAgainstPlainServer(t *testing.T) {
 	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.None})
-	n, err := New(config(t, srv, NoTLS))
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNotifier(t, srv, emailConfig(t, srv, config.TLSNone))
 	if err := n.Notify(context.Background(), testAlert(), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +211,8 @@ func TestNoTLSAgainstPlainServer(t *testing.T) {
 
 	// The default policy demands STARTTLS; a server without it is a configuration
 	// error, not a transient one.
-	n, err = New(config(t, srv, StartTLS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = n.Notify(context.Background(), testAlert(), "")
+	n = newNotifier(t, srv, emailConfig(t, srv, config.TLSStartTLS))
+	err := n.Notify(context.Background(), testAlert(), "")
 	if !notifiers.IsPermanent(err) || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Errorf("starttls against plain server: %v", err)
 	}
@@ -232,18 +221,19 @@ func TestNoTLSAgainstPlainServer(t *testing.T) {
 func TestPermanentFailures(t *testing.T) {
 	t.Run("untrusted certificate", func(t *testing.T) {
 		srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.StartTLS})
-		cfg := config(t, srv, StartTLS)
-		cfg.TLSConfig = nil // system roots do not know the test CA
-		n, _ := New(cfg)
+		n, err := New("email", emailConfig(t, srv, config.TLSStartTLS), nil) // system roots do not know the test CA
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := n.Notify(context.Background(), testAlert(), ""); !notifiers.IsPermanent(err) {
 			t.Errorf("err = %v, want permanent", err)
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {
 		srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.StartTLS, Username: "u", Password: "right"})
-		cfg := config(t, srv, StartTLS)
+		cfg := emailConfig(t, srv, config.TLSStartTLS)
 		cfg.Username, cfg.Password = "u", "wrong-pass-123"
-		n, _ := New(cfg)
+		n := newNotifier(t, srv, cfg)
 		for _, err := range []error{n.Check(context.Background()), n.Notify(context.Background(), testAlert(), "")} {
 			if !notifiers.IsPermanent(err) || !strings.Contains(err.Error(), "535") {
 				t.Errorf("err = %v, want permanent 535", err)
@@ -256,7 +246,7 @@ func TestPermanentFailures(t *testing.T) {
 	t.Run("recipient rejected 550", func(t *testing.T) {
 		srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.None,
 			RejectRcpt: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}})
-		n, _ := New(config(t, srv, NoTLS))
+		n := newNotifier(t, srv, emailConfig(t, srv, config.TLSNone))
 		if err := n.Notify(context.Background(), testAlert(), ""); !notifiers.IsPermanent(err) {
 			t.Errorf("err = %v, want permanent", err)
 		}
@@ -264,7 +254,7 @@ func TestPermanentFailures(t *testing.T) {
 	t.Run("recipient deferred 451 is retryable", func(t *testing.T) {
 		srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.None,
 			RejectRcpt: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}})
-		n, _ := New(config(t, srv, NoTLS))
+		n := newNotifier(t, srv, emailConfig(t, srv, config.TLSNone))
 		if err := n.Notify(context.Background(), testAlert(), ""); err == nil || notifiers.IsPermanent(err) {
 			t.Errorf("err = %v, want retryable", err)
 		}
@@ -274,7 +264,7 @@ func TestPermanentFailures(t *testing.T) {
 func TestConnectionRefusedThenAccepted(t *testing.T) {
 	addr := fakesmtp.FreeAddr(t)
 	host, port := hostPort(t, addr)
-	n, err := New(Config{Host: host, Port: port, TLS: NoTLS, From: "a@example.com", To: []string{"b@example.com"}})
+	n, err := New("email", &config.Email{Host: host, Port: port, TLS: config.TLSNone, From: "a@example.com", To: []string{"b@example.com"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,32 +281,11 @@ func TestConnectionRefusedThenAccepted(t *testing.T) {
 	}
 }
 
-func TestNewValidates(t *testing.T) {
-	ok := Config{Host: "smtp.example.com", From: "a@example.com", To: []string{"b@example.com"}}
-	for name, mut := range map[string]func(*Config){
-		"no host":           func(c *Config) { c.Host = "" },
-		"bad from":          func(c *Config) { c.From = "not an address" },
-		"no to":             func(c *Config) { c.To = nil },
-		"bad to":            func(c *Config) { c.To = []string{"x"} },
-		"bad tls":           func(c *Config) { c.TLS = "ssl" },
-		"bad auth":          func(c *Config) { c.Username, c.AuthMech = "u", "cram-md5" },
-		"password in clear": func(c *Config) { c.TLS, c.Username, c.Password = NoTLS, "u", "hunter2" },
-	} {
-		c := ok
-		mut(&c)
-		if _, err := New(c); err == nil {
-			t.Errorf("%s: accepted", name)
-		} else if strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("%s: password in error %v", name, err)
-		}
-	}
-	c := ok
-	c.TLS, c.Username, c.Password, c.AllowInsecureAuth = NoTLS, "u", "p", true
-	if _, err := New(c); err != nil {
-		t.Errorf("allow_insecure_auth: %v", err)
-	}
-	if n, err := New(ok); err != nil || n.Name() != "email" || n.addr != "smtp.example.com:587" {
-		t.Errorf("defaults: %v %+v", err, n)
+func TestNewTakesTheConfigAsItIs(t *testing.T) {
+	n, err := New("mail", &config.Email{Host: "smtp.example.com", Port: 2525, TLS: config.TLSStartTLS,
+		From: "a@example.com", To: []string{"b@example.com"}}, nil)
+	if err != nil || n.Name() != "mail" || n.addr != "smtp.example.com:2525" || n.tlsCfg.ServerName != "smtp.example.com" {
+		t.Errorf("New: %v %+v", err, n)
 	}
 }
 
@@ -350,7 +319,7 @@ func TestContextEndsAStuckConversation(t *testing.T) {
 		}
 	}()
 	host, port := hostPort(t, l.Addr().String())
-	n, err := New(Config{Host: host, Port: port, TLS: NoTLS, From: "a@example.com", To: []string{"b@example.com"}, Timeout: time.Minute})
+	n, err := New("email", &config.Email{Host: host, Port: port, TLS: config.TLSNone, From: "a@example.com", To: []string{"b@example.com"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

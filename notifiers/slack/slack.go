@@ -4,6 +4,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,85 +18,34 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 )
-
-// DefaultAPIURL is Slack's Web API base URL.
-const DefaultAPIURL = "https://slack.com/api/"
-
-// Config selects one of two modes: bot (Token and Channel) or webhook (WebhookURL).
-type Config struct {
-	// Name identifies the notifier in routes, state and metrics; default "slack".
-	Name string
-
-	// Token is a bot token (xoxb-…) with chat:write; Channel is where to post
-	// (an ID such as C0123456789 is best: only IDs can be checked at start-up).
-	Token   string
-	Channel string
-	// APIURL is the Web API base URL; default DefaultAPIURL. Tests point it at a
-	// local server.
-	APIURL string
-
-	// WebhookURL is an incoming-webhook URL. It is a secret: it is never logged,
-	// and is removed from the errors this package returns.
-	WebhookURL string
-
-	// HTTPClient is used for all requests; default a client with a 30s timeout.
-	HTTPClient *http.Client
-	// Logger receives start-up check warnings; default slog.Default().
-	Logger *slog.Logger
-}
 
 // Notifier posts alerts to Slack. It is safe for concurrent use.
 type Notifier struct {
 	name    string
 	api     *slack.Client // bot mode
 	channel string
-	webhook string // webhook mode
+	webhook string // webhook mode; a credential, never logged nor in errors
 	http    *http.Client
 	log     *slog.Logger
 }
 
-// New validates cfg and returns a Notifier. It does not contact Slack; call Check.
-func New(cfg Config) (*Notifier, error) {
-	n := &Notifier{name: cfg.Name, http: cfg.HTTPClient, log: cfg.Logger}
-	if n.name == "" {
-		n.name = "slack"
+// New returns a Notifier named name that posts as a bot (cfg.Token to
+// cfg.Channel, through cfg.APIURL) or, when cfg.WebhookURL is set, to that
+// incoming webhook. cfg is taken as config.Parse validated it. log receives
+// start-up check warnings; nil means slog.Default(). New does not contact
+// Slack; call Check.
+func New(name string, cfg *config.Slack, log *slog.Logger) *Notifier {
+	n := &Notifier{name: name, http: &http.Client{Timeout: 30 * time.Second}, log: cmp.Or(log, slog.Default())}
+	if cfg.WebhookURL != "" {
+		n.webhook = cfg.WebhookURL.Reveal()
+		return n
 	}
-	if n.http == nil {
-		n.http = &http.Client{Timeout: 30 * time.Second}
-	}
-	if n.log == nil {
-		n.log = slog.Default()
-	}
-	bot := cfg.Token != "" || cfg.Channel != ""
-	switch {
-	case bot && cfg.WebhookURL != "":
-		return nil, fmt.Errorf("slack %s: set either token and channel, or webhook_url, not both", n.name)
-	case cfg.WebhookURL != "":
-		u, err := url.Parse(cfg.WebhookURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			// Not echoing the URL: it is a credential.
-			return nil, fmt.Errorf("slack %s: webhook_url is not an http(s) URL", n.name)
-		}
-		n.webhook = cfg.WebhookURL
-	case cfg.Token == "" || cfg.Channel == "":
-		return nil, fmt.Errorf("slack %s: token and channel are required (or webhook_url)", n.name)
-	default:
-		api := cfg.APIURL
-		if api == "" {
-			api = DefaultAPIURL
-		}
-		if u, err := url.Parse(api); err != nil || u.Host == "" {
-			return nil, fmt.Errorf("slack %s: api_url %q is not a URL", n.name, api)
-		}
-		if !strings.HasSuffix(api, "/") {
-			api += "/" // slack-go appends method names directly
-		}
-		n.channel = cfg.Channel
-		n.api = slack.New(cfg.Token, slack.OptionAPIURL(api), slack.OptionHTTPClient(n.http))
-	}
-	return n, nil
+	n.channel = cfg.Channel
+	n.api = slack.New(cfg.Token.Reveal(), slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(n.http))
+	return n
 }
 
 // Name implements notifiers.Notifier.

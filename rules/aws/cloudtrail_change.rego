@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.cloudtrail_change
 #   severity: high
+#   attack: [{tactic: TA0005, technique: T1562.008}]
 #   tags: [cis-4.5, cloudtrail, defense-evasion, T1562.008]
 #   runbook: >-
 #     Confirm the change with whoever owns logging. If a trail was stopped,

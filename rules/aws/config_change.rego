@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.config_change
 #   severity: high
+#   attack: [{tactic: TA0005, technique: T1562.008}]
 #   tags: [cis-4.9, config, defense-evasion, T1562.008]
 #   runbook: >-
 #     Confirm the change with whoever owns AWS Config. If the recorder was

@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.console_login_failure
 #   severity: medium
+#   attack: [{tactic: TA0006, technique: T1110}]
 #   tags: [cis-4.6, iam, credential-access, T1110]
 #   runbook: >-
 #     Check how many failures the user and the source address had recently. If

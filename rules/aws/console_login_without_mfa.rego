@@ -1,12 +1,17 @@
 # METADATA
 # title: Console sign-in without MFA
 # description: >-
-#   An IAM user signed in to the AWS console with a password alone (CIS AWS
-#   Foundations 4.2). A console password without MFA is one phishing email away
-#   from an attacker's console session.
+#   An IAM user or the root user signed in to the AWS console with a password
+#   alone (CIS AWS Foundations 4.2). A console password without MFA is one
+#   phishing email away from an attacker's console session. Severity high for
+#   an IAM user; critical (set per alert) for the root user: root cannot be
+#   limited by any policy, can close the account or change its contact
+#   details, and AWS requires MFA on it, so a password-only root sign-in is
+#   either a serious misconfiguration or someone else holding the password.
 # custom:
 #   id: aws.console_login_without_mfa
 #   severity: high
+#   attack: [{tactic: TA0001, technique: T1078.004}]
 #   tags: [cis-4.2, iam, mfa, initial-access, T1078.004]
 #   runbook: >-
 #     Ask the user whether they signed in from this address. If not, reset the
@@ -23,12 +28,13 @@ import rego.v1
 
 import data.lib.cloudtrail
 
-# Only IAM users: root sign-ins are aws.root_usage's, and federated (SAML)
-# users authenticate, MFA included, at their identity provider.
-alert contains {"message": msg} if {
+# IAM users and root: federated (SAML) users and assumed roles authenticate,
+# MFA included, at their identity provider. aws.root_usage reports every root
+# sign-in as well; this rule says the sign-in had no MFA.
+alert contains result if {
 	input.eventName == "ConsoleLogin"
 	input.eventSource == "signin.amazonaws.com"
-	input.userIdentity.type == "IAMUser"
+	input.userIdentity.type in {"IAMUser", "Root"}
 	input.responseElements.ConsoleLogin == "Success"
 	not _mfa_used
 	not _saml
@@ -36,7 +42,12 @@ alert contains {"message": msg} if {
 		cloudtrail.principal(input),
 		cloudtrail.source(input),
 	])
+	result := object.union({"message": msg}, _root_severity)
 }
+
+_root_severity := {"severity": "critical"} if input.userIdentity.type == "Root"
+
+else := {}
 
 # CloudTrail writes "Yes" or "No", but also "YES" (console sign-in example07).
 _mfa_used if {

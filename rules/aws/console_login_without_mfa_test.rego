@@ -64,10 +64,20 @@ test_quiet_for_saml_federation if {
 	count(rule.alert) == 0 with input as event
 }
 
-# Console sign-in example06 is root without MFA: aws.root_usage reports that.
-test_quiet_for_root_and_roles if {
-	count(rule.alert) == 0 with input as json.patch(signin, [{"op": "replace", "path": "/userIdentity/type", "value": "Root"}])
+# Console sign-in example06 is root without MFA: critical.
+test_critical_for_root if {
+	root := json.patch(signin, [
+		{"op": "replace", "path": "/userIdentity/type", "value": "Root"},
+		{"op": "replace", "path": "/userIdentity/arn", "value": "arn:aws:iam::111122223333:root"},
+	])
+	alerts := rule.alert with input as root
+	alerts == {{"message": "arn:aws:iam::111122223333:root signed in to the AWS console without MFA from 192.0.2.0", "severity": "critical"}}
+	count(rule.alert) == 0 with input as json.patch(root, [{"op": "replace", "path": "/additionalEventData/MFAUsed", "value": "Yes"}])
+}
+
+test_quiet_for_roles if {
 	count(rule.alert) == 0 with input as json.patch(signin, [{"op": "replace", "path": "/userIdentity/type", "value": "AssumedRole"}])
+	count(rule.alert) == 0 with input as json.patch(signin, [{"op": "replace", "path": "/userIdentity/type", "value": "FederatedUser"}])
 }
 
 test_quiet_for_other_events if {

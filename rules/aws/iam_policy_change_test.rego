@@ -89,3 +89,46 @@ test_quiet_for_other_services if {
 test_quiet_for_the_same_name_in_organizations if {
 	count(rule.alert) == 0 with input as object.union(put_role_policy, {"eventSource": "organizations.amazonaws.com", "eventName": "CreatePolicy"})
 }
+
+# Granting administrator access is raised to high for that alert.
+test_high_for_administrator_access if {
+	attach := object.union(put_role_policy, {"eventName": "AttachUserPolicy", "requestParameters": {"userName": "new-admin", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}})
+	alerts := rule.alert with input as json.patch(attach, [{"op": "remove", "path": "/requestParameters/policyDocument"}, {"op": "remove", "path": "/requestParameters/policyName"}])
+	alerts == {{"message": `arn:aws:iam::123837392027:user/bert-jan called iam:AttachUserPolicy (userName="new-admin", roleName="stratus-red-team-ec2-get-password-data-role", policyArn="arn:aws:iam::aws:policy/AdministratorAccess") in us-east-1 from 192.168.10.20`, "severity": "high"}}
+}
+
+test_high_for_star_policies if {
+	every doc in [
+		{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+		{"Statement": {"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": ["*"]}},
+	] {
+		alerts := rule.alert with input as json.patch(put_role_policy, [{"op": "replace", "path": "/requestParameters/policyDocument", "value": json.marshal(doc)}])
+		{a.severity | some a in alerts} == {"high"}
+	}
+}
+
+test_medium_for_narrow_or_removed_grants if {
+	narrow := rule.alert with input as put_role_policy
+	every a in narrow {
+		not a.severity
+	}
+	detach := rule.alert with input as object.union(put_role_policy, {"eventName": "DetachUserPolicy", "requestParameters": {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}})
+	count(detach) == 1
+	every a in detach {
+		not a.severity
+	}
+	deny_all := json.marshal({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+	denied := rule.alert with input as json.patch(put_role_policy, [{"op": "replace", "path": "/requestParameters/policyDocument", "value": deny_all}])
+	every a in denied {
+		not a.severity
+	}
+	scoped := json.marshal({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::bucket/*"}]})
+	scoped_alerts := rule.alert with input as json.patch(put_role_policy, [{"op": "replace", "path": "/requestParameters/policyDocument", "value": scoped}])
+	every a in scoped_alerts {
+		not a.severity
+	}
+	lookalike := rule.alert with input as object.union(put_role_policy, {"eventName": "AttachRolePolicy", "requestParameters": {"policyArn": "arn:aws:iam::123837392027:policy/NotAdministratorAccessReally"}})
+	every a in lookalike {
+		not a.severity
+	}
+}

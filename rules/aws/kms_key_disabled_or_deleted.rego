@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.kms_key_disabled_or_deleted
 #   severity: high
+#   attack: [{tactic: TA0040, technique: T1485}]
 #   tags: [cis-4.7, kms, impact, T1485]
 #   runbook: >-
 #     Confirm with the key's owner. If unexpected, cancel it at once:

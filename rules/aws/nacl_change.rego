@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.nacl_change
 #   severity: medium
+#   attack: [{tactic: TA0005, technique: T1562.007}]
 #   tags: [cis-4.11, ec2, network, defense-evasion, T1562.007]
 #   runbook: >-
 #     Look at the entry the call created or replaced (ruleNumber, ruleAction,

@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.organizations_change
 #   severity: high
+#   attack: [{tactic: TA0005, technique: T1666}]
 #   tags: [cis-4.15, organizations, defense-evasion, T1666]
 #   runbook: >-
 #     Confirm the change with the organization's administrators. Reattach

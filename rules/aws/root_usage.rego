@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.root_usage
 #   severity: critical
+#   attack: [{tactic: TA0001, technique: T1078.004}, {tactic: TA0004, technique: T1078.004}]
 #   tags: [cis-4.3, root, iam, T1078.004]
 #   runbook: >-
 #     Find out who holds the root credentials and whether this use was planned.

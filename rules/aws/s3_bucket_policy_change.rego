@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.s3_bucket_policy_change
 #   severity: medium
+#   attack: [{tactic: TA0009, technique: T1530}, {tactic: TA0010, technique: T1537}]
 #   tags: [cis-4.8, s3, exfiltration, T1530]
 #   runbook: >-
 #     Compare the new configuration (in the event's requestParameters) with

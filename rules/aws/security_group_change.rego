@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.security_group_change
 #   severity: medium
+#   attack: [{tactic: TA0005, technique: T1562.007}]
 #   tags: [cis-4.10, ec2, network, defense-evasion, T1562.007]
 #   runbook: >-
 #     Look at the rules the call added or removed (ipPermissions in the

@@ -7,6 +7,7 @@
 # custom:
 #   id: aws.unauthorized_api_call
 #   severity: low
+#   attack: [{tactic: TA0007, technique: T1580}]
 #   tags: [cis-4.1, iam, discovery, T1580]
 #   runbook: >-
 #     One refusal is usually a mistake or a console page probing optional

@@ -251,3 +251,197 @@ describe_call(e, names) := sprintf("%s called %s%s in %s from %s%s", [
 	source(e),
 	outcome(e),
 ])
+
+# --- Accounts and principals ------------------------------------------------------
+
+# known_accounts is data.known_accounts (AWS account ids of the organisation and
+# of trusted partners, as strings), or empty when nothing is configured. A
+# number in the list (YAML reads 012345678901 as text only when quoted) is
+# ignored rather than trusted.
+known_accounts := {a | some a in data.known_accounts; is_string(a)} if is_array(data.known_accounts)
+
+else := set()
+
+# own_account(e) is the account the event happened in: recipientAccountId,
+# else the caller's account.
+own_account(e) := e.recipientAccountId if {
+	is_string(e.recipientAccountId)
+	e.recipientAccountId != ""
+} else := e.userIdentity.accountId if {
+	is_string(e.userIdentity.accountId)
+	e.userIdentity.accountId != ""
+}
+
+# account_of(p) is the AWS account a principal in a policy or share names:
+# "123456789012", "arn:aws:iam::123456789012:root" or any ARN of that
+# account's users and roles, or "*" for everyone (and "all", which is how
+# EC2 and RDS spell public in shares). Undefined for service principals and
+# anything else.
+account_of(p) := p if {
+	is_string(p)
+	regex.match(`^[0-9]{12}$`, p)
+} else := parts[4] if {
+	is_string(p)
+	startswith(p, "arn:")
+	parts := split(p, ":")
+	count(parts) >= 6
+	regex.match(`^[0-9]{12}$`, parts[4])
+} else := "*" if {
+	p in {"*", "all"}
+}
+
+# is_public_account(a) holds for the account_of value meaning everyone.
+is_public_account("*")
+
+# outside_account(e, a) holds when the account a (as account_of returns it) is
+# neither the event's own account nor one of the known accounts: a share or
+# trust with it gives someone outside the organisation access. Everyone ("*")
+# is always outside.
+outside_account(_, "*")
+
+outside_account(e, a) if {
+	a != "*"
+	a != own_account(e)
+	not a in known_accounts
+}
+
+# outside_accounts(e, principals) lists the accounts among principals (any
+# value account_of understands; other values are skipped) that are outside.
+outside_accounts(e, principals) := {a |
+	some p in principals
+	a := account_of(p)
+	outside_account(e, a)
+}
+
+# caller_user_name(e) is the IAM user name of the caller when an IAM user (or
+# the root user, as "root") made the call; undefined for roles and services.
+caller_user_name(e) := e.userIdentity.userName if {
+	e.userIdentity.type == "IAMUser"
+	is_string(e.userIdentity.userName)
+} else := "root" if {
+	e.userIdentity.type == "Root"
+}
+
+# is_other_principal(e, user_name) holds when the IAM user the call acts on
+# (its userName parameter) is someone else than the caller. IAM applies
+# calls without a userName (CreateAccessKey, UpdateLoginProfile) to the caller
+# itself, so a missing or empty name is never another principal; roles and
+# federated sessions have no user name of their own, so every user is
+# another principal to them.
+is_other_principal(e, user_name) if {
+	is_string(user_name)
+	user_name != ""
+	not _is_caller(e, user_name)
+}
+
+# A helper rather than `not caller_user_name(e) == user_name`, which OPA
+# compiles so that it fails, instead of holding, when the caller has no user
+# name.
+_is_caller(e, user_name) if caller_user_name(e) == user_name
+
+# by_aws_service(e) holds when an AWS service made the call on the caller's
+# behalf (CloudFormation, Auto Scaling, SSM State Manager, …): invokedBy is
+# set, or the source "address" is the service's name. Such calls follow a
+# template or a schedule somebody reviewed, not a person at a keyboard.
+by_aws_service(e) if {
+	is_string(e.userIdentity.invokedBy)
+	e.userIdentity.invokedBy != ""
+}
+
+by_aws_service(e) if e.userIdentity.type == "AWSService"
+
+by_aws_service(e) if {
+	is_string(e.sourceIPAddress)
+	endswith(e.sourceIPAddress, ".amazonaws.com")
+}
+
+# --- Policy documents -------------------------------------------------------------
+
+# policy_document(v) is an IAM-style policy as an object, whether the event
+# carries it as an object (S3's bucketPolicy), as JSON text (IAM's
+# policyDocument, KMS's policy) or URL-encoded JSON text (IAM responses).
+# Undefined when v is none of these.
+policy_document(v) := v if is_object(v)
+
+else := json.unmarshal(v) if {
+	is_string(v)
+	json.is_valid(v)
+} else := json.unmarshal(decoded) if {
+	decoded := url_decode(v)
+	json.is_valid(decoded)
+}
+
+# url_decode(s) is s with %XX escapes and "+" decoded, and undefined for
+# anything urlquery.decode would raise an error on (a stray "%").
+url_decode(s) := urlquery.decode(s) if {
+	is_string(s)
+	regex.match(`^([^%]|%[0-9A-Fa-f]{2})*$`, s)
+}
+
+# allow_statements(policy) lists the policy's Allow statements; Statement may
+# be one object or a list.
+allow_statements(policy) := [s |
+	some s in _statements(policy)
+	is_object(s)
+	s.Effect == "Allow"
+]
+
+_statements(policy) := policy.Statement if is_array(policy.Statement)
+
+else := [policy.Statement] if is_object(policy.Statement)
+
+else := []
+
+# statement_principals(s) lists the AWS principals a statement names:
+# Principal "*" means everyone, {"AWS": x} names accounts, users and roles
+# (one string or a list). Service and federated principals are left out:
+# they are AWS services or identity providers, not other accounts.
+statement_principals(s) := ["*"] if s.Principal == "*"
+
+else := [p | some p in _as_list(s.Principal.AWS)]
+
+_as_list(v) := v if is_array(v)
+
+else := [v] if is_string(v)
+
+else := []
+
+# restricted_to_known_callers(s) holds when a statement's Condition limits it
+# to the organisation, an account, a VPC or a source resource: the usual way
+# a "Principal": "*" statement is made safe. A Condition on anything else
+# (aws:SecureTransport, a user agent) restricts nothing about who can call.
+restricted_to_known_callers(s) if {
+	some _, block in s.Condition
+	some key, _ in block
+	lower(key) in {
+		"aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount",
+		"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
+		"aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:principalarn",
+		"aws:resourceorgid", "kms:calleraccount", "kms:viaservice",
+	}
+}
+
+# policy_outside_accounts(e, policy) lists the accounts outside the
+# organisation (or "*" for everyone) that the policy's Allow statements let
+# in. A "*" statement restricted to known callers by its Condition does not
+# count as public.
+policy_outside_accounts(e, policy) := {a |
+	some s in allow_statements(policy)
+	principals := statement_principals(s)
+	some p in principals
+	a := account_of(p)
+	outside_account(e, a)
+	not _restricted_public(s, a)
+}
+
+_restricted_public(s, "*") if restricted_to_known_callers(s)
+
+# --- Networks -----------------------------------------------------------------------
+
+# is_world_cidr(c) holds for a CIDR block of prefix length 0 (0.0.0.0/0,
+# ::/0, or any address with /0): a rule or route for every address there is.
+is_world_cidr(c) if {
+	is_string(c)
+	net.cidr_is_valid(c)
+	endswith(c, "/0")
+}

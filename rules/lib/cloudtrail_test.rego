@@ -272,3 +272,129 @@ test_describe_call if {
 	cloudtrail.describe_call(assumed_role_event, ["serverName"]) == `arn:aws:sts::831000000000:assumed-role/Admin/OpsWorksCMUser called opsworks-cm:CreateServer (serverName="OpsChef-test-server") in us-west-2 from 101.25.190.51`
 	cloudtrail.describe_call({}, ["serverName"]) == "unknown identity called an unknown action in an unknown region from an unknown source"
 }
+
+# --- accounts and principals ----------------------------------------------------
+
+in_account(id) := {"recipientAccountId": id, "userIdentity": {"type": "IAMUser", "accountId": id, "userName": "alice"}}
+
+test_known_accounts if {
+	cloudtrail.known_accounts == set()
+	cloudtrail.known_accounts == {"444455556666"} with data.known_accounts as ["444455556666", 444455556666]
+	cloudtrail.known_accounts == set() with data.known_accounts as "444455556666"
+}
+
+test_own_account if {
+	cloudtrail.own_account(in_account("111122223333")) == "111122223333"
+	cloudtrail.own_account({"userIdentity": {"accountId": "111122223333"}}) == "111122223333"
+	not cloudtrail.own_account({})
+}
+
+test_account_of if {
+	cloudtrail.account_of("111122223333") == "111122223333"
+	cloudtrail.account_of("arn:aws:iam::111122223333:root") == "111122223333"
+	cloudtrail.account_of("arn:aws:iam::111122223333:role/path/app") == "111122223333"
+	cloudtrail.account_of("arn:aws-cn:sts::111122223333:assumed-role/a/b") == "111122223333"
+	cloudtrail.account_of("arn:aws:lambda:us-east-1:111122223333:layer:x:1") == "111122223333"
+	cloudtrail.account_of("*") == "*"
+	cloudtrail.account_of("all") == "*"
+	not cloudtrail.account_of("s3.amazonaws.com")
+	not cloudtrail.account_of("1111")
+	not cloudtrail.account_of("arn:aws:s3:::bucket")
+	not cloudtrail.account_of(111122223333)
+	not cloudtrail.account_of(null)
+}
+
+test_outside_account if {
+	e := in_account("111122223333")
+	cloudtrail.outside_account(e, "999988887777")
+	cloudtrail.outside_account(e, "*")
+	not cloudtrail.outside_account(e, "111122223333")
+	not cloudtrail.outside_account(e, "444455556666") with data.known_accounts as ["444455556666"]
+	cloudtrail.outside_account(e, "*") with data.known_accounts as ["*"]
+}
+
+test_outside_accounts if {
+	e := in_account("111122223333")
+	cloudtrail.outside_accounts(e, ["111122223333", "arn:aws:iam::999988887777:root", "all", "s3.amazonaws.com", 7]) == {"999988887777", "*"}
+	cloudtrail.outside_accounts(e, []) == set()
+}
+
+test_is_other_principal if {
+	alice := in_account("111122223333")
+	cloudtrail.is_other_principal(alice, "bob")
+	not cloudtrail.is_other_principal(alice, "alice")
+	not cloudtrail.is_other_principal(alice, "")
+	not cloudtrail.is_other_principal(alice, null)
+	cloudtrail.is_other_principal({"userIdentity": {"type": "AssumedRole"}}, "alice")
+	cloudtrail.is_other_principal({"userIdentity": {"type": "Root"}}, "alice")
+	cloudtrail.is_other_principal({}, "alice")
+}
+
+test_by_aws_service if {
+	cloudtrail.by_aws_service({"userIdentity": {"invokedBy": "cloudformation.amazonaws.com"}})
+	cloudtrail.by_aws_service({"userIdentity": {"type": "AWSService"}})
+	cloudtrail.by_aws_service({"sourceIPAddress": "autoscaling.amazonaws.com"})
+	not cloudtrail.by_aws_service({"userIdentity": {"invokedBy": ""}, "sourceIPAddress": "203.0.113.1"})
+	not cloudtrail.by_aws_service({"sourceIPAddress": "AWS Internal"})
+	not cloudtrail.by_aws_service({})
+}
+
+# --- policy documents -----------------------------------------------------------
+
+policy(statements) := {"Version": "2012-10-17", "Statement": statements}
+
+test_policy_document if {
+	p := policy([{"Effect": "Allow"}])
+	cloudtrail.policy_document(p) == p
+	cloudtrail.policy_document(json.marshal(p)) == p
+	cloudtrail.policy_document(urlquery.encode(json.marshal(p))) == p
+	not cloudtrail.policy_document("not json")
+	not cloudtrail.policy_document("100%")
+	not cloudtrail.policy_document(7)
+}
+
+test_url_decode if {
+	cloudtrail.url_decode("a%20b+c") == "a b c"
+	not cloudtrail.url_decode("%zz")
+	not cloudtrail.url_decode("50%")
+	not cloudtrail.url_decode(null)
+}
+
+test_allow_statements if {
+	cloudtrail.allow_statements(policy([{"Effect": "Allow", "Sid": "a"}, {"Effect": "Deny"}, "x"])) == [{"Effect": "Allow", "Sid": "a"}]
+	cloudtrail.allow_statements({"Statement": {"Effect": "Allow"}}) == [{"Effect": "Allow"}]
+	cloudtrail.allow_statements({}) == []
+	cloudtrail.allow_statements({"Statement": "x"}) == []
+}
+
+test_statement_principals if {
+	cloudtrail.statement_principals({"Principal": "*"}) == ["*"]
+	cloudtrail.statement_principals({"Principal": {"AWS": "111122223333"}}) == ["111122223333"]
+	cloudtrail.statement_principals({"Principal": {"AWS": ["a", "b"]}}) == ["a", "b"]
+	cloudtrail.statement_principals({"Principal": {"Service": "ec2.amazonaws.com"}}) == []
+	cloudtrail.statement_principals({}) == []
+}
+
+test_policy_outside_accounts if {
+	e := in_account("111122223333")
+	p := policy([
+		{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::999988887777:root"]}},
+		{"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}},
+		{"Effect": "Allow", "Principal": {"AWS": "*"}, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+		{"Effect": "Deny", "Principal": {"AWS": "555566667777"}},
+	])
+	cloudtrail.policy_outside_accounts(e, p) == {"999988887777", "*"}
+	cloudtrail.policy_outside_accounts(e, p) == {"*"} with data.known_accounts as ["999988887777"]
+}
+
+# --- networks -------------------------------------------------------------------
+
+test_is_world_cidr if {
+	cloudtrail.is_world_cidr("0.0.0.0/0")
+	cloudtrail.is_world_cidr("::/0")
+	cloudtrail.is_world_cidr("203.0.113.9/0")
+	not cloudtrail.is_world_cidr("10.0.0.0/8")
+	not cloudtrail.is_world_cidr("0.0.0.0/00x")
+	not cloudtrail.is_world_cidr("garbage/0")
+	not cloudtrail.is_world_cidr(null)
+}

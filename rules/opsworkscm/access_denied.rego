@@ -7,6 +7,7 @@
 # custom:
 #   id: opsworkscm.access_denied
 #   severity: medium
+#   attack: [{tactic: TA0007, technique: T1580}]
 #   tags: [opsworks-cm, discovery, T1580]
 #   runbook: >-
 #     Check whether the principal is expected to use OpsWorks CM at all. A

@@ -7,6 +7,7 @@
 # custom:
 #   id: opsworkscm.backups_weakened
 #   severity: medium
+#   attack: [{tactic: TA0040, technique: T1490}]
 #   tags: [opsworks-cm, backup, T1490]
 #   runbook: >-
 #     Ask the server's owner why backups were disabled. Unless there is a good

@@ -8,6 +8,7 @@
 # custom:
 #   id: opsworkscm.call_after_end_of_life
 #   severity: low
+#   attack: [{tactic: TA0007, technique: T1580}]
 #   tags: [opsworks-cm, end-of-life, hygiene, T1580]
 #   runbook: >-
 #     Find the caller from the principal and user agent. If it is old

@@ -8,6 +8,7 @@
 # custom:
 #   id: opsworkscm.create_server_without_mfa
 #   severity: high
+#   attack: [{tactic: TA0001, technique: T1078.004}]
 #   tags: [opsworks-cm, mfa, T1078]
 #   runbook: >-
 #     Ask the principal's owner whether they created the server. If not, treat

@@ -8,6 +8,7 @@
 # custom:
 #   id: opsworkscm.destructive_action
 #   severity: high
+#   attack: [{tactic: TA0040, technique: T1485}]
 #   tags: [opsworks-cm, impact, T1485]
 #   runbook: >-
 #     Confirm the change with the server's owner or a change ticket. If nobody

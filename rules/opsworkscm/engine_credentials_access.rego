@@ -8,6 +8,7 @@
 # custom:
 #   id: opsworkscm.engine_credentials_access
 #   severity: high
+#   attack: [{tactic: TA0003, technique: T1098}]
 #   tags: [opsworks-cm, credential-access, T1098]
 #   runbook: >-
 #     Confirm with the server's owner that the reset or export was planned. If

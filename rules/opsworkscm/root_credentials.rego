@@ -8,6 +8,7 @@
 # custom:
 #   id: opsworkscm.root_credentials
 #   severity: critical
+#   attack: [{tactic: TA0001, technique: T1078.004}, {tactic: TA0004, technique: T1078.004}]
 #   tags: [opsworks-cm, root, T1078.004]
 #   runbook: >-
 #     Find out who holds the root credentials and whether this was them. If not,

@@ -9,6 +9,7 @@
 # custom:
 #   id: opsworkscm.unknown_source_ip
 #   severity: medium
+#   attack: [{tactic: TA0001, technique: T1078.004}]
 #   tags: [opsworks-cm, network, T1078]
 #   runbook: >-
 #     Check who owns the source address (VPN egress, new office, CI runner?).

@@ -1,4 +1,4 @@
-package dirsource_test
+package dir_test
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	dirsource "github.com/trailguard/trailguard/source/dir"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/source/dir"
 )
 
 func write(t *testing.T, path, content string) {
@@ -44,7 +45,7 @@ func (c *calls) get() []string {
 }
 
 // recordingHandler reads each file and records rel=content.
-func recordingHandler(root string, c *calls) dirsource.Handler {
+func recordingHandler(root string, c *calls) dir.Handler {
 	return func(ctx context.Context, path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -65,19 +66,19 @@ func TestIsLogFile(t *testing.T) {
 		"a.json": true, "a.json.gz": true, "A.JSON": true, "a.jsonl": true, "a.ndjson": true, "a.gz": true,
 		".a.json": false, "a.txt": false, "a.json.tmp": false, ".json": false, "json": false, "a.gz.part": false,
 	} {
-		if got := dirsource.IsLogFile(name); got != want {
+		if got := dir.IsLogFile(name); got != want {
 			t.Errorf("IsLogFile(%q) = %v", name, got)
 		}
 	}
 }
 
 func TestNewRejectsMissingDir(t *testing.T) {
-	if _, err := dirsource.New(dirsource.Options{Dir: filepath.Join(t.TempDir(), "nope")}); err == nil {
+	if _, err := dir.New(config.Dir{Path: filepath.Join(t.TempDir(), "nope")}, dir.Deps{}); err == nil {
 		t.Fatal("no error for a missing directory")
 	}
 	f := filepath.Join(t.TempDir(), "file.json")
 	write(t, f, "{}")
-	if _, err := dirsource.New(dirsource.Options{Dir: f}); err == nil {
+	if _, err := dir.New(config.Dir{Path: f}, dir.Deps{}); err == nil {
 		t.Fatal("no error for a file")
 	}
 }
@@ -91,7 +92,7 @@ func TestExistingFilesOnce(t *testing.T) {
 		write(t, filepath.Join(root, rel), rel)
 	}
 	var c calls
-	s, err := dirsource.New(dirsource.Options{Dir: root, Logger: logger(t)})
+	s, err := dir.New(config.Dir{Path: root}, dir.Deps{Logger: logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestOnceReportsFailuresAndGoesOn(t *testing.T) {
 	write(t, filepath.Join(root, "b.json"), "b")
 	write(t, filepath.Join(root, "c.json"), "c")
 	var c calls
-	s, _ := dirsource.New(dirsource.Options{Dir: root, Logger: logger(t)})
+	s, _ := dir.New(config.Dir{Path: root}, dir.Deps{Logger: logger(t)})
 	bad := errors.New("not CloudTrail")
 	err := s.Run(context.Background(), func(ctx context.Context, path string) error {
 		c.add(filepath.Base(path))
@@ -127,16 +128,16 @@ func TestOnceReportsFailuresAndGoesOn(t *testing.T) {
 	}
 }
 
-func watch(t *testing.T, opts dirsource.Options, h dirsource.Handler, poll bool) {
+// watch runs a watching source over root until the test ends.
+func watch(t *testing.T, root string, deps dir.Deps, h dir.Handler, poll bool) {
 	t.Helper()
-	opts.Watch = true
-	opts.Logger = logger(t)
-	s, err := dirsource.New(opts)
+	deps.Logger = logger(t)
+	s, err := dir.New(config.Dir{Path: root, Watch: true}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if poll {
-		dirsource.ForcePoll(s)
+		dir.ForcePoll(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -173,7 +174,7 @@ func testWatch(t *testing.T, poll bool) {
 	root := t.TempDir()
 	write(t, filepath.Join(root, "old/1.json"), "one")
 	var c calls
-	watch(t, dirsource.Options{Dir: root, Settle: 200 * time.Millisecond, PollInterval: 100 * time.Millisecond}, recordingHandler(root, &c), poll)
+	watch(t, root, dir.Deps{Settle: 200 * time.Millisecond, PollInterval: 100 * time.Millisecond}, recordingHandler(root, &c), poll)
 	waitFor(t, &c, "old/1.json=one")
 
 	write(t, filepath.Join(root, "2.json"), "two")
@@ -205,7 +206,7 @@ func TestWatchPoll(t *testing.T)   { testWatch(t, true) }
 func testWatchPartialWrite(t *testing.T, poll bool) {
 	root := t.TempDir()
 	var c calls
-	watch(t, dirsource.Options{Dir: root, Settle: 400 * time.Millisecond, PollInterval: 100 * time.Millisecond}, recordingHandler(root, &c), poll)
+	watch(t, root, dir.Deps{Settle: 400 * time.Millisecond, PollInterval: 100 * time.Millisecond}, recordingHandler(root, &c), poll)
 
 	f, err := os.Create(filepath.Join(root, "big.json"))
 	if err != nil {
@@ -239,7 +240,7 @@ func TestWatchRetriesThenGivesUp(t *testing.T) {
 	var mu sync.Mutex
 	attempts := map[string]int{}
 	var c calls
-	watch(t, dirsource.Options{Dir: root, Settle: 100 * time.Millisecond, RetryDelay: 50 * time.Millisecond, MaxAttempts: 3}, func(ctx context.Context, path string) error {
+	watch(t, root, dir.Deps{Settle: 100 * time.Millisecond, RetryDelay: 50 * time.Millisecond, MaxAttempts: 3}, func(ctx context.Context, path string) error {
 		mu.Lock()
 		attempts[filepath.Base(path)]++
 		n := attempts[filepath.Base(path)]
@@ -264,7 +265,7 @@ func TestWatchRetriesThenGivesUp(t *testing.T) {
 func TestWatchRemovedAndRecreated(t *testing.T) {
 	root := t.TempDir()
 	var c calls
-	watch(t, dirsource.Options{Dir: root, Settle: 100 * time.Millisecond}, recordingHandler(root, &c), false)
+	watch(t, root, dir.Deps{Settle: 100 * time.Millisecond}, recordingHandler(root, &c), false)
 	p := filepath.Join(root, "a.json")
 	write(t, p, "v1")
 	waitFor(t, &c, "a.json=v1")

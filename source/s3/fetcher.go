@@ -1,74 +1,53 @@
-// Package s3source streams CloudTrail log objects out of S3.
+// Package s3 streams CloudTrail log objects out of S3.
 //
 // A [Fetcher] opens one object at a time as a stream: the body is never read
 // whole into memory, and a body that stops delivering bytes fails after
-// Options.ReadTimeout instead of holding a worker forever. Only buckets named
-// in Options.AllowedBuckets are read: queue messages name the objects, and
+// config.S3.ReadTimeout instead of holding a worker forever. Only buckets named
+// in config.S3.AllowedBuckets are read: queue messages name the objects, and
 // whoever can write to the queue must not be able to make the daemon read
 // arbitrary buckets with its credentials.
-package s3source
+package s3
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/source/internal/awsconf"
 )
 
 var (
 	// ErrBucketNotAllowed is wrapped by Open's error for a bucket not in
-	// Options.AllowedBuckets. No request is made for it. Permanent.
+	// config.S3.AllowedBuckets. No request is made for it. Permanent.
 	ErrBucketNotAllowed = errors.New("bucket not allowed")
 	// ErrNotFound is wrapped by Open's error when S3 answers 404 (NoSuchKey,
 	// NoSuchBucket). Permanent: retrying will not make the object appear.
 	ErrNotFound = errors.New("object not found")
 	// ErrReadTimeout is wrapped by the error of Open or of a body's Read
-	// when no byte arrived for Options.ReadTimeout. Retryable.
+	// when no byte arrived for config.S3.ReadTimeout. Retryable.
 	ErrReadTimeout = errors.New("read timeout")
 )
 
-// DefaultReadTimeout is the default Options.ReadTimeout.
-const DefaultReadTimeout = 30 * time.Second
-
-// Options configure a Fetcher.
-type Options struct {
-	// Region of the buckets. Empty: the SDK's default chain (AWS_REGION,
-	// the shared config); with a custom Endpoint it falls back to us-east-1.
-	Region string
-	// Endpoint overrides the S3 endpoint (an S3-compatible store, a test
-	// server). Checksums are then only computed and validated when an
-	// operation requires them: the AWS defaults make some S3-compatible
-	// servers store aws-chunked framing as object data.
-	Endpoint string
-	// PathStyle addresses buckets as ENDPOINT/bucket/key instead of
-	// bucket.ENDPOINT/key; most S3-compatible servers need it.
-	PathStyle bool
-	// AllowedBuckets lists the buckets Open may read. Empty allows every
-	// bucket: the configuration layer decides whether to permit that.
-	AllowedBuckets []string
-	// ReadTimeout bounds how long Open waits for the response headers and
-	// each Read waits for its next bytes (an idle timeout, not a limit on
-	// the whole transfer). Zero means DefaultReadTimeout.
-	ReadTimeout time.Duration
+// Deps is what the daemon supplies beside the configuration (config.S3).
+type Deps struct {
 	// Concurrency is how many objects may be read at once (the daemon's SQS
 	// workers); the connection pool keeps that many connections per host.
 	// Zero means the SDK's default of 10.
 	Concurrency int
 }
 
-// getObjectAPI is the part of *s3.Client a Fetcher uses.
+// getObjectAPI is the part of *awss3.Client a Fetcher uses.
 type getObjectAPI interface {
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	GetObject(ctx context.Context, in *awss3.GetObjectInput, optFns ...func(*awss3.Options)) (*awss3.GetObjectOutput, error)
 }
 
 // Fetcher opens S3 objects as streams. It is safe for concurrent use.
@@ -76,63 +55,64 @@ type Fetcher struct {
 	client      getObjectAPI
 	allowed     map[string]bool // nil allows every bucket
 	readTimeout time.Duration
+	closeIdle   func()
 }
 
-// New builds a Fetcher with the AWS SDK's default credential chain. It
-// makes no network call.
-func New(ctx context.Context, opts Options) (*Fetcher, error) {
-	if opts.ReadTimeout < 0 {
-		return nil, fmt.Errorf("s3source: negative read timeout %s", opts.ReadTimeout)
-	}
-	var loadOpts []func(*config.LoadOptions) error
-	if opts.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(opts.Region))
-	}
-	if opts.Endpoint != "" {
+// New builds a Fetcher with the AWS SDK's default credential chain. cfg is
+// taken as it is (the config package validated it), with two readings for
+// callers other than the daemon: an empty AllowedBuckets allows every bucket,
+// and with a custom Endpoint, which is often an S3-compatible store, checksums
+// are only computed and validated when an operation requires them (the AWS
+// defaults make some such stores keep aws-chunked framing as object data).
+// New makes no network call.
+func New(ctx context.Context, cfg config.S3, deps Deps) (*Fetcher, error) {
+	var loadOpts []func(*awsconfig.LoadOptions) error
+	if cfg.Endpoint != "" {
 		loadOpts = append(loadOpts,
-			config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
-			config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
+			awsconfig.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+			awsconfig.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	ac, err := awsconf.Load(ctx, cfg.Region, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("s3source: load AWS config: %w", err)
+		return nil, fmt.Errorf("s3: %w", err)
 	}
-	if cfg.Region == "" {
-		if opts.Endpoint == "" {
-			return nil, errors.New("s3source: no region: set the region option or AWS_REGION")
+	if ac.Region == "" {
+		if cfg.Endpoint == "" {
+			return nil, errors.New("s3: no region: set source.s3.region or AWS_REGION")
 		}
-		cfg.Region = "us-east-1" // signing needs one; custom endpoints rarely care which
+		ac.Region = "us-east-1" // signing needs one; custom endpoints rarely care which
 	}
-	if opts.Concurrency > awshttp.DefaultHTTPTransportMaxIdleConnsPerHost {
+	if deps.Concurrency > ac.Transport.MaxIdleConnsPerHost {
 		// With fewer idle connections kept than requests in flight, each
 		// burst closes connections only to dial them again.
-		cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConnsPerHost = opts.Concurrency
-			t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
-		})
+		ac.Transport.MaxIdleConnsPerHost = deps.Concurrency
+		ac.Transport.MaxIdleConns = max(ac.Transport.MaxIdleConns, deps.Concurrency)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opts.Endpoint)
+	client := awss3.NewFromConfig(ac.Config, func(o *awss3.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
-		o.UsePathStyle = opts.PathStyle
+		o.UsePathStyle = cfg.PathStyle
 	})
-	return newFetcher(client, opts), nil
+	f := newFetcher(client, cfg)
+	f.closeIdle = ac.CloseIdleConnections
+	return f, nil
 }
 
-func newFetcher(client getObjectAPI, opts Options) *Fetcher {
-	f := &Fetcher{client: client, readTimeout: opts.ReadTimeout}
-	if f.readTimeout == 0 {
-		f.readTimeout = DefaultReadTimeout
-	}
-	if len(opts.AllowedBuckets) > 0 {
-		f.allowed = make(map[string]bool, len(opts.AllowedBuckets))
-		for _, b := range opts.AllowedBuckets {
+func newFetcher(client getObjectAPI, cfg config.S3) *Fetcher {
+	f := &Fetcher{client: client, readTimeout: cfg.ReadTimeout, closeIdle: func() {}}
+	if len(cfg.AllowedBuckets) > 0 {
+		f.allowed = make(map[string]bool, len(cfg.AllowedBuckets))
+		for _, b := range cfg.AllowedBuckets {
 			f.allowed[b] = true
 		}
 	}
 	return f
 }
+
+// CloseIdleConnections closes the connections to S3 kept for reuse, so that
+// a stopped source leaves no connection goroutines behind.
+func (f *Fetcher) CloseIdleConnections() { f.closeIdle() }
 
 // Allowed reports whether Open may read from bucket.
 func (f *Fetcher) Allowed(bucket string) bool { return f.allowed == nil || f.allowed[bucket] }
@@ -155,7 +135,7 @@ func (f *Fetcher) Open(ctx context.Context, ref cloudtrail.ObjectRef) (io.ReadCl
 	// connection and a blocked Read return.
 	ctx, cancel := context.WithCancelCause(ctx)
 	timer := time.AfterFunc(f.readTimeout, func() { cancel(errIdle) })
-	out, err := f.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(ref.Bucket), Key: aws.String(ref.Key)})
+	out, err := f.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(ref.Bucket), Key: aws.String(ref.Key)})
 	timer.Stop()
 	if err == nil && errors.Is(context.Cause(ctx), errIdle) {
 		// The headers came just as the timer fired: the body is unusable.

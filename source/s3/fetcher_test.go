@@ -1,4 +1,4 @@
-package s3source_test
+package s3_test
 
 import (
 	"bytes"
@@ -14,19 +14,22 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/internal/testpeers"
-	s3source "github.com/trailguard/trailguard/source/s3"
+	"github.com/trailguard/trailguard/source/s3"
 )
 
-func newFetcher(t *testing.T, endpoint string, readTimeout time.Duration, allowed ...string) *s3source.Fetcher {
+// newFetcher reads from endpoint, path-style, the configuration's defaults
+// otherwise; a zero readTimeout keeps the default.
+func newFetcher(t *testing.T, endpoint string, readTimeout time.Duration, allowed ...string) *s3.Fetcher {
 	t.Helper()
 	testpeers.AWSEnv(t)
-	f, err := s3source.New(context.Background(), s3source.Options{
-		Endpoint:       endpoint,
-		PathStyle:      true,
-		AllowedBuckets: allowed,
-		ReadTimeout:    readTimeout,
-	})
+	cfg := config.Default().Source.S3
+	cfg.Endpoint, cfg.PathStyle, cfg.AllowedBuckets = endpoint, true, allowed
+	if readTimeout != 0 {
+		cfg.ReadTimeout = readTimeout
+	}
+	f, err := s3.New(context.Background(), cfg, s3.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func TestOpenBucketNotAllowedMakesNoRequest(t *testing.T) {
 	f := newFetcher(t, srv.URL, 0, "trail-logs")
 	ref := cloudtrail.ObjectRef{Bucket: "someone-elses", Key: "secret.json"}
 	_, err := f.Open(context.Background(), ref)
-	if !errors.Is(err, s3source.ErrBucketNotAllowed) || !s3source.IsPermanent(err) {
+	if !errors.Is(err, s3.ErrBucketNotAllowed) || !s3.IsPermanent(err) {
 		t.Fatalf("err = %v, want ErrBucketNotAllowed", err)
 	}
 	if !strings.Contains(err.Error(), ref.String()) {
@@ -101,7 +104,7 @@ func TestOpenMissing(t *testing.T) {
 		{Bucket: "no-such-bucket", Key: "gone.json.gz"},
 	} {
 		_, err := f.Open(context.Background(), ref)
-		if !errors.Is(err, s3source.ErrNotFound) || !s3source.IsPermanent(err) {
+		if !errors.Is(err, s3.ErrNotFound) || !s3.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want ErrNotFound", ref, err)
 			continue
 		}
@@ -121,7 +124,7 @@ func TestOpenOtherErrorsAreRetryable(t *testing.T) {
 	f := newFetcher(t, srv.URL, 0)
 	ref := cloudtrail.ObjectRef{Bucket: "trail-logs", Key: "a.json"}
 	_, err := f.Open(context.Background(), ref)
-	if err == nil || s3source.IsPermanent(err) {
+	if err == nil || s3.IsPermanent(err) {
 		t.Fatalf("err = %v, want a retryable error", err)
 	}
 	if !strings.Contains(err.Error(), ref.String()) || !strings.Contains(err.Error(), "AccessDenied") {
@@ -163,7 +166,7 @@ func TestReadTimeoutOnStalledBody(t *testing.T) {
 	// streams, it does not wait for the whole body.
 	start := time.Now()
 	got, err := io.ReadAll(rc)
-	if !errors.Is(err, s3source.ErrReadTimeout) {
+	if !errors.Is(err, s3.ErrReadTimeout) {
 		t.Fatalf("err = %v, want ErrReadTimeout", err)
 	}
 	if string(got) != `{"Records":[` {
@@ -172,7 +175,7 @@ func TestReadTimeoutOnStalledBody(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("stalled read failed after %s", d)
 	}
-	if !strings.Contains(err.Error(), ref.String()) || s3source.IsPermanent(err) {
+	if !strings.Contains(err.Error(), ref.String()) || s3.IsPermanent(err) {
 		t.Errorf("error %q: want it to name %s and be retryable", err, ref)
 	}
 }
@@ -182,7 +185,7 @@ func TestReadTimeoutWithoutHeaders(t *testing.T) {
 	f := newFetcher(t, srv.URL, 300*time.Millisecond)
 	start := time.Now()
 	_, err := f.Open(context.Background(), cloudtrail.ObjectRef{Bucket: "trail-logs", Key: "slow.json"})
-	if !errors.Is(err, s3source.ErrReadTimeout) {
+	if !errors.Is(err, s3.ErrReadTimeout) {
 		t.Fatalf("err = %v, want ErrReadTimeout", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {

@@ -1,32 +1,62 @@
-package sqssource
+package sqs
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailguard/trailguard/config"
 )
 
-func TestNewRejectsBadOptions(t *testing.T) {
-	t.Setenv("AWS_REGION", "us-east-1")
-	good := Options{QueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/trail"}
-	for name, mod := range map[string]func(*Options){
-		"no queue":         func(o *Options) { o.QueueURL = "" },
-		"relative queue":   func(o *Options) { o.QueueURL = "trail" },
-		"wait too long":    func(o *Options) { o.WaitTime = 21 * time.Second },
-		"wait too short":   func(o *Options) { o.WaitTime = 500 * time.Millisecond },
-		"too many":         func(o *Options) { o.MaxMessages = 11 },
-		"negative workers": func(o *Options) { o.Workers = -1 },
-		"visibility 1s":    func(o *Options) { o.VisibilityTimeout = time.Second },
-		"negative grace":   func(o *Options) { o.ShutdownGrace = -time.Second },
-	} {
-		o := good
-		mod(&o)
-		if _, err := New(context.Background(), o); err == nil {
-			t.Errorf("%s: no error", name)
-		}
+// New takes the configuration as it is: it checks nothing the config
+// package validates, and only needs a region to sign with.
+func TestNewTakesConfigAsItIs(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	q := config.Default().Source.SQS
+	q.QueueURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/trail"
+	q.VisibilityTimeout = 2500 * time.Millisecond
+	c, err := New(context.Background(), q, Deps{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := New(context.Background(), good); err != nil {
-		t.Errorf("good options: %v", err)
+	if c.cfg.VisibilityTimeout != 2*time.Second {
+		t.Errorf("visibility timeout %s, want whole seconds (2s)", c.cfg.VisibilityTimeout)
+	}
+	if c.cfg.Workers != q.Workers || c.cfg.MaxMessages != q.MaxMessages || c.cfg.WaitTime != q.WaitTime {
+		t.Errorf("configuration changed: %+v, given %+v", c.cfg, q)
+	}
+
+	// Without any region: the queue URL's host names none, nor an endpoint.
+	q.QueueURL = "https://queue.example.com/123456789012/trail"
+	if _, err := New(context.Background(), q, Deps{}); err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("New without a region: %v", err)
+	}
+	// A custom endpoint signs as us-east-1.
+	q.Endpoint = "http://127.0.0.1:1"
+	if _, err := New(context.Background(), q, Deps{}); err != nil {
+		t.Errorf("New with an endpoint and no region: %v", err)
+	}
+}
+
+func TestDepsDefaults(t *testing.T) {
+	var d Deps
+	d.setDefaults()
+	if d.ShutdownGrace != DefaultShutdownGrace || d.RetryDelay == nil || d.Logger == nil || d.Observer == nil ||
+		d.ErrorBackoffMin != DefaultErrorBackoffMin || d.ErrorBackoffMax != DefaultErrorBackoffMax {
+		t.Errorf("defaults: %+v", d)
+	}
+	// A maximum below the minimum is raised to it.
+	d = Deps{ErrorBackoffMin: time.Minute, ErrorBackoffMax: time.Second, Logger: slog.Default()}
+	d.setDefaults()
+	if d.ErrorBackoffMax != time.Minute {
+		t.Errorf("ErrorBackoffMax %s, want the minimum 1m", d.ErrorBackoffMax)
 	}
 }
 

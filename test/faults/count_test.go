@@ -16,9 +16,6 @@ import (
 
 // ---- what was delivered --------------------------------------------------------
 
-// alertKey names one alert: rule id and event id.
-func alertKey(rule string, r rec) string { return rule + " " + r.id() }
-
 // stdoutAlerts reads the stdout notifier's lines: alert keys in order.
 func stdoutAlerts(t *testing.T, out string) []string {
 	t.Helper()

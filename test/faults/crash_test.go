@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/testpeers"
-
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
+	th "github.com/trailguard/trailguard/internal/testharness"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // stateKind is where the daemons keep delivery state.
@@ -69,16 +69,16 @@ func testKill(k stateKind) func(*testing.T, *shared) {
 		var want []string
 		alertsOf := map[string][]string{} // message id → its alert keys
 		for m := range messages {
-			recs := []rec{benign(m)}
+			recs := []th.Record{th.Benign(m)}
 			var keys []string
 			for i := range perMessage {
-				r := deniedCall(fmt.Sprintf("kill%d-%d", m, i))
+				r := th.DeniedCall(fmt.Sprintf("kill%d-%d", m, i))
 				recs = append(recs, r)
-				keys = append(keys, alertKey(ruleDenied, r))
+				keys = append(keys, th.Key(th.RuleDenied, r))
 			}
-			key := logKey("kill-")
+			key := th.LogKey("kill-")
 			e.putLog(t, key, recs...)
-			alertsOf[e.send(t, snsWrapped(ctNotification(key)))] = keys
+			alertsOf[e.send(t, th.SNSWrapped(th.CTNotification(bucket, key)))] = keys
 			want = append(want, keys...)
 		}
 		for range answered {
@@ -171,17 +171,17 @@ func testReplicas(k stateKind) func(*testing.T, *shared) {
 
 		var want, keys []string
 		for i := range logs {
-			root, denied := rootCall(), deniedCall(fmt.Sprintf("replica%d", i))
-			key := logKey("replica-")
-			e.putLog(t, key, root, benign(i), denied)
-			want = append(want, alertKey(ruleRoot, root), alertKey(ruleDenied, denied))
+			root, denied := th.RootCall(th.Account), th.DeniedCall(fmt.Sprintf("replica%d", i))
+			key := th.LogKey("replica-")
+			e.putLog(t, key, root, th.Benign(i), denied)
+			want = append(want, th.Key(th.RuleRoot, root), th.Key(th.RuleDenied, denied))
 			keys = append(keys, key)
 		}
 		for _, key := range keys {
-			e.send(t, snsWrapped(ctNotification(key)))
+			e.send(t, th.SNSWrapped(th.CTNotification(bucket, key)))
 		}
 		for _, key := range keys {
-			e.send(t, s3Event(key))
+			e.send(t, th.S3Event(bucket, key))
 		}
 
 		e.waitDrained(t, 0, 90*time.Second)

@@ -6,15 +6,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	th "github.com/trailguard/trailguard/internal/testharness"
 	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
@@ -150,14 +146,7 @@ func (d *daemon) Records(t *testing.T) []map[string]any {
 }
 
 // Exited reports whether the process has ended.
-func (d *daemon) Exited() bool {
-	select {
-	case <-d.done:
-		return true
-	default:
-		return false
-	}
-}
+func (d *daemon) Exited() bool { return th.Closed(d.done) }
 
 // Kill ends the process with SIGKILL, as the OOM killer or a lost node
 // would: nothing is flushed, released or deleted.
@@ -193,61 +182,19 @@ func (d *daemon) Stop(t *testing.T) {
 	}
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
 // get fetches a path of the daemon's HTTP server.
-func (d *daemon) get(t *testing.T, path string) (int, string) {
-	t.Helper()
-	resp, err := httpClient.Get("http://" + d.Addr + path)
-	if err != nil {
-		t.Fatalf("%s: GET %s: %v", d.name, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: GET %s: %v", d.name, path, err)
-	}
-	return resp.StatusCode, string(b)
-}
+func (d *daemon) get(t *testing.T, path string) (int, string) { return th.Get(t, d.Addr, path) }
 
-// Metrics scrapes /metrics: series as written (`name{label="v",…}`, labels
-// sorted) to values.
-func (d *daemon) Metrics(t *testing.T) map[string]float64 {
-	t.Helper()
-	code, body := d.get(t, "/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("%s: /metrics: %d\n%s", d.name, code, body)
-	}
-	out := map[string]float64{}
-	for _, line := range strings.Split(body, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("%s: /metrics: bad line %q", d.name, line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
+// Metrics scrapes /metrics (see th.ParseMetrics).
+func (d *daemon) Metrics(t *testing.T) map[string]float64 { return th.Scrape(t, d.Addr) }
 
 // Metric is one series' value (0 when absent).
-func (d *daemon) Metric(t *testing.T, series string) float64 {
-	t.Helper()
-	return d.Metrics(t)[series]
-}
+func (d *daemon) Metric(t *testing.T, series string) float64 { return d.Metrics(t)[series] }
 
 // waitMetric waits until series is at least min.
 func (d *daemon) waitMetric(t *testing.T, series string, min float64, timeout time.Duration) {
 	t.Helper()
-	testpeers.WaitFor(t, timeout, func() error {
-		if got := d.Metric(t, series); got < min {
-			return fmt.Errorf("%s: %s = %v, want at least %v", d.name, series, got, min)
-		}
-		return nil
-	})
+	th.WaitMetric(t, d.Addr, series, timeout, fmt.Sprint("at least ", min), func(v float64) bool { return v >= min })
 }
 
 // waitReady waits until /readyz answers want, with a body containing each
@@ -330,9 +277,9 @@ func (e *env) waitDrained(t *testing.T, dlq int, timeout time.Duration) {
 }
 
 // putLog stores a gzipped CloudTrail log file and returns its bytes.
-func (e *env) putLog(t *testing.T, key string, recs ...rec) []byte {
+func (e *env) putLog(t *testing.T, key string, recs ...th.Record) []byte {
 	t.Helper()
-	b := gz(t, ctLog(recs...))
+	b := th.Gzip(t, th.Log(recs...))
 	e.s3.Put(t, bucket, key, b)
 	return b
 }
@@ -346,70 +293,9 @@ func (e *env) config(t *testing.T, fragments ...string) string {
 	if sqsEndpoint == "" {
 		sqsEndpoint = e.p.sqs.Endpoint()
 	}
-	source := fmt.Sprintf(`source:
-  type: sqs
-  sqs:
-    queue_url: %s
-    endpoint: %s
-    region: us-east-1
-    wait_time: 1s
-    visibility_timeout: %s
-    max_messages: %d
-    workers: %d
-  s3:
-    endpoint: %s
-    region: us-east-1
-    path_style: true
-    allowed_buckets: [%s]
-`, e.queueURL, sqsEndpoint, e.Visibility, e.MaxMessages, e.Workers, e.s3.URL, bucket)
-	return joinConfig(t, append([]string{source}, fragments...)...)
-}
-
-// joinConfig joins top-level YAML fragments over the defaults below; a
-// fragment replaces the default with the same top-level key.
-func joinConfig(t *testing.T, fragments ...string) string {
-	t.Helper()
-	defaults := []string{
-		"log:\n  level: debug\n  format: json\n",
-		"server:\n  listen: 127.0.0.1:0\n",
-		"rules:\n  packs: [aws]\n",
-		// Faults are counted alert by alert.
-		"dedup:\n  window: 0s\n",
-	}
-	return testpeers.JoinYAML(t, append(defaults, fragments...)...)
-}
-
-func slackNotifier(name, apiURL, token string) string {
-	return fmt.Sprintf(`  - name: %s
-    type: slack
-    slack:
-      token: %q
-      channel: C0123456789
-      api_url: %s
-`, name, token, apiURL)
-}
-
-func stdoutNotifier(name string) string {
-	return fmt.Sprintf("  - name: %s\n    type: stdout\n", name)
-}
-
-// emailNotifier is a STARTTLS notifier (the daemon must trust the server's
-// certificate: processEnv's caPEM); user and password may be "".
-func emailNotifier(name, addr, user, password string) string {
-	host, port, _ := strings.Cut(addr, ":")
-	s := fmt.Sprintf(`  - name: %s
-    type: email
-    email:
-      host: %s
-      port: %s
-      tls: starttls
-      from: Trailguard <trailguard@example.com>
-      to: [secops@example.com]
-`, name, host, port)
-	if user != "" {
-		s += fmt.Sprintf("      username: %s\n      password: %q\n", user, password)
-	}
-	return s
+	source := th.SQSSource{QueueURL: e.queueURL, Endpoint: sqsEndpoint, Visibility: e.Visibility,
+		MaxMessages: e.MaxMessages, Workers: e.Workers, S3Endpoint: e.s3.URL, Buckets: []string{bucket}}
+	return th.JoinConfig(t, "json", append([]string{source.YAML()}, fragments...)...)
 }
 
 // ---- S3 with faults ----------------------------------------------------------
@@ -429,14 +315,8 @@ type s3Front struct {
 
 func startS3Front(t *testing.T) *s3Front {
 	t.Helper()
-	s := testpeers.StartS3(t)
-	u, err := url.Parse(s.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	f := &s3Front{S3: s, quit: make(chan struct{})}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := &s3Front{S3: testpeers.StartS3(t), quit: make(chan struct{})}
+	f.URL = f.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
 		f.mu.Lock()
 		fault := f.fault
 		n := 0
@@ -445,14 +325,9 @@ func startS3Front(t *testing.T) *s3Front {
 			n = len(f.gets)
 		}
 		f.mu.Unlock()
-		if n > 0 && fault != nil && fault(n, w, r) {
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(f.quit) }) // runs before srv.Close
-	f.URL = srv.URL
+		return n > 0 && fault != nil && fault(n, w, r)
+	})
+	t.Cleanup(func() { close(f.quit) }) // runs before the front closes
 	return f
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/internal/fakesmtp"
+	th "github.com/trailguard/trailguard/internal/testharness"
 )
 
 // What an attacker puts in the event fields a caller controls: Slack
@@ -26,8 +27,8 @@ const ruleDestroy = "opsworkscm.destructive_action"
 
 // deleteServer is an OpsWorks CM DeleteServer call: opsworkscm.destructive_action
 // (high), whose message names the caller and the serverName.
-func deleteServer(identity map[string]any, agent, server string) rec {
-	r := event("opsworks-cm.amazonaws.com", "DeleteServer", identity, "203.0.113.9", agent)
+func deleteServer(identity map[string]any, agent, server string) th.Record {
+	r := th.Event("opsworks-cm.amazonaws.com", "DeleteServer", identity, "203.0.113.9", agent)
 	r["readOnly"] = false
 	r["requestParameters"] = map[string]any{"serverName": server}
 	return r
@@ -52,24 +53,24 @@ func testHostileInput(t *testing.T, p *shared) {
 	cert, _ := fakesmtp.SelfSigned(t)
 	smtp := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.StartTLS, Cert: &cert})
 	d := startDaemon(t, "hostile", e.config(t,
-		"notifiers:\n"+slackNotifier("slack", sl.APIURL(), "xoxb-test-token")+emailNotifier("email", smtp.Addr, "", "")+stdoutNotifier("console"),
+		"notifiers:\n"+th.SlackNotifier("slack", sl.APIURL(), "xoxb-test-token")+th.EmailNotifier("email", smtp.Addr, "", "")+th.StdoutNotifier("console"),
 		"routes:\n  - match:\n      rules: ["+ruleDestroy+"]\n    notifiers: [slack, email, console]\n",
 		"rules:\n  packs: [opsworkscm]\n",
 	), processEnv(t, pemCert(cert.Leaf)))
 
 	byName := deleteServer(map[string]any{
-		"type": "IAMUser", "principalId": "AIDAHOSTILEEXAMPLE", "accountId": account, "userName": "user" + hostile,
+		"type": "IAMUser", "principalId": "AIDAHOSTILEEXAMPLE", "accountId": th.Account, "userName": "user" + hostile,
 	}, "agent"+hostile, "server"+hostile)
 	byARN := deleteServer(map[string]any{
-		"type": "IAMUser", "principalId": "AIDAHOSTILEEXAMPLE", "accountId": account, "userName": "x",
-		"arn": "arn:aws:iam::" + account + ":user/x\r\nBcc: evil@example.com",
+		"type": "IAMUser", "principalId": "AIDAHOSTILEEXAMPLE", "accountId": th.Account, "userName": "x",
+		"arn": "arn:aws:iam::" + th.Account + ":user/x\r\nBcc: evil@example.com",
 	}, "agent"+hostile, "server"+hostile)
-	k := logKey("hostile-")
+	k := th.LogKey("hostile-")
 	e.putLog(t, k, byName, byARN)
-	e.send(t, ctNotification(k))
+	e.send(t, th.CTNotification(bucket, k))
 	e.waitDrained(t, 0, 30*time.Second)
 
-	want := []string{alertKey(ruleDestroy, byName), alertKey(ruleDestroy, byARN)}
+	want := []string{th.Key(ruleDestroy, byName), th.Key(ruleDestroy, byARN)}
 	c := count(want, slackAlerts(t, sl)).add(count(want, mailAlerts(t, smtp))).add(count(want, stdoutAlerts(t, d.Out.String())))
 	row.finish(t, e, c)
 	c.check(t, "slack+email+stdout", true)
@@ -112,8 +113,8 @@ func testHostileInput(t *testing.T, p *shared) {
 
 	// Email: no injected header, a one-line subject, escaped HTML.
 	wantSubjects := map[string]bool{
-		"[HIGH] OpsWorks CM server or backup destroyed or overwritten — IAMUser":                                                   true,
-		"[HIGH] OpsWorks CM server or backup destroyed or overwritten — arn:aws:iam::" + account + ":user/x Bcc: evil@example.com": true,
+		"[HIGH] OpsWorks CM server or backup destroyed or overwritten — IAMUser":                                                      true,
+		"[HIGH] OpsWorks CM server or backup destroyed or overwritten — arn:aws:iam::" + th.Account + ":user/x Bcc: evil@example.com": true,
 	}
 	for _, m := range smtp.Messages() {
 		if len(m.To) != 1 || m.To[0] != "secops@example.com" {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	th "github.com/trailguard/trailguard/internal/testharness"
 	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
@@ -66,31 +67,23 @@ type shared struct {
 // environment.
 func TestFaults(t *testing.T) {
 	p := &shared{sqs: testpeers.StartFauxqs(t)}
-	for _, sc := range []struct {
-		name string
-		run  func(*testing.T, *shared)
-	}{
+	th.RunParallel(t, p, []th.Scenario[*shared]{
 		// The slowest first.
-		{"SlackDown", testSlackDown},
-		{"S3Timeout", testS3Timeout},
-		{"S3Trickle", testS3Trickle},
-		{"SMTPRefused", testSMTPRefused},
-		{"SQSUnreachable", testSQSUnreachable},
-		{"Secrets", testSecrets},
-		{"S3NotFound", testS3NotFound},
-		{"TruncatedGzip", testTruncatedGzip},
-		{"KillRedis", testKill(stateMiniredis)},
-		{"KillMemory", testKill(stateMemory)},
-		{"ReplicasMiniredis", testReplicas(stateMiniredis)},
-		{"ReplicasRedisServer", testReplicas(stateRedisServer)},
-		{"ReloadBroken", testReloadBroken},
-		{"S3Error500", testS3Error500},
-		{"SlackRateLimited", testSlackRateLimited},
-		{"HostileInput", testHostileInput},
-	} {
-		t.Run(sc.name, func(t *testing.T) {
-			t.Parallel()
-			sc.run(t, p)
-		})
-	}
+		{Name: "SlackDown", Run: testSlackDown},
+		{Name: "S3Timeout", Run: testS3Timeout},
+		{Name: "S3Trickle", Run: testS3Trickle},
+		{Name: "SMTPRefused", Run: testSMTPRefused},
+		{Name: "SQSUnreachable", Run: testSQSUnreachable},
+		{Name: "Secrets", Run: testSecrets},
+		{Name: "S3NotFound", Run: testS3NotFound},
+		{Name: "TruncatedGzip", Run: testTruncatedGzip},
+		{Name: "KillRedis", Run: testKill(stateMiniredis)},
+		{Name: "KillMemory", Run: testKill(stateMemory)},
+		{Name: "ReplicasMiniredis", Run: testReplicas(stateMiniredis)},
+		{Name: "ReplicasRedisServer", Run: testReplicas(stateRedisServer)},
+		{Name: "ReloadBroken", Run: testReloadBroken},
+		{Name: "S3Error500", Run: testS3Error500},
+		{Name: "SlackRateLimited", Run: testSlackRateLimited},
+		{Name: "HostileInput", Run: testHostileInput},
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/internal/fakesmtp"
+	th "github.com/trailguard/trailguard/internal/testharness"
 	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
@@ -24,7 +25,7 @@ const smtpRefusal = 5 * time.Second
 
 // slackOnly routes every alert to one Slack notifier at apiURL.
 func slackOnly(apiURL string) []string {
-	return []string{"notifiers:\n" + slackNotifier("slack", apiURL, "xoxb-test-token"), "routes:\n  - notifiers: [slack]\n"}
+	return []string{"notifiers:\n" + th.SlackNotifier("slack", apiURL, "xoxb-test-token"), "routes:\n  - notifiers: [slack]\n"}
 }
 
 // alertLogs puts n logs of a root call and a denied call each, sends their
@@ -33,11 +34,11 @@ func alertLogs(t *testing.T, e *env, n int, name string) []string {
 	t.Helper()
 	var want []string
 	for i := range n {
-		root, denied := rootCall(), deniedCall(fmt.Sprintf("%s%d", name, i))
-		k := logKey(name + "-")
-		e.putLog(t, k, benign(i), root, denied)
-		e.send(t, snsWrapped(ctNotification(k)))
-		want = append(want, alertKey(ruleRoot, root), alertKey(ruleDenied, denied))
+		root, denied := th.RootCall(th.Account), th.DeniedCall(fmt.Sprintf("%s%d", name, i))
+		k := th.LogKey(name + "-")
+		e.putLog(t, k, th.Benign(i), root, denied)
+		e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
+		want = append(want, th.Key(th.RuleRoot, root), th.Key(th.RuleDenied, denied))
 	}
 	return want
 }
@@ -97,10 +98,10 @@ func testSlackRateLimited(t *testing.T, p *shared) {
 	sl.Script(limited, limited)
 	d := startDaemon(t, "slack-429", e.config(t, slackOnly(sl.APIURL())...), nil)
 
-	root := rootCall()
-	e.send(t, ebCloudTrail(root))
+	root := th.RootCall(th.Account)
+	e.send(t, th.EBCloudTrail(root))
 	e.waitDrained(t, 0, 30*time.Second)
-	c := count([]string{alertKey(ruleRoot, root)}, slackAlerts(t, sl))
+	c := count([]string{th.Key(th.RuleRoot, root)}, slackAlerts(t, sl))
 	row.finish(t, e, c)
 	c.check(t, "slack", true)
 
@@ -140,7 +141,7 @@ func mailAlerts(t *testing.T, srv *fakesmtp.Server) []string {
 }
 
 // eventIDRE matches this run's event IDs (see newEventID).
-var eventIDRE = regexp.MustCompile(fmt.Sprintf("%08x-7e4a-4a6e-9c1d-[0-9a-f]{12}", runID))
+var eventIDRE = regexp.MustCompile(fmt.Sprintf("%08x-7e4a-4a6e-9c1d-[0-9a-f]{12}", th.RunID))
 
 // Nothing listens on the SMTP port for smtpRefusal (connections refused),
 // then a STARTTLS server starts there. The alerts are retried meanwhile,
@@ -152,7 +153,7 @@ func testSMTPRefused(t *testing.T, p *shared) {
 	cert, _ := fakesmtp.SelfSigned(t)
 	addr := fakesmtp.FreeAddr(t)
 	d := startDaemon(t, "smtp-refused", e.config(t,
-		"notifiers:\n"+emailNotifier("email", addr, "", ""), "routes:\n  - notifiers: [email]\n"),
+		"notifiers:\n"+th.EmailNotifier("email", addr, "", ""), "routes:\n  - notifiers: [email]\n"),
 		processEnv(t, pemCert(cert.Leaf)))
 	d.waitReady(t, http.StatusServiceUnavailable, 10*time.Second, "notifiers: email: ")
 

@@ -3,66 +3,13 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	th "github.com/trailguard/trailguard/internal/testharness"
 )
-
-// markerRule is a custom rule whose alert message says which version of it
-// raised the alert.
-func markerRule(version string) string {
-	return fmt.Sprintf(`# METADATA
-# title: Marker %[1]s
-# description: A rule that the reload fault rewrites while events flow.
-# custom:
-#   id: custom.marker
-#   severity: high
-package rules.custom.marker
-
-import rego.v1
-
-alert contains {"message": "marker %[1]s"} if {
-	input.eventName == "PutMarker"
-}
-`, version)
-}
-
-// brokenRule does not parse: the comparison on line 12 lacks its right-hand
-// side, which the parser notices at the "}" on line 13, column 1.
-const brokenRule = `# METADATA
-# title: Marker broken
-# description: A rule that the reload fault rewrites while events flow.
-# custom:
-#   id: custom.marker
-#   severity: high
-package rules.custom.marker
-
-import rego.v1
-
-alert contains {"message": "marker broken"} if {
-	input.eventName ==
-}
-`
-
-func marker() rec {
-	return event("markers.example.amazonaws.com", "PutMarker", iamUser("ops"), "192.0.2.10", "aws-cli/2.15.30")
-}
-
-// publish replaces path atomically (write aside, rename), as a deploy tool
-// or a ConfigMap update would: a reload never sees half a file. The file
-// aside is hidden, which the daemon's watcher ignores.
-func publish(t *testing.T, path, src string) {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // While a stream of logs (three marker events each) flows through the
 // daemon, its one policy file is replaced by one that does not compile, and
@@ -79,7 +26,7 @@ func testReloadBroken(t *testing.T, p *shared) {
 	e := newEnv(t, p, 5)
 	dir := t.TempDir()
 	rule := filepath.Join(dir, "marker.rego")
-	publish(t, rule, markerRule("v1"))
+	th.Publish(t, rule, []byte(th.MarkerRule("v1")))
 	d := startDaemon(t, "reload", e.config(t, append(consoleOnly, fmt.Sprintf("rules:\n  packs: []\n  paths: [%s]\n", dir))...), nil)
 
 	const ok, failed = `trailguard_rule_reloads_total{outcome="ok"}`, `trailguard_rule_reloads_total{outcome="failed"}`
@@ -90,24 +37,24 @@ func testReloadBroken(t *testing.T, p *shared) {
 		if i == 4*total {
 			t.Fatalf("after %d logs the reloads have not both happened (phase %s, broken at log %d, good at %d)", i, phase, brokenAt, goodAt)
 		}
-		var recs []rec
+		var recs []th.Record
 		for range perLog {
-			r := marker()
+			r := th.Marker()
 			recs = append(recs, r)
-			want = append(want, alertKey("custom.marker", r))
+			want = append(want, th.Key("custom.marker", r))
 		}
-		k := logKey(fmt.Sprintf("reload%02d-", i))
+		k := th.LogKey(fmt.Sprintf("reload%02d-", i))
 		e.putLog(t, k, recs...)
 		origin["s3://"+bucket+"/"+k] = i
-		e.send(t, ctNotification(k))
+		e.send(t, th.CTNotification(bucket, k))
 
 		m := d.Metrics(t)
 		switch {
 		case phase == "v1" && i == 8:
-			publish(t, rule, brokenRule)
+			th.Publish(t, rule, []byte(th.BrokenRule))
 			phase, brokenAt = "broken", i
 		case phase == "broken" && m[failed] >= 1 && i >= brokenAt+4:
-			publish(t, rule, markerRule("v2"))
+			th.Publish(t, rule, []byte(th.MarkerRule("v2")))
 			phase, goodAt = "v2", i
 		case phase == "v2" && afterSwap < 0 && m[ok] >= 1:
 			afterSwap = i + 1 // the logs sent from now on meet v2 only

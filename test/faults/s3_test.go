@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/testpeers"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	th "github.com/trailguard/trailguard/internal/testharness"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // consoleOnly routes every alert to one stdout notifier.
-var consoleOnly = []string{"notifiers:\n" + stdoutNotifier("console"), "routes:\n  - notifiers: [console]\n"}
+var consoleOnly = []string{"notifiers:\n" + th.StdoutNotifier("console"), "routes:\n  - notifiers: [console]\n"}
 
 // s3InternalError is S3's answer to a request it failed.
 const s3InternalError = `<?xml version="1.0" encoding="UTF-8"?>
@@ -77,13 +78,13 @@ func testS3Error500(t *testing.T, p *shared) {
 	})
 	d := startDaemon(t, "s3-500", e.config(t, consoleOnly...), nil)
 
-	root, denied := rootCall(), deniedCall("alice")
-	k := logKey("s3-500-")
-	e.putLog(t, k, benign(0), root, denied, benign(1))
-	e.send(t, snsWrapped(ctNotification(k)))
+	root, denied := th.RootCall(th.Account), th.DeniedCall("alice")
+	k := th.LogKey("s3-500-")
+	e.putLog(t, k, th.Benign(0), root, denied, th.Benign(1))
+	e.send(t, th.SNSWrapped(th.CTNotification(bucket, k)))
 
 	e.waitDrained(t, 0, 45*time.Second)
-	want := []string{alertKey(ruleRoot, root), alertKey(ruleDenied, denied)}
+	want := []string{th.Key(th.RuleRoot, root), th.Key(th.RuleDenied, denied)}
 	c := count(want, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)
@@ -116,10 +117,10 @@ func testS3Timeout(t *testing.T, p *shared) {
 	})
 	d := startDaemon(t, "s3-timeout", e.config(t, consoleOnly...), nil)
 
-	root := rootCall()
-	k := logKey("s3-timeout-")
-	e.putLog(t, k, root, benign(0))
-	e.send(t, ctNotification(k))
+	root := th.RootCall(th.Account)
+	k := th.LogKey("s3-timeout-")
+	e.putLog(t, k, root, th.Benign(0))
+	e.send(t, th.CTNotification(bucket, k))
 
 	// Held: no alert, the message in flight (its visibility extended).
 	testpeers.WaitFor(t, 10*time.Second, func() error {
@@ -130,7 +131,7 @@ func testS3Timeout(t *testing.T, p *shared) {
 	})
 	logHas(t, d, 45*time.Second, map[string]string{"msg": "cannot read log object", "key": k, "error": "~no response for 30s: read timeout"})
 	e.waitDrained(t, 0, 30*time.Second)
-	want := []string{alertKey(ruleRoot, root)}
+	want := []string{th.Key(th.RuleRoot, root)}
 	c := count(want, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)
@@ -166,8 +167,8 @@ func trickle(w http.ResponseWriter, b []byte, n int, pause time.Duration) {
 func testS3Trickle(t *testing.T, p *shared) {
 	row := newRow(t, 3, "S3 body trickles, then stalls", "front sends the gzip body in small flushed pieces; the first transfer stops mid-body and hangs, the second completes slowly")
 	e := newEnv(t, p, 5)
-	head := []rec{rootCall(), benign(0), deniedCall("bob")}
-	rest := []rec{benign(1), deniedCall("carol"), rootCall()}
+	head := []th.Record{th.RootCall(th.Account), th.Benign(0), th.DeniedCall("bob")}
+	rest := []th.Record{th.Benign(1), th.DeniedCall("carol"), th.RootCall(th.Account)}
 	file, cut := gzSplit(t, head, rest)
 	e.s3.Fault(func(n int, w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/x-gzip")
@@ -182,13 +183,13 @@ func testS3Trickle(t *testing.T, p *shared) {
 		return true
 	})
 	d := startDaemon(t, "s3-trickle", e.config(t, consoleOnly...), nil)
-	k := logKey("s3-trickle-")
+	k := th.LogKey("s3-trickle-")
 	e.s3.Put(t, bucket, k, file) // the front answers for it; stored for completeness
-	e.send(t, s3Event(k))
+	e.send(t, th.S3Event(bucket, k))
 
 	logHas(t, d, 45*time.Second, map[string]string{"msg": "handler failed; message left in the queue", "error": "~no data for 30s: read timeout"})
 	e.waitDrained(t, 0, 30*time.Second)
-	want := []string{alertKey(ruleRoot, head[0]), alertKey(ruleDenied, head[2]), alertKey(ruleDenied, rest[1]), alertKey(ruleRoot, rest[2])}
+	want := []string{th.Key(th.RuleRoot, head[0]), th.Key(th.RuleDenied, head[2]), th.Key(th.RuleDenied, rest[1]), th.Key(th.RuleRoot, rest[2])}
 	c := count(want, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)
@@ -212,18 +213,18 @@ func testS3NotFound(t *testing.T, p *shared) {
 	e := newEnv(t, p, 2)
 	d := startDaemon(t, "s3-404", e.config(t, consoleOnly...), nil)
 
-	gone := logKey("deleted-")
-	e.putLog(t, gone, rootCall())
+	gone := th.LogKey("deleted-")
+	e.putLog(t, gone, th.RootCall(th.Account))
 	e.s3.Delete(t, bucket, gone)
-	body := snsWrapped(ctNotification(gone))
+	body := th.SNSWrapped(th.CTNotification(bucket, gone))
 	e.send(t, body)
-	root := rootCall()
-	ok := logKey("healthy-")
+	root := th.RootCall(th.Account)
+	ok := th.LogKey("healthy-")
 	e.putLog(t, ok, root)
-	e.send(t, ctNotification(ok))
+	e.send(t, th.CTNotification(bucket, ok))
 
 	e.waitDrained(t, 1, 45*time.Second)
-	want := []string{alertKey(ruleRoot, root)}
+	want := []string{th.Key(th.RuleRoot, root)}
 	c := count(want, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)
@@ -255,15 +256,15 @@ func testTruncatedGzip(t *testing.T, p *shared) {
 	e := newEnv(t, p, 2)
 	d := startDaemon(t, "truncated", e.config(t, consoleOnly...), nil)
 
-	head := []rec{rootCall(), benign(0), deniedCall("dave")}
-	rest := []rec{deniedCall("erin"), rootCall(), benign(1)}
+	head := []th.Record{th.RootCall(th.Account), th.Benign(0), th.DeniedCall("dave")}
+	rest := []th.Record{th.DeniedCall("erin"), th.RootCall(th.Account), th.Benign(1)}
 	file, cut := gzSplit(t, head, rest)
-	k := logKey("truncated-")
+	k := th.LogKey("truncated-")
 	e.s3.Put(t, bucket, k, file[:cut])
-	e.send(t, ctNotification(k))
+	e.send(t, th.CTNotification(bucket, k))
 
 	e.waitDrained(t, 1, 45*time.Second)
-	want := []string{alertKey(ruleRoot, head[0]), alertKey(ruleDenied, head[2])}
+	want := []string{th.Key(th.RuleRoot, head[0]), th.Key(th.RuleDenied, head[2])}
 	c := count(want, stdoutAlerts(t, d.Out.String()))
 	row.finish(t, e, c)
 	c.check(t, "stdout", true)

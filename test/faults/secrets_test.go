@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
 	"github.com/trailguard/trailguard/internal/fakesmtp"
+	th "github.com/trailguard/trailguard/internal/testharness"
 )
 
 // secret is a credential value no output may contain.
@@ -56,8 +57,8 @@ func testSecrets(t *testing.T, p *shared) {
 	mr.RequireAuth("wrong-" + redisPass)
 
 	d := startDaemon(t, "secrets", e.config(t,
-		"notifiers:\n"+slackNotifier("slack", sl.APIURL(), "${SLACK_BOT_TOKEN}")+
-			emailNotifier("email", smtp.Addr, "trailguard", "${SMTP_PASSWORD}")+stdoutNotifier("console"),
+		"notifiers:\n"+th.SlackNotifier("slack", sl.APIURL(), "${SLACK_BOT_TOKEN}")+
+			th.EmailNotifier("email", smtp.Addr, "trailguard", "${SMTP_PASSWORD}")+th.StdoutNotifier("console"),
 		"routes:\n  - notifiers: [slack, email, console]\n",
 		"state:\n  type: redis\n  redis:\n    addr: "+mr.Addr()+"\n    password: \"${REDIS_PASSWORD}\"\n",
 	), processEnv(t, pemCert(cert.Leaf),
@@ -68,10 +69,10 @@ func testSecrets(t *testing.T, p *shared) {
 	expose("/readyz at start", d.waitReady(t, http.StatusServiceUnavailable, 15*time.Second,
 		"notifiers: slack: slack auth.test: invalid_auth", "notifiers: email: ", "notifiers: state: redis: WRONGPASS"))
 
-	root, denied := rootCall(), deniedCall("frank")
-	k := logKey("secrets-")
+	root, denied := th.RootCall(th.Account), th.DeniedCall("frank")
+	k := th.LogKey("secrets-")
 	e.putLog(t, k, root, denied)
-	e.send(t, ctNotification(k))
+	e.send(t, th.CTNotification(bucket, k))
 	// Redis refuses: no claim, nothing sent, the message fails.
 	d.waitMetric(t, `trailguard_sqs_messages_failed_total{reason="error"}`, 1, 20*time.Second)
 	expose("/metrics, Redis refusing", metricsText(t, d))
@@ -86,7 +87,7 @@ func testSecrets(t *testing.T, p *shared) {
 	smtp.SetPassword(smtpPass)
 
 	e.waitDrained(t, 0, 45*time.Second)
-	want := []string{alertKey(ruleRoot, root), alertKey(ruleDenied, denied)}
+	want := []string{th.Key(th.RuleRoot, root), th.Key(th.RuleDenied, denied)}
 	c := count(want, slackAlerts(t, sl)).add(count(want, mailAlerts(t, smtp))).add(count(want, stdoutAlerts(t, d.Out.String())))
 	row.finish(t, e, c)
 	c.check(t, "slack+email+stdout", true)

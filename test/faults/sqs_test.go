@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/internal/fakeslack"
+	th "github.com/trailguard/trailguard/internal/testharness"
 	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
@@ -31,9 +32,9 @@ func testSQSUnreachable(t *testing.T, p *shared) {
 	d := startDaemon(t, "sqs-down", e.config(t, slackOnly(sl.APIURL())...), nil)
 	d.waitReady(t, http.StatusOK, 15*time.Second)
 
-	first := rootCall()
-	e.send(t, ebCloudTrail(first))
-	want := []string{alertKey(ruleRoot, first)}
+	first := th.RootCall(th.Account)
+	e.send(t, th.EBCloudTrail(first))
+	want := []string{th.Key(th.RuleRoot, first)}
 	testpeers.WaitFor(t, 15*time.Second, func() error {
 		if n := sl.Attempts(); n != 1 {
 			return errorf("%d Slack attempts, want 1", n)

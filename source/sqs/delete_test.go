@@ -1,4 +1,4 @@
-package sqssource_test
+package sqs_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/internal/testpeers"
-	sqssource "github.com/trailguard/trailguard/source/sqs"
+	"github.com/trailguard/trailguard/source/sqs"
 )
 
 // batchProxy sits between the consumer and fauxqs. It counts the
@@ -84,7 +84,9 @@ func TestDeletesInBatches(t *testing.T) {
 	// All 20 workers' messages finish at about the same time.
 	release := make(chan struct{})
 	var handled atomic.Int32
-	r := start(t, sqssource.Options{QueueURL: q, Endpoint: endpoint, Workers: 20, MaxMessages: 10}, func(ctx context.Context, m *sqssource.Message) error {
+	cfg := queue(q, endpoint)
+	cfg.Workers, cfg.MaxMessages = 20, 10
+	r := start(t, cfg, sqs.Deps{}, func(ctx context.Context, m *sqs.Message) error {
 		handled.Add(1)
 		<-release
 		return nil

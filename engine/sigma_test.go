@@ -1,0 +1,87 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/engine"
+)
+
+const sigmaRule = `title: Console login from a listed network
+id: 6a7c1f2e-0000-4000-8000-000000000001
+status: test
+level: high
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    eventSource: signin.amazonaws.com
+    eventName: ConsoleLogin
+    sourceIPAddress|expand: '%watched%'
+  condition: selection
+`
+
+const windowsRule = `title: Not for us
+id: 6a7c1f2e-0000-4000-8000-000000000002
+logsource: {product: windows, service: security}
+detection:
+  selection: {EventID: 4624}
+  condition: selection
+`
+
+const loginRecord = `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333"},"eventTime":"2026-11-25T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.9","eventID":"e-login","recipientAccountId":"111122223333"}`
+
+// A Sigma rule is compiled at load and evaluated by the same query as the
+// Rego rules: placeholders come from data.sigma_placeholders, other log
+// sources are skipped with a note.
+func TestSigmaRulesLoadBesideRego(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"login.yml": sigmaRule, "windows/logon.yaml": windowsRule})
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.WithPacks("aws"), engine.WithSigma(dir),
+		engine.WithData(map[string]any{"sigma_placeholders": map[string]any{"watched": []any{"198.51.100.*"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(eng.Notes(), "\n")
+	if !strings.Contains(notes, "1 rules loaded, 1 skipped, 0 refused") || !strings.Contains(notes, "logon.yaml:1 (Not for us)") {
+		t.Errorf("notes = %q", notes)
+	}
+	alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(loginRecord), Source: "t.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(alerts); got != "sigma.6a7c1f2e-0000-4000-8000-000000000001" {
+		t.Fatalf("alerts = %q", got)
+	}
+	if a := alerts[0]; a.Severity.String() != "high" || a.Title != "Console login from a listed network" || !strings.Contains(a.Message, "198.51.100.9") {
+		t.Errorf("alert = %+v", a)
+	}
+	other := strings.Replace(loginRecord, "198.51.100.9", "203.0.113.1", 1)
+	if alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(other), Source: "t.json"}); err != nil || len(alerts) != 0 {
+		t.Errorf("unlisted network: %v, %v", ids(alerts), err)
+	}
+}
+
+// Every broken Sigma rule is reported at once, with its file and line, and
+// nothing loads.
+func TestSigmaProblemsAreLocated(t *testing.T) {
+	bad := strings.Replace(sigmaRule, "sourceIPAddress|expand: '%watched%'", "sourceIPAddress|expand: '%undefined%'", 1)
+	worse := strings.Replace(strings.Replace(sigmaRule, "0001", "0003", 1), "eventName: ConsoleLogin", "eventName|re: '(?<=x)y'", 1)
+	dir := writeFiles(t, map[string]string{"a.yml": bad, "b.yml": worse})
+	_, err := engine.New(context.Background(), engine.WithPacks(), engine.WithSigma(dir))
+	var pe *engine.PolicyError
+	if !errors.As(err, &pe) || len(pe.Problems) != 3 {
+		t.Fatalf("err = %v", err)
+	}
+	for i, want := range []string{"a.yml:10:", "b.yml:9:", "b.yml:10:"} {
+		if p := pe.Problems[i].String(); !strings.Contains(p, want) {
+			t.Errorf("problem %d = %q, want it at %s", i, p, want)
+		}
+	}
+	if _, err := engine.New(context.Background(), engine.WithPacks(), engine.WithSigma(dir),
+		engine.WithData(map[string]any{"sigma_placeholders": []any{"x"}})); err == nil || !strings.Contains(err.Error(), "data.sigma_placeholders") {
+		t.Errorf("malformed placeholders: %v", err)
+	}
+}

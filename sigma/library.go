@@ -1,0 +1,93 @@
+package sigma
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// helpers are the Rego functions generated modules use, each written into a
+// module only when it needs it, so a module stands alone (`opa eval` runs it
+// with rules/lib) and stays total: every helper is false or empty, never an
+// error, on a value of an unexpected type.
+var helpers = []struct{ name, src string }{
+	{"_at", `# _at(x, k) lists what is under key k in x, or in each element of x when x
+# is a list: Sigma reads a list on the way to a field as "any element".
+_at(x, k) := [y] if {
+	is_object(x)
+	y := x[k]
+} else := [y | some e in x; is_object(e); y := e[k]] if is_array(x)
+else := []
+`},
+	{"_leaves", `# _leaves(x) lists the scalars at a field: x itself, or every scalar in a
+# list or object there (a list value matches when any element matches).
+_leaves(x) := [x] if {
+	not is_object(x)
+	not is_array(x)
+} else := [y | walk(x, [_, y]); not is_object(y); not is_array(y)]
+`},
+	{"_str", "# _str(x) is a scalar as text: strings as they are, numbers and booleans as\n# JSON writes them (Sigma matches those in their string form too).\n" +
+		"_str(x) := x if is_string(x)\nelse := json.marshal(x) if is_number(x)\nelse := json.marshal(x) if is_boolean(x)\n"},
+	{"_num", "# _num(x) is x as a number: a number, or a string holding a decimal one.\n" +
+		"_num(x) := x if is_number(x)\nelse := to_number(x) if {\n\tis_string(x)\n\tregex.match(`^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$`, x)\n}\n"},
+}
+
+// library writes the helpers a module uses.
+func library(uses map[string]bool) string {
+	var b strings.Builder
+	for _, h := range helpers {
+		if uses[h.name] {
+			b.WriteString(h.src + "\n")
+		}
+	}
+	return b.String()
+}
+
+type metaBlock struct {
+	Title       string     `yaml:"title"`
+	Description string     `yaml:"description,omitempty"`
+	Custom      metaCustom `yaml:"custom"`
+}
+
+type metaCustom struct {
+	ID             string    `yaml:"id"`
+	Severity       string    `yaml:"severity"`
+	Tags           []string  `yaml:"tags,omitempty"`
+	References     []string  `yaml:"references,omitempty"`
+	FalsePositives []string  `yaml:"falsepositives,omitempty"`
+	Author         string    `yaml:"author,omitempty"`
+	Sigma          sigmaMeta `yaml:"sigma"`
+}
+
+// sigmaMeta records where the rule came from.
+type sigmaMeta struct {
+	ID     string `yaml:"id"`
+	Status string `yaml:"status,omitempty"`
+	Level  string `yaml:"level,omitempty"`
+	File   string `yaml:"file,omitempty"`
+}
+
+// metadata writes the METADATA comment block in trailguard's conventions.
+func metadata(r *Rule) (string, error) {
+	m := metaBlock{Title: r.Title, Description: strings.TrimSpace(r.Description), Custom: metaCustom{
+		ID: r.RuleID, Severity: r.Severity, Tags: r.Tags, References: r.References,
+		FalsePositives: r.FalsePositives, Author: r.Author,
+		Sigma: sigmaMeta{ID: r.ID, Status: r.Status, Level: r.Level, File: r.File},
+	}}
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	out.WriteString("# METADATA\n")
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		if line == "" {
+			out.WriteString("#\n")
+			continue
+		}
+		out.WriteString("# " + line + "\n")
+	}
+	return out.String(), nil
+}
