@@ -103,7 +103,13 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	if opts.Files <= 0 && slices.ContainsFunc(inputs, isS3) {
 		opts.Files = s3Files
 	}
-	stateful, closeState, err := statefulWriter(ctx, f.state, write)
+	// printed counts what was written: a stateful rule's candidates are
+	// counted by its state, and only its firings are alerts.
+	printed := 0
+	stateful, closeState, err := statefulWriter(ctx, f.state, func(a *alert.Alert) error {
+		printed++
+		return write(a)
+	})
 	if err != nil {
 		return exitUsage, err
 	}
@@ -168,7 +174,7 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 		return exitBad, err
 	}
 	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
-		len(ins), total.Records, total.Evaluated, total.Alerts-hidden, total.Errors, time.Since(start).Round(time.Millisecond))
+		len(ins), total.Records, total.Evaluated, printed, total.Errors, time.Since(start).Round(time.Millisecond))
 	if hidden > 0 {
 		fmt.Fprintf(stderr, "%d alerts on events outside --since/--until not printed\n", hidden)
 	}

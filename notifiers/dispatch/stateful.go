@@ -75,12 +75,12 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	}
 	out := statefulAlert(*a, f, group, window)
 	if sf.Threshold != nil {
-		what := "calls"
+		what := a.EventName + " calls"
 		if sf.Threshold.Distinct != "" {
 			what = "distinct " + sf.Threshold.Distinct + " values"
 		}
-		out.Message = fmt.Sprintf("%d %s %s in %s (threshold %d in %s): %s", f.Count, a.EventName, what,
-			f.Last.Sub(f.First), sf.Threshold.Count, fmtDuration(window), a.Message)
+		out.Message = fmt.Sprintf("%d %s in %s for %s (threshold %d in %s); the last: %s", f.Count, what,
+			f.Last.Sub(f.First), groupText(group), sf.Threshold.Count, fmtDuration(window), a.Message)
 	} else {
 		known := strings.Join(f.Known, ", ")
 		if known == "" {
