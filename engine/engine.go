@@ -137,7 +137,9 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	if slices.Contains(o.packs, "opsworkscm") && !hasNetworks(set.data) {
-		e.warnings = append(e.warnings, "data.known_networks is not set: opsworkscm.unknown_source_ip cannot fire")
+		// Not a warning any more: the learning rule covers the same ground.
+		e.notes = append(e.notes, "data.known_networks is not set: opsworkscm.unknown_source_ip is off, and "+
+			"opsworkscm.new_source_network learns each account's source networks instead (its first 7 days of events silently)")
 	}
 	pq, err := e.prepare(ctx, query)
 	if err != nil {
