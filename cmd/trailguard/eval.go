@@ -105,8 +105,14 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	}
 	// printed counts what was written: a stateful rule's candidates are
 	// counted by its state, and only its firings are alerts.
-	printed := 0
+	// Alerts on events outside --since/--until are hidden, not left out: the
+	// events still count for stateful rules.
+	printed, hidden := 0, 0
 	stateful, closeState, err := statefulWriter(ctx, f.state, func(a *alert.Alert) error {
+		if !inWindow(filter, a) {
+			hidden++
+			return nil
+		}
 		printed++
 		return write(a)
 	})
@@ -135,15 +141,8 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	// Messages during the run go through the bar, which clears its line
 	// for them.
 	bar, msgs := startBar(stderr, ins)
-	hidden := 0
 	h := pipeline.Handler{
-		Alert: func(_ context.Context, a *alert.Alert) error {
-			if !inWindow(filter, a) {
-				hidden++
-				return nil
-			}
-			return stateful(ctx, a)
-		},
+		Alert: stateful.Alert,
 		Error: func(err error) { fmt.Fprintln(msgs, "error:", err) },
 	}
 	pins := make([]pipeline.Input, len(ins))
@@ -175,6 +174,9 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	}
 	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
 		len(ins), total.Records, total.Evaluated, printed, total.Errors, time.Since(start).Round(time.Millisecond))
+	if n := stateful.Skipped(); n > 0 {
+		fmt.Fprintf(stderr, "%d candidates of stateful rules skipped: their records have no valid eventTime\n", n)
+	}
 	if hidden > 0 {
 		fmt.Fprintf(stderr, "%d alerts on events outside --since/--until not printed\n", hidden)
 	}

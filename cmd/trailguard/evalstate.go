@@ -15,7 +15,7 @@ import (
 // candidates. Delivery records stay in memory (a second run prints its alerts
 // again); the stateful records go to the SQLite file at path when one is
 // named, so baselines carry over.
-func statefulWriter(ctx context.Context, path string, write func(*alert.Alert) error) (func(context.Context, *alert.Alert) error, func(), error) {
+func statefulWriter(ctx context.Context, path string, write func(*alert.Alert) error) (*dispatch.Replay, func(), error) {
 	var records state.Records
 	closeState := func() {}
 	if path != "" {
@@ -30,5 +30,5 @@ func statefulWriter(ctx context.Context, path string, write func(*alert.Alert) e
 		closeState()
 		return nil, nil, err
 	}
-	return r.Alert, closeState, nil
+	return r, closeState, nil
 }

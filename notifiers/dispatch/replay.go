@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/config"
@@ -17,8 +18,9 @@ import (
 // stateful alert. There is no suppression, dedup or retry: a replay shows
 // what the rules say.
 type Replay struct {
-	d     *Dispatcher
-	write func(*alert.Alert) error
+	d       *Dispatcher
+	write   func(*alert.Alert) error
+	skipped int
 }
 
 // NewReplay keeps the stateful rules' records in records (nil: in memory,
@@ -36,13 +38,23 @@ func NewReplay(records state.Records, write func(*alert.Alert) error) (*Replay, 
 	return &Replay{d: d, write: write}, nil
 }
 
-// Alert writes a, or counts it when its rule is stateful.
+// Alert writes a, or counts it when its rule is stateful. Not safe for
+// concurrent use: a replay is in event order as read.
 func (r *Replay) Alert(ctx context.Context, a *alert.Alert) error {
 	if a.Stateful == nil {
 		return r.write(a)
 	}
+	if _, err := time.Parse(time.RFC3339, a.EventTime); err != nil {
+		r.skipped++ // the stage would skip it too; counted here to be told
+		return nil
+	}
 	return r.d.Dispatch(ctx, a)
 }
+
+// Skipped is how many stateful candidates were left out because their record
+// has no valid eventTime (some exports drop it): they cannot be placed in a
+// window.
+func (r *Replay) Skipped() int { return r.skipped }
 
 // writerNotifier is a replay's output as a notifier.
 type writerNotifier func(*alert.Alert) error

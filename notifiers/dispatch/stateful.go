@@ -29,8 +29,11 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	sf := a.Stateful
 	at, err := time.Parse(time.RFC3339, a.EventTime)
 	if err != nil {
-		s.d.observe(dl.targets, OutcomeFailed)
-		return nil, fmt.Errorf("dispatch alert %s %s: stateful rule needs the event time: %w", a.RuleID, a.EventID, err)
+		// Not an error to retry: the record will never have a time, and
+		// failing would bring its SQS message back for ever. Said, and left.
+		dl.log.WarnContext(ctx, "stateful rule skips a record without a valid eventTime: it cannot be placed in a window",
+			"event_time", a.EventTime, "error", err)
+		return nil, nil
 	}
 	for _, seq := range sf.StepOf {
 		if err := s.sequence(ctx, a, seq, at); err != nil {
