@@ -112,6 +112,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		return nil, fmt.Errorf("notifiers: %w", err)
 	}
 	n.d = d
+	m.watchStateSize(d.StatefulRecords)
 	n.check(ctx)
 	return n, nil
 }

@@ -92,7 +92,7 @@ func feed(t *testing.T, eng *engine.Engine, rec state.Records, ruleID string, ev
 	return out
 }
 
-func statefulEngine(t *testing.T) *engine.Engine {
+func statefulEngine(t testing.TB) *engine.Engine {
 	t.Helper()
 	eng, err := engine.New(context.Background(), engine.WithPacks("opsworkscm", "aws", "threats"))
 	if err != nil {

@@ -146,6 +146,10 @@ func New(cfg Config) (*Dispatcher, error) {
 	return d, nil
 }
 
+// StatefulRecords is how many records stateful rules keep (one per rule and
+// group), for the state-size metric.
+func (d *Dispatcher) StatefulRecords(ctx context.Context) (int, error) { return d.stateful.R.Size(ctx) }
+
 // hash keeps State keys short and free of whatever the parts contain.
 func hash(parts ...string) string {
 	h := sha256.New()
