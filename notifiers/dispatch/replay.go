@@ -44,7 +44,7 @@ func (r *Replay) Alert(ctx context.Context, a *alert.Alert) error {
 	if a.Stateful == nil {
 		return r.write(a)
 	}
-	if _, err := time.Parse(time.RFC3339, a.EventTime); err != nil {
+	if !validEventTime(a) {
 		r.skipped++ // the stage would skip it too; counted here to be told
 		return nil
 	}
@@ -62,3 +62,8 @@ type writerNotifier func(*alert.Alert) error
 func (writerNotifier) Name() string { return "replay" }
 
 func (w writerNotifier) Notify(_ context.Context, a *alert.Alert, _ string) error { return w(a) }
+
+func validEventTime(a *alert.Alert) bool {
+	_, err := time.Parse(time.RFC3339, a.EventTime)
+	return err == nil
+}
