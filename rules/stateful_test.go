@@ -179,8 +179,9 @@ var instanceCall = event{
 	"eventVersion": "1.09",
 	"userIdentity": event{
 		"type": "AssumedRole", "principalId": "AROAEXAMPLE:i-0a1b2c3d4e5f60718",
-		"arn":       "arn:aws:sts::111122223333:assumed-role/app/i-0a1b2c3d4e5f60718",
-		"accountId": "111122223333",
+		"arn":            "arn:aws:sts::111122223333:assumed-role/app/i-0a1b2c3d4e5f60718",
+		"accountId":      "111122223333",
+		"sessionContext": event{"ec2RoleDelivery": "2.0"},
 	},
 	"eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
 	"awsRegion": "us-west-2", "sourceIPAddress": "18.236.253.47",
@@ -196,6 +197,7 @@ func TestStatefulInstanceCredentialsSecondNetwork(t *testing.T) {
 	}
 	other := record(instanceCall, "other-1", t0, event{"userIdentity": event{
 		"type": "AssumedRole", "principalId": "AROAEXAMPLE:i-0fedcba9876543210", "arn": "arn:aws:sts::111122223333:assumed-role/app/i-0fedcba9876543210", "accountId": "111122223333",
+		"sessionContext": event{"ec2RoleDelivery": "2.0"},
 	}, "sourceIPAddress": "52.10.1.1"})
 	seq := []event{
 		from("own-2", 20, "18.236.253.47"),

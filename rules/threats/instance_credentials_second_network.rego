@@ -2,7 +2,8 @@
 # title: Instance credentials used from a second network
 # description: >-
 #   The temporary credentials of an EC2 instance's role (an AssumedRole
-#   session named after the instance, principalId ending in :i-…) were used
+#   session named after the instance, principalId ending in :i-…, delivered
+#   by the instance metadata service: sessionContext.ec2RoleDelivery) were used
 #   from two or more public networks (IPv4 /24, IPv6 /48) within an hour
 #   (event time). An instance calls AWS from its own address or its NAT
 #   gateway's, one network; the same session from a second network is the
@@ -40,7 +41,13 @@ import rego.v1
 
 import data.lib.cloudtrail
 
+# CloudTrail marks calls made with credentials the instance metadata service
+# handed out with sessionContext.ec2RoleDelivery ("1.0": IMDSv1, "2.0":
+# IMDSv2); the mark stays on the credentials wherever they are used. Testing
+# it first lets the engine's index skip every other AssumedRole call, which
+# is most of a trail.
 alert contains {"message": msg, "session": session, "network": network} if {
+	input.userIdentity.sessionContext.ec2RoleDelivery in {"1.0", "2.0"}
 	input.userIdentity.type == "AssumedRole"
 	session := input.userIdentity.principalId
 	is_string(session)

@@ -14,6 +14,7 @@ describe := {
 		"arn": "arn:aws:sts::111122223333:assumed-role/app-instance-role/i-0a1b2c3d4e5f60718",
 		"accountId": "111122223333",
 		"accessKeyId": "ASIAEXAMPLE",
+		"sessionContext": {"ec2RoleDelivery": "2.0", "attributes": {"mfaAuthenticated": "false"}},
 	},
 	"eventTime": "2024-08-02T08:23:56Z",
 	"eventSource": "ec2.amazonaws.com",
@@ -42,6 +43,13 @@ test_quiet_for_other_sessions if {
 	count(rule.alert) == 0 with input as user_role
 	iam_user := json.patch(describe, [{"op": "replace", "path": "/userIdentity/type", "value": "IAMUser"}])
 	count(rule.alert) == 0 with input as iam_user
+	not_from_imds := json.patch(describe, [{"op": "remove", "path": "/userIdentity/sessionContext/ec2RoleDelivery"}])
+	count(rule.alert) == 0 with input as not_from_imds
+}
+
+test_imdsv1_credentials_too if {
+	v1 := json.patch(describe, [{"op": "replace", "path": "/userIdentity/sessionContext/ec2RoleDelivery", "value": "1.0"}])
+	count(rule.alert) == 1 with input as v1
 }
 
 test_quiet_inside_the_vpc_and_for_services if {
