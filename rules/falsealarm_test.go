@@ -135,7 +135,9 @@ func TestFalseAlarms(t *testing.T) {
 }
 
 // BenchmarkGeneratedTraffic measures the three packs over ordinary traffic,
-// per record.
+// per record: the engine alone, and with the stateful rules' candidates
+// counted as the daemon counts them (dispatch.Replay) in memory and in
+// SQLite, which is what the stateful rules add to a record's cost.
 func BenchmarkGeneratedTraffic(b *testing.B) {
 	ctx := context.Background()
 	eng, err := engine.New(ctx, engine.WithPacks("opsworkscm", "aws", "threats"))
@@ -143,11 +145,33 @@ func BenchmarkGeneratedTraffic(b *testing.B) {
 		b.Fatal(err)
 	}
 	recs, _ := generatedRecords(10_000)
-	i := 0
-	for b.Loop() {
-		if _, err := eng.Evaluate(ctx, recs[i%len(recs)]); err != nil {
-			b.Fatal(err)
+	for _, backend := range []string{"", "memory", "sqlite"} {
+		name := "engine"
+		if backend != "" {
+			name = "engine+stateful/" + backend
 		}
-		i++
+		b.Run(name, func(b *testing.B) {
+			out := func(context.Context, *alert.Alert) error { return nil }
+			if backend != "" {
+				r, err := dispatch.NewReplay(benchRecords(b, backend), func(*alert.Alert) error { return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = r.Alert
+			}
+			i := 0
+			for b.Loop() {
+				alerts, err := eng.Evaluate(ctx, recs[i%len(recs)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, a := range alerts {
+					if err := out(ctx, &a); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i++
+			}
+		})
 	}
 }
