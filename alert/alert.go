@@ -90,6 +90,25 @@ type Alert struct {
 	// Origin names where the event was read (file, s3://bucket/key), for people
 	// tracing an alert back to its evidence.
 	Origin string `json:"origin,omitempty"`
+	// Fields are the extra keys a rule put in its alert object (beyond message,
+	// severity and dedup_key), e.g. "session" or "network": stateful rules group
+	// by and count them, and Field finds them by name.
+	Fields map[string]string `json:"fields,omitempty"`
+
+	// Set on a stateful alert (threshold, new_value, sequence); see Stateful.
+	Count          int               `json:"count,omitempty"`
+	Window         string            `json:"window,omitempty"` // e.g. "10m0s"
+	Group          map[string]string `json:"group,omitempty"`
+	FirstEventTime string            `json:"first_event_time,omitempty"`
+	LastEventTime  string            `json:"last_event_time,omitempty"`
+	EventIDs       []string          `json:"event_ids,omitempty"` // up to 20, in event-time order
+	Value          string            `json:"value,omitempty"`
+	KnownValues    []string          `json:"known_values,omitempty"` // up to 10
+
+	// Stateful is the rule's stateful declaration, attached by the engine to
+	// its candidates for the dispatcher's stateful stage; nil for a plain rule.
+	Stateful *Stateful `json:"-"`
+
 	// Raw is the CloudTrail record exactly as read.
 	Raw json.RawMessage `json:"event,omitempty"`
 }
@@ -171,5 +190,11 @@ func (a *Alert) Field(name string) (string, bool) {
 			return f.get(a), true
 		}
 	}
-	return "", false
+	// error_code is not a configuration field, but stateful rules may group
+	// by it.
+	if name == "error_code" {
+		return a.ErrorCode, true
+	}
+	v, ok := a.Fields[name]
+	return v, ok
 }

@@ -51,6 +51,7 @@ const (
 
 	StateMemory = "memory"
 	StateRedis  = "redis"
+	StateSQLite = "sqlite"
 
 	FormatJSON = "json"
 	FormatText = "text"
@@ -216,8 +217,14 @@ func (s Suppression) ExpiredAtLoad() bool { return s.expiredAtLoad }
 
 // State holds dedup state shared by replicas.
 type State struct {
-	Type  string `yaml:"type" json:"type"`   // memory|redis; default memory
-	Redis Redis  `yaml:"redis" json:"redis"` // used when Type is redis
+	Type   string `yaml:"type" json:"type"`     // memory|redis|sqlite; default memory
+	Redis  Redis  `yaml:"redis" json:"redis"`   // used when Type is redis
+	SQLite SQLite `yaml:"sqlite" json:"sqlite"` // used when Type is sqlite
+}
+
+// SQLite is the single instance's state file, kept across restarts.
+type SQLite struct {
+	Path string `yaml:"path" json:"path"` // default /var/lib/trailguard/state.db
 }
 
 // Redis is the shared state store.

@@ -120,7 +120,7 @@ notifiers: {}
 				`t.yaml:1: log.level: expected one of debug, info, warn, error, got "loud"`,
 				`t.yaml:1: log.format: expected json or text, got "xml"`,
 				`t.yaml:2: source.type: expected sqs or dir, got "kafka"`,
-				`t.yaml:3: state.type: expected memory or redis, got "etcd"`,
+				`t.yaml:3: state.type: expected memory, redis or sqlite, got "etcd"`,
 			},
 		},
 		{

@@ -200,7 +200,7 @@ func (v *validator) rules(r Rules) {
 
 func (v *validator) state(s State) {
 	switch s.Type {
-	case StateMemory:
+	case StateMemory, StateSQLite:
 	case StateRedis:
 		if s.Redis.Addr == "" {
 			v.errorf("state.redis.addr", "required when state.type is redis")
@@ -211,7 +211,7 @@ func (v *validator) state(s State) {
 			v.errorf("state.redis.db", "must not be negative, got %d", s.Redis.DB)
 		}
 	default:
-		v.errorf("state.type", "expected memory or redis, got %s", v.show("state.type", s.Type))
+		v.errorf("state.type", "expected memory, redis or sqlite, got %s", v.show("state.type", s.Type))
 	}
 }
 

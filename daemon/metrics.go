@@ -1,6 +1,10 @@
 package daemon
 
 import (
+	"context"
+	"math"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -79,4 +83,24 @@ func newMetrics() *metrics {
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchStateSize registers trailguard_stateful_records, read from size at
+// each scrape: the records stateful rules keep (one per rule and group; each
+// expires with its window or forget), so a growth that does not level off
+// once windows have turned over is seen. A failed read (Redis down) reports
+// NaN rather than a stale number.
+func (m *metrics) watchStateSize(size func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "trailguard", Name: "stateful_records",
+		Help: "Records kept by stateful rules (threshold windows, known values, sequence steps), one per rule and group.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := size(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }

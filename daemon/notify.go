@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,9 +43,10 @@ type notifier struct {
 	log      *slog.Logger
 	memState bool
 	redis    *redis.Client
-	// users counts what may still use redis: run (with the dispatcher's own
-	// Run) and the final flush, which the daemon calls in either order. The
-	// last to finish closes the client.
+	sqlite   *state.SQLite
+	// users counts what may still use redis or sqlite: run (with the
+	// dispatcher's own Run) and the final flush, which the daemon calls in
+	// either order. The last to finish closes the client.
 	users atomic.Int32
 
 	mu      sync.Mutex
@@ -93,6 +95,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 			Addr: cfg.State.Redis.Addr, Password: cfg.State.Redis.Password.Reveal(), DB: cfg.State.Redis.DB,
 		})
 		st = state.NewRedis(n.redis, "")
+	case config.StateSQLite:
+		path := cmp.Or(cfg.State.SQLite.Path, state.DefaultSQLitePath)
+		var err error
+		if n.sqlite, err = state.OpenSQLite(ctx, path, state.SQLiteOptions{}); err != nil {
+			return nil, err
+		}
+		st = n.sqlite
 	default:
 		n.memState = true
 		st = state.NewMemory(state.MemoryOptions{})
@@ -113,6 +122,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		return nil, fmt.Errorf("notifiers: %w", err)
 	}
 	n.d = d
+	m.watchStateSize(d.StatefulRecords)
 	return n, nil
 }
 
@@ -204,11 +214,20 @@ func (n *notifier) flush(ctx context.Context) {
 	n.release()
 }
 
-// release closes the Redis client once neither run nor flush uses it.
+// release closes the Redis client or the SQLite file once neither run nor
+// flush uses it.
 func (n *notifier) release() {
-	if n.users.Add(-1) == 0 && n.redis != nil {
+	if n.users.Add(-1) != 0 {
+		return
+	}
+	if n.redis != nil {
 		if err := n.redis.Close(); err != nil {
 			n.log.Warn("closing the Redis client", "error", err)
+		}
+	}
+	if n.sqlite != nil {
+		if err := n.sqlite.Close(); err != nil {
+			n.log.Warn("closing the SQLite state", "error", err)
 		}
 	}
 }
