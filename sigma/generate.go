@@ -138,7 +138,18 @@ func (g *gen) body(c conj) [][]string {
 	exact := []string{}
 	folded := []string{}
 	needFolded := false
-	for _, t := range hoisted {
+	// OPA's index follows one prefix test per body only so far: with prefix
+	// tests on both eventSource and eventName it stops at the first, and the
+	// body becomes a candidate for every call to the service (every ec2 call
+	// for an ec2 rule). So only the most selective field gets one; the others
+	// are still compared case-insensitively below, which is the test itself.
+	prefixed := -1
+	for i, t := range hoisted {
+		if !t.cased && (prefixed < 0 || strings.Join(t.path, ".") == "eventName") {
+			prefixed = i
+		}
+	}
+	for i, t := range hoisted {
 		ref := "input"
 		for _, k := range t.path {
 			ref += refKey(k)
@@ -160,7 +171,10 @@ func (g *gen) body(c conj) [][]string {
 			prefixes = append(prefixes, caseFoldPrefixes(l)...)
 			lowered = append(lowered, strings.ToLower(l))
 		}
-		folded = append(folded, "is_string("+ref+")", "strings.any_prefix_match("+ref+", "+listOf(dedupe(prefixes))+")")
+		folded = append(folded, "is_string("+ref+")")
+		if i == prefixed {
+			folded = append(folded, "strings.any_prefix_match("+ref+", "+listOf(dedupe(prefixes))+")")
+		}
 		if lowered = dedupe(lowered); len(lowered) == 1 {
 			folded = append(folded, "lower("+ref+") == "+quote(lowered[0]))
 		} else {
