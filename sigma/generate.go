@@ -38,7 +38,7 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 	}
 	g := &gen{det: det, testName: map[*test]string{}, selName: map[string]string{}, uses: map[string]bool{}}
 	var src strings.Builder
-	meta, err := metadata(r)
+	meta, warnings, err := metadata(r)
 	if err != nil {
 		return "", nil, err
 	}
@@ -62,7 +62,7 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("generated Rego does not parse (a bug in trailguard's Sigma compiler): %w\n%s", err, src.String())
 	}
-	return string(out), nil, nil
+	return string(out), warnings, nil
 }
 
 // conj is one alternative of the condition: tests that must hold, and
