@@ -3,6 +3,9 @@
 package alert
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -87,13 +90,53 @@ type Alert struct {
 	// Origin names where the event was read (file, s3://bucket/key), for people
 	// tracing an alert back to its evidence.
 	Origin string `json:"origin,omitempty"`
+	// Fields are the extra keys a rule put in its alert object (beyond message,
+	// severity and dedup_key), e.g. "session" or "network": stateful rules group
+	// by and count them, and Field finds them by name.
+	Fields map[string]string `json:"fields,omitempty"`
+
+	// Set on a stateful alert (threshold, new_value, sequence); see Stateful.
+	Count          int               `json:"count,omitempty"`
+	Window         string            `json:"window,omitempty"` // e.g. "10m0s"
+	Group          map[string]string `json:"group,omitempty"`
+	FirstEventTime string            `json:"first_event_time,omitempty"`
+	LastEventTime  string            `json:"last_event_time,omitempty"`
+	EventIDs       []string          `json:"event_ids,omitempty"` // up to 20, in event-time order
+	Value          string            `json:"value,omitempty"`
+	KnownValues    []string          `json:"known_values,omitempty"` // up to 10
+
+	// Stateful is the rule's stateful declaration, attached by the engine to
+	// its candidates for the dispatcher's stateful stage; nil for a plain rule.
+	Stateful *Stateful `json:"-"`
+
 	// Raw is the CloudTrail record exactly as read.
 	Raw json.RawMessage `json:"event,omitempty"`
 }
 
 // Key is the alert's identity across redeliveries: the same rule on the same event
 // is the same alert, however often the SQS message carrying it comes back.
-func (a *Alert) Key() string { return a.RuleID + "\x00" + a.EventID }
+//
+// A record without a usable eventID (missing, empty, not a string) is known
+// by its content instead: a hash of its bytes, compacted so that the key
+// survives the alert being written as JSON and read back. Keyed by the empty
+// eventID, every such alert of a rule was one alert, and all but the first
+// were dropped as already delivered.
+func (a *Alert) Key() string {
+	if a.EventID != "" {
+		return a.RuleID + "\x00" + a.EventID
+	}
+	return a.RuleID + "\x00" + ContentKey(a.Raw)
+}
+
+// ContentKey names a record by a hash of its bytes (JSON whitespace aside).
+func ContentKey(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		raw = b.Bytes()
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
 
 // Names of the alert fields that configuration can refer to (dedup keys,
 // suppressions' where): the keys of Alert's JSON form.
@@ -147,5 +190,11 @@ func (a *Alert) Field(name string) (string, bool) {
 			return f.get(a), true
 		}
 	}
-	return "", false
+	// error_code is not a configuration field, but stateful rules may group
+	// by it.
+	if name == "error_code" {
+		return a.ErrorCode, true
+	}
+	v, ok := a.Fields[name]
+	return v, ok
 }

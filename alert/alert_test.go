@@ -52,3 +52,49 @@ func TestSeverityText(t *testing.T) {
 		t.Errorf("MarshalText(Critical) = %s", b)
 	}
 }
+
+// An alert on a record without a usable eventID is keyed by the record's
+// content: distinct records give distinct keys, the same record the same key
+// (also after the alert was written as JSON and read back), and an eventID,
+// when there is one, is the key whatever the content.
+func TestKeyWithoutEventID(t *testing.T) {
+	raws := []string{
+		`{"eventName":"GetCallerIdentity","eventTime":"2024-01-01T00:00:00Z"}`,
+		`{"eventName":"GetCallerIdentity","eventTime":"2024-01-01T00:00:01Z"}`,
+		`{"eventID":42,"eventName":"GetCallerIdentity"}`,
+		`{"eventID":null,"eventName":"GetCallerIdentity"}`,
+		`{"eventID":"","eventName":"GetCallerIdentity"}`,
+	}
+	seen := map[string]int{}
+	for i, raw := range raws {
+		a := &Alert{RuleID: "r", Severity: High, Raw: json.RawMessage(raw)}
+		k := a.Key()
+		if j, dup := seen[k]; dup {
+			t.Errorf("records %d and %d share the key %q", j, i, k)
+		}
+		seen[k] = i
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Alert
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Key() != k {
+			t.Errorf("record %d: key %q after a JSON round trip, %q before", i, back.Key(), k)
+		}
+		spaced := &Alert{RuleID: "r", Raw: json.RawMessage(" " + raw + "\n")}
+		if spaced.Key() != k {
+			t.Errorf("record %d: whitespace around the record changed its key", i)
+		}
+		if other := (&Alert{RuleID: "s", Raw: json.RawMessage(raw)}); other.Key() == k {
+			t.Errorf("record %d: two rules share the key %q", i, k)
+		}
+	}
+	a := &Alert{RuleID: "r", EventID: "e1", Raw: json.RawMessage(raws[0])}
+	b := &Alert{RuleID: "r", EventID: "e1", Raw: json.RawMessage(raws[1])}
+	if a.Key() != b.Key() {
+		t.Errorf("the same eventID gave two keys: %q, %q", a.Key(), b.Key())
+	}
+}

@@ -12,6 +12,10 @@ import (
 // ErrTooLarge is wrapped by errors about inputs or records past a Limit.
 var ErrTooLarge = errors.New("over the size limit")
 
+// ErrMalformedLog is wrapped by errors about a log whose structure is wrong
+// as a whole (a "Records" that is not an array), as opposed to one bad record.
+var ErrMalformedLog = errors.New("not a CloudTrail log")
+
 // DecodeError says what was wrong with an input and where. When Fatal is false
 // only one record was bad and the reader can go on to the next.
 type DecodeError struct {
@@ -102,4 +106,21 @@ func eventBridgeDetail(raw []byte) ([]byte, bool) {
 func isCloudTrailDetailType(t string) bool {
 	const suffix = " via CloudTrail"
 	return len(t) > len(suffix) && t[len(t)-len(suffix):] == suffix
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return fmt.Sprintf("%q", c)
 }

@@ -33,6 +33,8 @@ type Notification struct {
 	Ignored string
 	// SNS is true when the payload came wrapped in an SNS notification.
 	SNS bool
+
+	seen map[ObjectRef]bool // objects already in Objects or Skipped
 }
 
 // NotificationLimits bounds what one message may ask for.
@@ -201,6 +203,15 @@ func (n *Notification) add(bucket, key string) error {
 	if err := checkRef(ref); err != nil {
 		return err
 	}
+	// A message naming one key many times asks for one read: each would
+	// have been a GET of the same object, and its alerts the same alerts.
+	if n.seen[ref] {
+		return nil
+	}
+	if n.seen == nil {
+		n.seen = map[ObjectRef]bool{}
+	}
+	n.seen[ref] = true
 	if isNotLog(key) {
 		n.Skipped = append(n.Skipped, ref)
 		return nil

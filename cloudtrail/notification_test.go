@@ -105,3 +105,35 @@ func TestParseNotificationRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A notification naming the same keys many times asks for each object once,
+// in the order of first mention: the daemon makes one GET per object.
+func TestParseNotificationDeduplicatesKeys(t *testing.T) {
+	keys := make([]string, 0, 1000)
+	for i := range 1000 {
+		keys = append(keys, fmt.Sprintf("%q", []string{"k/c.json.gz", "k/a.json.gz", "k/c.json.gz", "k/b.json.gz"}[i%4]))
+	}
+	ct := `{"s3Bucket":"trail-bucket","s3ObjectKey":[` + strings.Join(keys, ",") + `]}`
+	var recs []string
+	for _, b := range []string{"trail-bucket", "other-bucket", "trail-bucket"} {
+		e := s3Event(b, "k/x.json.gz", "ObjectCreated:Put")
+		recs = append(recs, e[len(`{"Records":[`):len(e)-len(`]}`)])
+	}
+	ev := `{"Records":[` + strings.Join(recs, ",") + `]}`
+	for _, c := range []struct{ body, want string }{
+		{sns(ct), "trail-bucket/k/c.json.gz,trail-bucket/k/a.json.gz,trail-bucket/k/b.json.gz"},
+		{ev, "trail-bucket/k/x.json.gz,other-bucket/k/x.json.gz"},
+	} {
+		n, err := cloudtrail.ParseNotification([]byte(c.body), cloudtrail.NotificationLimits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var objs []string
+		for _, o := range n.Objects {
+			objs = append(objs, o.Bucket+"/"+o.Key)
+		}
+		if got := strings.Join(objs, ","); got != c.want {
+			t.Errorf("objects %s, want %s", got, c.want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func NewReader(src io.Reader, source string, limits Limits) (*Reader, error) {
 		in = gz
 	}
 	rd.lim = &limitReader{r: in, left: limits.MaxBytes}
-	rd.s = newScanner(rd.lim)
+	rd.s = newScanner(rd.lim, limits.MaxRecordBytes)
 	return rd, nil
 }
 
@@ -217,7 +217,10 @@ func (r *Reader) next() (Record, error) {
 			// Garbage between values: report it, then resynchronise on the next line
 			// so that newline-delimited input goes on after one bad line.
 			e := r.errHere(-1, fmt.Errorf("expected a JSON object or array, found %q", c))
-			s.skipLine()
+			if !s.skipLine() {
+				e.Fatal = true
+				e.Err = fmt.Errorf("%w, and no line break follows within %d bytes: no record can follow", e.Err, r.limits.MaxRecordBytes)
+			}
 			return Record{}, e
 		}
 	}
@@ -302,6 +305,13 @@ func (r *Reader) topObject() (rec Record, isRecords bool, err error) {
 			s.skip()
 			r.inArray, r.inObject, r.needComma = true, true, false
 			return Record{}, true, nil
+		}
+		if isRecordsKey {
+			// {"Records": {…}} (or a string, number, null) was once read as one
+			// event and its message deleted: it is a malformed log, and like a
+			// truncated one it ends the input, so that the message is kept.
+			s.stopCapture()
+			return Record{}, false, r.fatal(fmt.Errorf("malformed log: \"Records\" is %s, not an array: %w", jsonKind(c), ErrMalformedLog))
 		}
 		d, err := s.value()
 		if err != nil {

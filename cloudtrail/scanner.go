@@ -30,10 +30,16 @@ type scanner struct {
 	capLimit  int // stop appending past this many bytes (the record is too large)
 	capOver   bool
 	capBuf    []byte
+
+	// maxRun bounds a bare word (scalar) and a line skipped after garbage:
+	// past a record's size limit no record can be inside either, and a
+	// zero-filled gzip bomb is one endless such run, so reading further only
+	// inflates it towards the input limit.
+	maxRun int
 }
 
-func newScanner(src io.Reader) *scanner {
-	return &scanner{src: src, buf: *scanBufs.Get().(*[]byte), line: 1}
+func newScanner(src io.Reader, maxRun int) *scanner {
+	return &scanner{src: src, buf: *scanBufs.Get().(*[]byte), line: 1, maxRun: maxRun}
 }
 
 var scanBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
@@ -129,20 +135,27 @@ func (s *scanner) peek() (byte, bool) {
 func (s *scanner) skip() { s.r++ }
 
 // skipLine consumes input up to and including the next newline, to resynchronise
-// on newline-delimited input after garbage.
-func (s *scanner) skipLine() {
+// on newline-delimited input after garbage. It reports false, having stopped,
+// when no newline comes within maxRun bytes: nothing valid can follow there.
+func (s *scanner) skipLine() bool {
+	// Checked at each byte, not after each read, so that the outcome does not
+	// depend on how the input arrives.
+	start := s.pos()
 	for {
 		for s.r < s.w {
+			if s.pos()-start > int64(s.maxRun) {
+				return false
+			}
 			c := s.buf[s.r]
 			s.r++
 			if c == '\n' {
 				s.line++
 				s.lineOff = s.pos()
-				return
+				return true
 			}
 		}
 		if !s.fill() {
-			return
+			return true
 		}
 	}
 }
@@ -150,6 +163,7 @@ func (s *scanner) skipLine() {
 var (
 	errUnexpectedEOF = errors.New("unexpected end of input inside a JSON value")
 	errUnbalanced    = errors.New("unbalanced closing bracket")
+	errLongRun       = errors.New("a bare value longer than a record may be: no record can follow")
 )
 
 // value consumes one JSON value (object, array, string or scalar) and reports the
@@ -247,11 +261,16 @@ func (s *scanner) skipStringRun() {
 // scalar consumes a number, true, false, null or any other bare word up to the
 // next delimiter.
 func (s *scanner) scalar() error {
+	// Checked at each byte, as in skipLine.
+	start := s.pos()
 	for {
 		for s.r < s.w {
 			switch s.buf[s.r] {
 			case ',', ']', '}', ' ', '\t', '\r', '\n', '{', '[', '"':
 				return nil
+			}
+			if s.pos()-start > int64(s.maxRun) {
+				return errLongRun
 			}
 			s.r++
 		}

@@ -40,6 +40,10 @@ const (
 	NotifierSlack  = "slack"
 	NotifierEmail  = "email"
 	NotifierStdout = "stdout"
+	// HTTP notifiers: see notifiers_http.go.
+	NotifierWebhook   = "webhook"
+	NotifierPagerDuty = "pagerduty"
+	NotifierTeams     = "teams"
 
 	TLSStartTLS = "starttls"
 	TLSImplicit = "tls"
@@ -47,6 +51,7 @@ const (
 
 	StateMemory = "memory"
 	StateRedis  = "redis"
+	StateSQLite = "sqlite"
 
 	FormatJSON = "json"
 	FormatText = "text"
@@ -69,6 +74,7 @@ type Config struct {
 	State        State         `yaml:"state" json:"state"`
 
 	warnings []string
+	notes    []string
 }
 
 // Log configures the daemon's own logging.
@@ -99,7 +105,7 @@ type SQS struct {
 	WaitTime          time.Duration `yaml:"wait_time" json:"wait_time"`                   // long-poll wait, 0s..20s; default 20s
 	MaxMessages       int           `yaml:"max_messages" json:"max_messages"`             // per receive, 1..10; default 10
 	VisibilityTimeout time.Duration `yaml:"visibility_timeout" json:"visibility_timeout"` // 1s..12h; default 5m
-	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, >= 1; default 16 (each mostly waits on S3 and Slack)
+	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, 1..MaxWorkers; default 16 (each mostly waits on S3 and Slack)
 }
 
 // S3 is where the notified log files are fetched from.
@@ -107,7 +113,7 @@ type S3 struct {
 	Region         string   `yaml:"region" json:"region"`                   // "" = the AWS SDK's default chain
 	Endpoint       string   `yaml:"endpoint" json:"endpoint"`               // "" = AWS
 	PathStyle      bool     `yaml:"path_style" json:"path_style"`           // default false
-	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names; required (non-empty) for type sqs
+	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names, no wildcards; required (non-empty) for type sqs
 	// ReadTimeout bounds each wait for S3's answer and for the next bytes of a
 	// body (an idle timeout, not a limit on the transfer); default 30s.
 	ReadTimeout time.Duration `yaml:"read_timeout" json:"read_timeout"`
@@ -135,10 +141,13 @@ type Rules struct {
 // Notifier is one named alert destination. Exactly the sub-block matching
 // Type is set (non-nil); stdout has none.
 type Notifier struct {
-	Name  string `yaml:"name" json:"name"`   // unique, required
-	Type  string `yaml:"type" json:"type"`   // slack|email|stdout
-	Slack *Slack `yaml:"slack" json:"slack"` // set iff Type is slack
-	Email *Email `yaml:"email" json:"email"` // set iff Type is email
+	Name      string     `yaml:"name" json:"name"`           // unique, required
+	Type      string     `yaml:"type" json:"type"`           // slack|email|stdout|webhook|pagerduty|teams
+	Slack     *Slack     `yaml:"slack" json:"slack"`         // set iff Type is slack
+	Email     *Email     `yaml:"email" json:"email"`         // set iff Type is email
+	Webhook   *Webhook   `yaml:"webhook" json:"webhook"`     // set iff Type is webhook
+	PagerDuty *PagerDuty `yaml:"pagerduty" json:"pagerduty"` // set iff Type is pagerduty
+	Teams     *Teams     `yaml:"teams" json:"teams"`         // set iff Type is teams
 }
 
 // Slack posts with a bot token (Token and Channel) or to an incoming
@@ -208,8 +217,14 @@ func (s Suppression) ExpiredAtLoad() bool { return s.expiredAtLoad }
 
 // State holds dedup state shared by replicas.
 type State struct {
-	Type  string `yaml:"type" json:"type"`   // memory|redis; default memory
-	Redis Redis  `yaml:"redis" json:"redis"` // used when Type is redis
+	Type   string `yaml:"type" json:"type"`     // memory|redis|sqlite; default memory
+	Redis  Redis  `yaml:"redis" json:"redis"`   // used when Type is redis
+	SQLite SQLite `yaml:"sqlite" json:"sqlite"` // used when Type is sqlite
+}
+
+// SQLite is the single instance's state file, kept across restarts.
+type SQLite struct {
+	Path string `yaml:"path" json:"path"` // default /var/lib/trailguard/state.db
 }
 
 // Redis is the shared state store.
@@ -265,6 +280,31 @@ func Default() *Config {
 	return cfg
 }
 
+// MaxWorkers bounds source.sqs.workers.
+const MaxWorkers = 1000
+
+// resolve fills in what one setting implies for another, once validated:
+// run and validate then build their clients from the same values.
+func (c *Config) resolve(v *validator) {
+	// The SQS region is the best guess for S3's: the trail's bucket and its
+	// queue are usually in one region, and without it the S3 client had no
+	// region at all although validate said ok.
+	if c.Source.Type == SourceSQS && c.Source.S3.Region == "" && c.Source.SQS.Region != "" {
+		c.Source.S3.Region = c.Source.SQS.Region
+		v.notef("source.sqs.region", "source.s3.region is not set: log objects are read in source.sqs.region %s (set source.s3.region if the trail's bucket is elsewhere)", c.Source.SQS.Region)
+	}
+	v.notes.sort()
+	for _, n := range v.notes {
+		c.notes = append(c.notes, n.Error())
+	}
+}
+
+// Notes returns what the configuration implies beyond what it says (such
+// as a region taken from another block), formatted like warnings.
+func (c *Config) Notes() []string {
+	return slices.Clone(c.notes)
+}
+
 // Warnings returns problems that do not stop the configuration from
 // working but probably are not what was meant, such as an expired
 // suppression, each formatted like an error ("file:line: path: message").
@@ -310,6 +350,7 @@ func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, 
 	v.fromEnv = d.fromEnv
 	if parsed {
 		v.validate(cfg)
+		cfg.resolve(v)
 	}
 	if len(v.errs) > 0 {
 		v.errs.sort()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -119,7 +120,7 @@ notifiers: {}
 				`t.yaml:1: log.level: expected one of debug, info, warn, error, got "loud"`,
 				`t.yaml:1: log.format: expected json or text, got "xml"`,
 				`t.yaml:2: source.type: expected sqs or dir, got "kafka"`,
-				`t.yaml:3: state.type: expected memory or redis, got "etcd"`,
+				`t.yaml:3: state.type: expected memory, redis or sqlite, got "etcd"`,
 			},
 		},
 		{
@@ -132,6 +133,30 @@ notifiers: {}
 			},
 		},
 		{
+			// The source block's line, wherever it is; s3's when it is there.
+			name: "missing allowed_buckets points at the source block",
+			src:  "log: {level: info}\n\nsource:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.us-east-1.amazonaws.com/1/q\"}\n",
+			want: []string{`t.yaml:3: source.s3.allowed_buckets: at least one bucket is required when source.type is sqs`},
+		},
+		{
+			name: "missing allowed_buckets points at the s3 block",
+			src:  "log: {level: info}\nsource:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.us-east-1.amazonaws.com/1/q\"}\n  s3:\n    region: us-east-1\n",
+			want: []string{`t.yaml:5: source.s3.allowed_buckets: at least one bucket is required when source.type is sqs`},
+		},
+		{
+			name: "allowed_buckets are exact names",
+			src:  "source:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.us-east-1.amazonaws.com/1/q\"}\n  s3:\n    allowed_buckets:\n      - trail-logs\n      - \"*\"\n      - trail-?\n",
+			want: []string{
+				`t.yaml:7: source.s3.allowed_buckets[1]: "*" is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)`,
+				`t.yaml:8: source.s3.allowed_buckets[2]: "trail-?" is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)`,
+			},
+		},
+		{
+			name: "workers bounded",
+			src:  "source:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.us-east-1.amazonaws.com/1/q\", workers: 1001}\n  s3: {allowed_buckets: [b]}\n",
+			want: []string{"t.yaml:3: source.sqs.workers: must be between 1 and 1000, got 1001 (each worker holds a log's buffers and an S3 connection; more adds memory, not throughput)"},
+		},
+		{
 			name: "sqs limits",
 			src: `source:
   type: sqs
@@ -142,7 +167,7 @@ notifiers: {}
 				`t.yaml:3: source.sqs.wait_time: must be between 1s and 20s (long polling), got 21s`,
 				`t.yaml:3: source.sqs.max_messages: must be between 1 and 10, got 11`,
 				`t.yaml:3: source.sqs.visibility_timeout: must be between 2s and 12h, got 0s`,
-				`t.yaml:3: source.sqs.workers: must be at least 1, got 0`,
+				`t.yaml:3: source.sqs.workers: must be between 1 and 1000, got 0 (each worker holds a log's buffers and an S3 connection; more adds memory, not throughput)`,
 			},
 		},
 		{
@@ -185,7 +210,7 @@ routes:
 			want: []string{
 				`t.yaml:2: notifiers[0]: type slack needs a slack block`,
 				`t.yaml:6: notifiers[1].email: only allowed when type is email`,
-				`t.yaml:8: notifiers[2].type: expected slack, email or stdout, got "pager"`,
+				`t.yaml:8: notifiers[2].type: expected slack, email, stdout, webhook, pagerduty or teams, got "pager"`,
 			},
 		},
 		{
@@ -794,4 +819,23 @@ suppressions:
 		src += f + ": x, "
 	}
 	mustParse(t, src+"}}]\n", nil)
+}
+
+// Without source.s3.region the S3 client uses the SQS region (the validator
+// warns), so that validate and run build the same clients; a region of its
+// own is kept.
+func TestS3RegionFromSQS(t *testing.T) {
+	const src = "source:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.eu-west-1.amazonaws.com/1/q\", region: eu-west-1}\n  s3: {allowed_buckets: [b]%s}\n"
+	cfg := mustParse(t, fmt.Sprintf(src, ""), nil)
+	if got := cfg.Source.S3.Region; got != "eu-west-1" {
+		t.Errorf("s3 region %q, want the sqs region eu-west-1", got)
+	}
+	want := []string{`t.yaml:3: source.sqs.region: source.s3.region is not set: log objects are read in source.sqs.region eu-west-1 (set source.s3.region if the trail's bucket is elsewhere)`}
+	if got := cfg.Notes(); !slices.Equal(got, want) || len(cfg.Warnings()) > 1 {
+		t.Errorf("notes %q, want %q (warnings %q)", got, want, cfg.Warnings())
+	}
+	cfg = mustParse(t, fmt.Sprintf(src, ", region: us-east-2"), nil)
+	if got := cfg.Source.S3.Region; got != "us-east-2" || len(cfg.Notes()) != 0 {
+		t.Errorf("s3 region %q (notes %q), want its own us-east-2 and no note", got, cfg.Notes())
+	}
 }

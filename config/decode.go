@@ -142,6 +142,7 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value) {
 type field struct {
 	index int
 	file  bool // the key is x_file, naming a file that holds secret x
+	files bool // a map of names to files holding secrets (tag option "files")
 }
 
 // fields maps each key a struct accepts to its field; Secret fields also
@@ -150,11 +151,11 @@ func fields(t reflect.Type) map[string]field {
 	m := make(map[string]field, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		key, opt, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if !f.IsExported() || key == "" || key == "-" {
 			continue
 		}
-		m[key] = field{index: i}
+		m[key] = field{index: i, files: opt == "files"}
 		if f.Type == secretType {
 			m[key+"_file"] = field{index: i, file: true}
 		}
@@ -182,9 +183,12 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 			continue
 		}
 		filled[f.index] = k.Value
-		if f.file {
+		switch {
+		case f.file:
 			d.secretFile(val, join(path, k.Value), v.Field(f.index))
-		} else {
+		case f.files:
+			d.secretFiles(val, join(path, k.Value), v.Field(f.index))
+		default:
 			d.value(val, join(path, k.Value), v.Field(f.index))
 		}
 	}

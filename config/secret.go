@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -101,18 +100,27 @@ func (d *decoder) secretFile(n *yaml.Node, path string, v reflect.Value) {
 	v.SetString(s)
 }
 
+// secretFiles reads a mapping of names to files, each holding one secret
+// (a webhook's headers_file), into the map v.
+func (d *decoder) secretFiles(n *yaml.Node, path string, v reflect.Value) {
+	if n = d.deref(n); n == nil || !d.isMapping(n, path) {
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	for k, val := range d.pairs(n, path) {
+		s := reflect.New(v.Type().Elem()).Elem()
+		d.secretFile(val, join(path, k.Value), s)
+		if s.String() != "" {
+			m.SetMapIndex(reflect.ValueOf(k.Value), s)
+		}
+	}
+	v.Set(m)
+}
+
 // maxSecretFile bounds what a *_file key reads: tokens, passwords and webhook
 // URLs are short, and a path pointing at a device or a large file by mistake
 // (/dev/zero, a log) must not hang start-up or fill the memory.
 const maxSecretFile = 64 << 10
 
-// readSecretFile reads up to maxSecretFile+1 bytes of name (one more, to tell a
-// file at the limit from a larger one).
-func readSecretFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-}
+// readSecretFile reads up to maxSecretFile+1 bytes of name.
+func readSecretFile(name string) ([]byte, error) { return readLimited(name, maxSecretFile) }

@@ -20,6 +20,7 @@ type validator struct {
 	failed   []string          // paths the decoder already reported
 	errs     Errors
 	warnings Errors
+	notes    Errors // what the configuration implies, said so that nobody is surprised
 	now      time.Time
 }
 
@@ -66,6 +67,10 @@ func (v *validator) show(p, val string) string {
 
 func (v *validator) warnf(p, format string, args ...any) {
 	v.warnings = append(v.warnings, &Error{File: v.file, Line: v.line(p), Path: p, Err: fmt.Errorf(format, args...)})
+}
+
+func (v *validator) notef(p, format string, args ...any) {
+	v.notes = append(v.notes, &Error{File: v.file, Line: v.line(p), Path: p, Err: fmt.Errorf(format, args...)})
 }
 
 // warningStrings returns the warnings in line order, formatted like errors.
@@ -130,8 +135,11 @@ func (v *validator) source(s Source) {
 		if q.VisibilityTimeout < 2*time.Second || q.VisibilityTimeout > 12*time.Hour {
 			v.errorf("source.sqs.visibility_timeout", "must be between 2s and 12h, got %s", q.VisibilityTimeout)
 		}
-		if q.Workers < 1 {
-			v.errorf("source.sqs.workers", "must be at least 1, got %d", q.Workers)
+		if q.Workers < 1 || q.Workers > MaxWorkers {
+			// Each worker holds a log's read buffers (about 170 KiB, plus up to
+			// a record's 1 MiB) and an S3 connection: past this, memory grows,
+			// not throughput, which S3 and the notifiers bound long before.
+			v.errorf("source.sqs.workers", "must be between 1 and %d, got %d (each worker holds a log's buffers and an S3 connection; more adds memory, not throughput)", MaxWorkers, q.Workers)
 		}
 		v.optionalURL("source.s3.endpoint", s.S3.Endpoint)
 		// Notifications name the bucket to read; without an allow-list
@@ -140,6 +148,13 @@ func (v *validator) source(s Source) {
 			v.errorf("source.s3.allowed_buckets", "at least one bucket is required when source.type is sqs")
 		}
 		v.nonEmpty("source.s3.allowed_buckets", s.S3.AllowedBuckets)
+		for i, b := range s.S3.AllowedBuckets {
+			// Exact names only: a wildcard would let whoever can send to the
+			// queue make trailguard read any bucket its credentials reach.
+			if strings.ContainsAny(b, "*?[]") {
+				v.errorf(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), "%s is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)", v.show(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), b))
+			}
+		}
 		if s.S3.ReadTimeout < time.Second || s.S3.ReadTimeout > time.Hour {
 			v.errorf("source.s3.read_timeout", "must be between 1s and 1h, got %s", s.S3.ReadTimeout)
 		}
@@ -185,7 +200,7 @@ func (v *validator) rules(r Rules) {
 
 func (v *validator) state(s State) {
 	switch s.Type {
-	case StateMemory:
+	case StateMemory, StateSQLite:
 	case StateRedis:
 		if s.Redis.Addr == "" {
 			v.errorf("state.redis.addr", "required when state.type is redis")
@@ -196,7 +211,7 @@ func (v *validator) state(s State) {
 			v.errorf("state.redis.db", "must not be negative, got %d", s.Redis.DB)
 		}
 	default:
-		v.errorf("state.type", "expected memory or redis, got %s", v.show("state.type", s.Type))
+		v.errorf("state.type", "expected memory, redis or sqlite, got %s", v.show("state.type", s.Type))
 	}
 }
 

@@ -29,33 +29,45 @@ func (v *validator) notifiers(ns []Notifier) map[string]bool {
 			names[n.Name] = true
 		}
 
-		switch n.Type {
-		case NotifierSlack:
-			if n.Slack == nil {
-				v.errorf(p, "type slack needs a slack block")
-			} else {
-				v.slack(p+".slack", n.Slack)
-			}
-		case NotifierEmail:
-			if n.Email == nil {
-				v.errorf(p, "type email needs an email block")
-			} else {
-				v.email(p+".email", n.Email)
-			}
-		case NotifierStdout:
-		case "":
-			v.errorf(p+".type", "required: slack, email or stdout")
-		default:
-			v.errorf(p+".type", "expected slack, email or stdout, got %s", v.show(p+".type", n.Type))
-		}
-		if n.Slack != nil && n.Type != NotifierSlack {
-			v.errorf(p+".slack", "only allowed when type is slack")
-		}
-		if n.Email != nil && n.Type != NotifierEmail {
-			v.errorf(p+".email", "only allowed when type is email")
-		}
+		v.notifierBlock(p, n)
 	}
 	return names
+}
+
+// notifierBlock checks that n has exactly the block its type needs, and
+// checks that block.
+func (v *validator) notifierBlock(p string, n Notifier) {
+	blocks := []struct {
+		typ   string
+		set   bool
+		check func(string)
+	}{
+		{NotifierSlack, n.Slack != nil, func(p string) { v.slack(p, n.Slack) }},
+		{NotifierEmail, n.Email != nil, func(p string) { v.email(p, n.Email) }},
+		{NotifierWebhook, n.Webhook != nil, func(p string) { v.webhook(p, n.Webhook) }},
+		{NotifierPagerDuty, n.PagerDuty != nil, func(p string) { v.pagerDuty(p, n.PagerDuty) }},
+		{NotifierTeams, n.Teams != nil, func(p string) { v.teams(p, n.Teams) }},
+	}
+	const types = "slack, email, stdout, webhook, pagerduty or teams"
+	known := n.Type == NotifierStdout
+	for _, b := range blocks {
+		switch {
+		case n.Type == b.typ && b.set:
+			known = true
+			b.check(p + "." + b.typ)
+		case n.Type == b.typ:
+			known = true
+			v.errorf(p, "type %s needs a %s block", b.typ, b.typ)
+		case b.set:
+			v.errorf(p+"."+b.typ, "only allowed when type is %s", b.typ)
+		}
+	}
+	switch {
+	case n.Type == "":
+		v.errorf(p+".type", "required: %s", types)
+	case !known:
+		v.errorf(p+".type", "expected %s, got %s", types, v.show(p+".type", n.Type))
+	}
 }
 
 func (v *validator) slack(p string, s *Slack) {

@@ -71,6 +71,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	for _, w := range cfg.Warnings() {
 		d.log.Warn("configuration", "warning", w)
 	}
+	for _, n := range cfg.Notes() {
+		d.log.Info("configuration", "note", n)
+	}
 	var err error
 	d.engines, err = engine.NewReloader(ctx, d.buildEngine)
 	if err != nil {
@@ -81,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	if d.notify, err = newNotifier(ctx, cfg, opts, d.log, d.m); err != nil {
 		return nil, err
 	}
+	d.notify.check(ctx)
 
 	if d.source, err = newSource(ctx, cfg, sourceDeps{log: d.log, m: d.m, shutdownGrace: opts.ShutdownGrace}); err != nil {
 		return nil, err

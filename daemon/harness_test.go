@@ -44,6 +44,7 @@ func TestDaemon(t *testing.T) {
 		{Name: "SlackOutageRedelivery", Run: testSlackOutageRedelivery},
 		{Name: "SlackRateLimited", Run: testSlackRateLimited},
 		{Name: "SMTPLater", Run: testSMTPLater},
+		{Name: "HTTPNotifiers", Run: testHTTPNotifiers},
 		{Name: "Suppression", Run: testSuppression},
 		{Name: "Dedup", Run: testDedup},
 		{Name: "Routing", Run: testRouting},

@@ -1,6 +1,10 @@
 package daemon
 
 import (
+	"context"
+	"math"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -24,6 +28,7 @@ type metrics struct {
 	eventsEvaluated prometheus.Counter
 	eventsFiltered  prometheus.Counter
 	eventErrors     prometheus.Counter
+	eventsNoID      prometheus.Counter
 	evalSeconds     prometheus.Histogram
 	lagSeconds      prometheus.Histogram
 
@@ -59,6 +64,7 @@ func newMetrics() *metrics {
 	m.eventsRead = counter("events_read_total", "CloudTrail records read.")
 	m.eventsEvaluated = counter("events_evaluated_total", "CloudTrail records evaluated against the rules.")
 	m.eventsFiltered = counter("events_filtered_total", "CloudTrail records skipped by filter.event_sources.")
+	m.eventsNoID = counter("events_without_id_total", "Records with alerts but no usable eventID (missing or not a string): their alerts are keyed by a hash of the record's bytes.")
 	m.eventErrors = counter("event_errors_total", "Records that could not be read or evaluated (each is logged with its position).")
 	m.evalSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "trailguard", Name: "evaluation_duration_seconds", Help: "Time to evaluate one record against every rule.",
@@ -77,4 +83,24 @@ func newMetrics() *metrics {
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchStateSize registers trailguard_stateful_records, read from size at
+// each scrape: the records stateful rules keep (one per rule and group; each
+// expires with its window or forget), so a growth that does not level off
+// once windows have turned over is seen. A failed read (Redis down) reports
+// NaN rather than a stale number.
+func (m *metrics) watchStateSize(size func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "trailguard", Name: "stateful_records",
+		Help: "Records kept by stateful rules (threshold windows, known values, sequence steps), one per rule and group.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := size(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,9 +20,12 @@ import (
 	"github.com/trailguard/trailguard/notifiers/dispatch"
 	"github.com/trailguard/trailguard/notifiers/email"
 	nmetrics "github.com/trailguard/trailguard/notifiers/metrics"
+	"github.com/trailguard/trailguard/notifiers/pagerduty"
 	"github.com/trailguard/trailguard/notifiers/slack"
 	"github.com/trailguard/trailguard/notifiers/state"
 	"github.com/trailguard/trailguard/notifiers/stdout"
+	"github.com/trailguard/trailguard/notifiers/teams"
+	"github.com/trailguard/trailguard/notifiers/webhook"
 )
 
 // How often the notifiers' credentials and peers are checked again for
@@ -39,9 +43,10 @@ type notifier struct {
 	log      *slog.Logger
 	memState bool
 	redis    *redis.Client
-	// users counts what may still use redis: run (with the dispatcher's own
-	// Run) and the final flush, which the daemon calls in either order. The
-	// last to finish closes the client.
+	sqlite   *state.SQLite
+	// users counts what may still use redis or sqlite: run (with the
+	// dispatcher's own Run) and the final flush, which the daemon calls in
+	// either order. The last to finish closes the client.
 	users atomic.Int32
 
 	mu      sync.Mutex
@@ -70,6 +75,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 				return nil, fmt.Errorf("notifier %q: %w", nc.Name, err)
 			}
 			ns = append(ns, e)
+		case config.NotifierWebhook:
+			ns = append(ns, webhook.New(nc.Name, nc.Webhook))
+		case config.NotifierPagerDuty:
+			// Incidents are keyed like the dispatcher's dedup groups.
+			ns = append(ns, pagerduty.New(nc.Name, nc.PagerDuty, cfg.Dedup.Key, log))
+		case config.NotifierTeams:
+			ns = append(ns, teams.New(nc.Name, nc.Teams))
 		default:
 			ns = append(ns, named{console, nc.Name})
 		}
@@ -83,6 +95,13 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 			Addr: cfg.State.Redis.Addr, Password: cfg.State.Redis.Password.Reveal(), DB: cfg.State.Redis.DB,
 		})
 		st = state.NewRedis(n.redis, "")
+	case config.StateSQLite:
+		path := cmp.Or(cfg.State.SQLite.Path, state.DefaultSQLitePath)
+		var err error
+		if n.sqlite, err = state.OpenSQLite(ctx, path, state.SQLiteOptions{}); err != nil {
+			return nil, err
+		}
+		st = n.sqlite
 	default:
 		n.memState = true
 		st = state.NewMemory(state.MemoryOptions{})
@@ -103,7 +122,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		return nil, fmt.Errorf("notifiers: %w", err)
 	}
 	n.d = d
-	n.check(ctx)
+	m.watchStateSize(d.StatefulRecords)
 	return n, nil
 }
 
@@ -195,11 +214,20 @@ func (n *notifier) flush(ctx context.Context) {
 	n.release()
 }
 
-// release closes the Redis client once neither run nor flush uses it.
+// release closes the Redis client or the SQLite file once neither run nor
+// flush uses it.
 func (n *notifier) release() {
-	if n.users.Add(-1) == 0 && n.redis != nil {
+	if n.users.Add(-1) != 0 {
+		return
+	}
+	if n.redis != nil {
 		if err := n.redis.Close(); err != nil {
 			n.log.Warn("closing the Redis client", "error", err)
+		}
+	}
+	if n.sqlite != nil {
+		if err := n.sqlite.Close(); err != nil {
+			n.log.Warn("closing the SQLite state", "error", err)
 		}
 	}
 }

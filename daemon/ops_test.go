@@ -141,7 +141,8 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 		t.Parallel()
 		e := newSQSEnv(t, p)
 		sl := newSlack(t)
-		r := startDaemon(t, e.config(t, slackConfig(sl)...), daemon.Options{})
+		// threats too, for its stateful rules' records.
+		r := startDaemon(t, e.config(t, slackConfig(sl, "rules:\n  packs: [aws, threats]\n")...), daemon.Options{})
 		if code, body := r.get(t, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: %d %q", code, body)
 		}
@@ -171,6 +172,8 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 			`trailguard_alerts_total{rule="aws.console_login_failure",severity="medium"}`: 1,
 			`trailguard_alerts_total{rule="aws.unauthorized_api_call",severity="low"}`:    1,
 			`trailguard_notifications_total{notifier="slack",outcome="sent"}`:             3,
+			// grace's refused call, counted by threats.denied_calls_burst
+			"trailguard_stateful_records": 1,
 		} {
 			if m[series] != want {
 				t.Errorf("%s = %v, want %v", series, m[series], want)

@@ -172,9 +172,16 @@ func (d *Daemon) processFile(ctx context.Context, path string) error {
 func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log *slog.Logger,
 	do func(pipeline.Options, pipeline.Handler) (pipeline.Stats, error)) (pipeline.Stats, error) {
 	opts := pipeline.Options{Workers: d.evalWorkers, EventSources: d.cfg.Filter.EventSources}
+	var noID []byte // the last record without an eventID, counted once for all its alerts
 	h := pipeline.Handler{
 		Alert: func(ctx context.Context, a *alert.Alert) error {
 			d.m.alerts.WithLabelValues(a.RuleID, a.Severity.String()).Inc()
+			if a.EventID == "" && !sameBytes(noID, a.Raw) {
+				noID = a.Raw
+				d.m.eventsNoID.Inc()
+				log.Warn("record has no usable eventID; its alerts are keyed by a hash of its bytes",
+					"origin", a.Origin, "rule", a.RuleID, "key", alert.ContentKey(a.Raw))
+			}
 			if err := d.dispatch(ctx, a); err != nil {
 				return fmt.Errorf("%s: alert %s for event %s: %w: %w", source, a.RuleID, a.EventID, errUndelivered, err)
 			}
@@ -196,4 +203,11 @@ func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log
 	d.m.eventsEvaluated.Add(float64(st.Evaluated))
 	d.m.eventsFiltered.Add(float64(st.Filtered))
 	return st, err
+}
+
+// sameBytes says whether a and b are the same slice: a record's alerts share
+// its bytes (pipeline hands them on one after another), another record's
+// never do.
+func sameBytes(a, b []byte) bool {
+	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
 }

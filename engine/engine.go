@@ -40,6 +40,9 @@ type Rule struct {
 	Pack    string           `json:"pack"`    // e.g. opsworkscm
 	Package string           `json:"package"` // e.g. rules.opsworkscm.root_credentials
 	File    string           `json:"file"`
+	// Stateful is the rule's custom.threshold / new_value / sequence / signal
+	// declaration (see stateful.go); nil for a per-event rule.
+	Stateful *alert.Stateful `json:"-"`
 }
 
 type options struct {
@@ -134,7 +137,9 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	if slices.Contains(o.packs, "opsworkscm") && !hasNetworks(set.data) {
-		e.warnings = append(e.warnings, "data.known_networks is not set: opsworkscm.unknown_source_ip cannot fire")
+		// Not a warning any more: the learning rule covers the same ground.
+		e.notes = append(e.notes, "data.known_networks is not set: opsworkscm.unknown_source_ip is off, and "+
+			"opsworkscm.new_source_network learns each account's source networks instead (its first 7 days of events silently)")
 	}
 	pq, err := e.prepare(ctx, query)
 	if err != nil {
@@ -239,6 +244,7 @@ func (e *Engine) Notes() []string { return e.notes }
 func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) error {
 	annotations := c.GetAnnotationSet()
 	pe := &PolicyError{}
+	var decls []*statefulDecl
 	seen := map[string]string{}
 	names := make([]string, 0, len(modules))
 	for n := range modules {
@@ -302,6 +308,14 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 			}
 			continue
 		}
+		at := Problem{File: file}
+		if a.Location != nil {
+			at.Row, at.Col = a.Location.Row, a.Location.Col
+		}
+		decl, probs := parseStateful(r, a.Custom, at)
+		if pe.Problems = append(pe.Problems, probs...); len(probs) > 0 {
+			continue
+		}
 		if _, ok := e.rules[key]; ok {
 			// Several files may share a package; the first METADATA block names it.
 			continue
@@ -309,6 +323,12 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		e.rules[key] = r
 		e.keyOf[r] = key
 		e.ordered = append(e.ordered, r)
+		if decl != nil {
+			decls = append(decls, decl)
+		}
+	}
+	if len(pe.Problems) == 0 {
+		pe.Problems = e.linkStateful(decls, alertKeysOf(modules))
 	}
 	if len(pe.Problems) > 0 {
 		return pe

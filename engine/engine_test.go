@@ -44,8 +44,8 @@ func TestBuiltinPacksOnSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(eng.Rules()); n != 54 {
-		t.Errorf("%d rules loaded, want 54 (9 opsworkscm + 15 aws + 30 threats)", n)
+	if n := len(eng.Rules()); n != 59 {
+		t.Errorf("%d rules loaded, want 59 (10 opsworkscm + 15 aws + 34 threats)", n)
 	}
 	alerts, err := eng.Evaluate(ctx, createServer(t))
 	if err != nil {

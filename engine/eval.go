@@ -238,6 +238,7 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 	if k, ok := res["dedup_key"].(string); ok {
 		a.DedupKey = k
 	}
+	a.Fields, a.Stateful = extraFields(res), rule.Stateful
 	fillEventFields(&a, in.Value)
 	return a, nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
@@ -62,7 +63,15 @@ type Handler struct {
 	Evaluated func(in *engine.Input, took time.Duration)
 }
 
-const batchSize = 16
+// Records travel from the reader to the workers in batches, so that the
+// hand-over costs little per record; but a batch is handed on as soon as no
+// further record is ready within flushAfter, and each record's alerts come
+// out as soon as it is evaluated, so an alert early in a slow (or stalled)
+// log is not held back until its batch fills or is evaluated whole.
+const (
+	batchSize  = 16
+	flushAfter = time.Millisecond
+)
 
 type item struct {
 	rec    cloudtrail.Record
@@ -76,7 +85,16 @@ type item struct {
 
 type batch struct {
 	items []item
-	done  chan struct{}
+	// evaluated counts the items done, in order; signal (capacity 1) wakes
+	// the output loop after each.
+	evaluated atomic.Int32
+	signal    chan struct{}
+}
+
+// read is one result of next.
+type read struct {
+	rec cloudtrail.Record
+	err error
 }
 
 // Run reads src (named source in errors) and evaluates every record with eng.
@@ -115,46 +133,109 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	reads := make(chan read, 2*batchSize)
 	jobs := make(chan *batch, workers)
 	order := make(chan *batch, workers*2)
 	var readErr error
 
-	// Reader: one goroutine, since a log is a stream.
+	// Reader: one goroutine, since a log is a stream. It stops after a
+	// fatal error or the end.
+	gopool.Go(func() {
+		defer close(reads)
+		for {
+			rec, err := next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			select {
+			case reads <- read{rec, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil && !isRecordErr(err) {
+				return
+			}
+		}
+	})
+
+	// Batcher: groups what the reader has ready into batches for the
+	// workers, and keeps their order for the output.
 	gopool.Go(func() {
 		defer close(jobs)
 		defer close(order)
+		// Wait for the reader (it is blocked in next at most until the
+		// input ends or fails), so that the workers, and so RunRecords,
+		// end after it.
+		defer func() {
+			for range reads {
+			}
+		}()
+		flush := time.NewTimer(time.Hour)
+		defer flush.Stop()
 		for {
-			b := &batch{done: make(chan struct{})}
-			for len(b.items) < batchSize {
-				rec, err := next()
-				if errors.Is(err, io.EOF) {
+			var r read
+			var ok bool
+			select {
+			case r, ok = <-reads:
+			case <-ctx.Done():
+				return
+			}
+			if !ok {
+				return
+			}
+			b := &batch{signal: make(chan struct{}, 1)}
+			last := false
+			for {
+				if r.err != nil && !isRecordErr(r.err) {
+					readErr, last = r.err, true
 					break
 				}
-				if err != nil {
-					var de *cloudtrail.DecodeError
-					if errors.As(err, &de) && !de.Fatal {
-						b.items = append(b.items, item{err: err})
-						continue
+				b.items = append(b.items, item{rec: r.rec, err: r.err})
+				if len(b.items) == batchSize {
+					break
+				}
+				// Take what is ready; else let the reader run (with one P it
+				// cannot run beside us: a yield costs less than a timer and a
+				// wake-up per record); else wait flushAfter at most for more.
+				fired := false
+				select {
+				case r, ok = <-reads:
+				default:
+					runtime.Gosched()
+					select {
+					case r, ok = <-reads:
+					default:
+						flush.Reset(flushAfter)
+						select {
+						case r, ok = <-reads:
+						case <-flush.C:
+							fired = true // hand on what there is
+						case <-ctx.Done():
+							return
+						}
 					}
-					readErr = err
+				}
+				if fired {
 					break
 				}
-				b.items = append(b.items, item{rec: rec})
+				if !ok {
+					last = true
+					break
+				}
 			}
-			if len(b.items) == 0 {
-				return
+			if len(b.items) > 0 {
+				select {
+				case order <- b:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case jobs <- b:
+				case <-ctx.Done():
+					return
+				}
 			}
-			select {
-			case order <- b:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- b:
-			case <-ctx.Done():
-				return
-			}
-			if readErr != nil || len(b.items) < batchSize {
+			if last {
 				return
 			}
 		}
@@ -168,24 +249,30 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 			for b := range jobs {
 				for i := range b.items {
 					evaluate(ctx, eng, &b.items[i], sources)
+					b.evaluated.Store(int32(i + 1))
+					select {
+					case b.signal <- struct{}{}:
+					default:
+					}
 				}
-				close(b.done)
 			}
 		})
 	}
 	defer func() {
-		cancel() // unblocks the reader, which then closes jobs for the workers
+		cancel() // unblocks the reader and batcher, which then close jobs for the workers
 		wg.Wait()
 	}()
 
 	var st Stats
 	for b := range order {
-		select {
-		case <-b.done:
-		case <-ctx.Done():
-			return st, ctx.Err()
-		}
 		for i := range b.items {
+			for int(b.evaluated.Load()) <= i {
+				select {
+				case <-b.signal:
+				case <-ctx.Done():
+					return st, ctx.Err()
+				}
+			}
 			it := &b.items[i]
 			if it.err != nil {
 				st.Records++
@@ -253,6 +340,12 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 	if it.evErr != nil && ctx.Err() != nil {
 		it.evErr = fmt.Errorf("%s: record %d: %w", it.rec.Source, it.rec.Index, ctx.Err())
 	}
+}
+
+// isRecordErr says whether err concerns one record only, the input going on.
+func isRecordErr(err error) bool {
+	de, ok := errors.AsType[*cloudtrail.DecodeError](err)
+	return ok && !de.Fatal
 }
 
 func report(h Handler, err error) {

@@ -30,6 +30,7 @@ var wantIDs = []string{
 	"opsworkscm.create_server_without_mfa",
 	"opsworkscm.root_credentials",
 	"opsworkscm.unknown_source_ip",
+	"opsworkscm.new_source_network",
 	"opsworkscm.destructive_action",
 	"opsworkscm.engine_credentials_access",
 	"opsworkscm.backups_weakened",
@@ -325,7 +326,9 @@ func TestRulesAreIndexed(t *testing.T) {
 	if compiler.Failed() {
 		t.Fatal(compiler.Errors)
 	}
-	// invictus-ir/aws_dataset: a successful ssm:GetParameter, trimmed.
+	// invictus-ir/aws_dataset: a successful ssm:GetParameter, trimmed, of a
+	// plain String parameter (threats.secrets_bulk_read counts decrypted
+	// ones).
 	event := ast.MustParseTerm(`{
 		"eventVersion": "1.08",
 		"userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123837392027:user/bert-jan", "accountId": "123837392027", "userName": "bert-jan"},
@@ -334,7 +337,7 @@ func TestRulesAreIndexed(t *testing.T) {
 		"eventName": "GetParameter",
 		"awsRegion": "us-east-1",
 		"sourceIPAddress": "192.168.10.20",
-		"requestParameters": {"name": "/credentials/stratus-red-team/credentials-1", "withDecryption": true},
+		"requestParameters": {"name": "/config/stratus-red-team/region", "withDecryption": false},
 		"responseElements": null,
 		"readOnly": true,
 		"eventType": "AwsApiCall"

@@ -20,6 +20,12 @@ var threatsIDs = []string{
 	"threats.secrets_batch_retrieved",
 	"threats.ssm_parameters_bulk_decrypted",
 	"threats.ec2_user_data_read",
+	"threats.secrets_bulk_read",
+	"threats.instance_credentials_second_network",
+	// discovery
+	"threats.denied_calls_burst",
+	// initial access
+	"threats.console_login_new_network",
 	// execution
 	"threats.ssm_send_command",
 	"threats.ssm_start_session",

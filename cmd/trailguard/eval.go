@@ -40,6 +40,7 @@ func setupEval(flags *flag.FlagSet, std stdio) action {
 	flags.IntVar(&f.workers, "workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
 	flags.IntVar(&f.files, "files", 0, fmt.Sprintf("files read at once; output stays in file order (default GOMAXPROCS; %d with s3:// inputs)", s3Files))
 	flags.Var(&f.sources, "event-source", "only evaluate events of this eventSource (repeatable)")
+	flags.StringVar(&f.state, "state", "", "SQLite file keeping stateful rules' counts and baselines from one run to the next (default: start empty, in memory)")
 	f.s3.register(flags)
 	return func(ctx context.Context, inputs []string) (int, error) {
 		return evaluate(ctx, std, &f, inputs)
@@ -51,6 +52,7 @@ type evalFlags struct {
 	format         string
 	workers, files int
 	sources        listFlag
+	state          string
 	s3             s3Flags
 }
 
@@ -101,6 +103,23 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	if opts.Files <= 0 && slices.ContainsFunc(inputs, isS3) {
 		opts.Files = s3Files
 	}
+	// printed counts what was written: a stateful rule's candidates are
+	// counted by its state, and only its firings are alerts.
+	// Alerts on events outside --since/--until are hidden, not left out: the
+	// events still count for stateful rules.
+	printed, hidden := 0, 0
+	stateful, closeState, err := statefulWriter(ctx, f.state, func(a *alert.Alert) error {
+		if !inWindow(filter, a) {
+			hidden++
+			return nil
+		}
+		printed++
+		return write(a)
+	})
+	if err != nil {
+		return exitUsage, err
+	}
+	defer closeState()
 	s3l := &s3Lister{flags: &f.s3, filter: filter, files: opts.Files, stderr: stderr, clients: map[string]*s3replay.Client{}}
 	var ins []evalInput
 	var total pipeline.Stats
@@ -122,15 +141,8 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	// Messages during the run go through the bar, which clears its line
 	// for them.
 	bar, msgs := startBar(stderr, ins)
-	hidden := 0
 	h := pipeline.Handler{
-		Alert: func(_ context.Context, a *alert.Alert) error {
-			if !inWindow(filter, a) {
-				hidden++
-				return nil
-			}
-			return write(a)
-		},
+		Alert: stateful.Alert,
 		Error: func(err error) { fmt.Fprintln(msgs, "error:", err) },
 	}
 	pins := make([]pipeline.Input, len(ins))
@@ -161,7 +173,10 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 		return exitBad, err
 	}
 	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
-		len(ins), total.Records, total.Evaluated, total.Alerts-hidden, total.Errors, time.Since(start).Round(time.Millisecond))
+		len(ins), total.Records, total.Evaluated, printed, total.Errors, time.Since(start).Round(time.Millisecond))
+	if n := stateful.Skipped(); n > 0 {
+		fmt.Fprintf(stderr, "%d candidates of stateful rules skipped: their records have no valid eventTime\n", n)
+	}
 	if hidden > 0 {
 		fmt.Fprintf(stderr, "%d alerts on events outside --since/--until not printed\n", hidden)
 	}

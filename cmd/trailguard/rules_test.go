@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,36 @@ func TestRulesUsageAndPolicyErrors(t *testing.T) {
 	code, _, errs := runCLI(t, "", "rules", "--packs", "none", "--rules", dir)
 	if code != exitUsage || !strings.Contains(errs, filepath.Join(dir, "bad.rego")+":9:1: rule t.bad: custom.attack[0]: technique T1562.008") {
 		t.Errorf("bad mapping: exit %d %s", code, errs)
+	}
+}
+
+// The STATEFUL column names what each built-in stateful rule counts.
+func TestRulesStatefulKinds(t *testing.T) {
+	code, out, errs := runCLI(t, "", "rules", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got []struct {
+		ID       string `json:"id"`
+		Stateful string `json:"stateful"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, r := range got {
+		if r.Stateful != "" {
+			kinds[r.ID] = r.Stateful
+		}
+	}
+	want := map[string]string{
+		"threats.secrets_bulk_read":                   "distinct",
+		"threats.denied_calls_burst":                  "distinct",
+		"threats.instance_credentials_second_network": "distinct",
+		"threats.console_login_new_network":           "new_value",
+		"opsworkscm.new_source_network":               "new_value",
+	}
+	if !maps.Equal(kinds, want) {
+		t.Errorf("stateful kinds %v, want %v", kinds, want)
 	}
 }

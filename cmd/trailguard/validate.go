@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/daemon"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/rules"
 )
@@ -22,13 +23,19 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 			return exitUsage, usagef("unexpected arguments %q", args)
 		}
 		opts := pf.options(rules.Packs())
-		var warnings []string
+		var warnings, notes []string
 		if *cfgPath != "" {
 			cfg, err := config.Load(*cfgPath)
 			if err != nil {
 				return exitUsage, err
 			}
 			warnings = append(warnings, cfg.Warnings()...)
+			notes = cfg.Notes()
+			// Build every client run builds, offline, so that validate and
+			// run agree on what can start.
+			if err := daemon.Check(ctx, cfg); err != nil {
+				return exitUsage, fmt.Errorf("%s: %w", *cfgPath, err)
+			}
 			opts = append(engine.FromConfig(cfg.Rules), pf.extraOptions()...)
 		}
 		eng, err := engine.New(ctx, opts...)
@@ -38,7 +45,7 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 		for _, w := range append(warnings, eng.Warnings()...) {
 			fmt.Fprintln(std.err, "warning:", w)
 		}
-		for _, n := range eng.Notes() {
+		for _, n := range append(notes, eng.Notes()...) {
 			fmt.Fprintln(std.err, "note:", n)
 		}
 		fmt.Fprintf(std.out, "ok: %d rules\n", len(eng.Rules()))

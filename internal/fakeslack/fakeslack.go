@@ -12,19 +12,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trailguard/trailguard/internal/fakehttp"
 )
 
-// Reply is one scripted answer: an HTTP status, optional headers and a body.
-type Reply struct {
-	Status int
-	Header map[string]string
-	Body   string
-	// Hold, when set, delays the answer until it is closed (a slow Slack).
-	Hold <-chan struct{}
-	// Delay, when set, delays the answer by that long (a slow Slack whose
-	// latency needs no test to release it).
-	Delay time.Duration
-}
+// Reply is one scripted answer: an HTTP status, optional headers and a body,
+// held back by Hold or Delay (a slow Slack).
+type Reply = fakehttp.Reply
 
 // OK is Slack's answer to a successful chat.postMessage.
 var OK = Reply{Status: http.StatusOK, Body: `{"ok":true,"channel":"C1","ts":"1.000001"}`}
@@ -38,6 +32,9 @@ func Error(code string) Reply {
 // Server records chat.postMessage forms and webhook bodies.
 type Server struct {
 	*httptest.Server
+	// Script and SetDefault (initially OK) set the answers for the next
+	// posts and webhooks.
+	fakehttp.Answers
 
 	mu       sync.Mutex
 	posts    []url.Values // delivered (answered with ok) chat.postMessage forms
@@ -45,8 +42,6 @@ type Server struct {
 	attempts int          // chat.postMessage requests, including failed ones
 	times    []time.Time  // when each of those attempts arrived
 	hooks    [][]byte     // delivered webhook bodies
-	script   []Reply      // answers for the next posts/webhooks; dflt when empty
-	dflt     *Reply       // nil: OK
 
 	// Channels that conversations.info knows; AuthError, when set, is the error
 	// code auth.test answers with.
@@ -58,6 +53,7 @@ type Server struct {
 // URL()+"/" and a webhook notifier at WebhookURL().
 func New(t testing.TB) *Server {
 	s := &Server{Channels: map[string]bool{"C0123456789": true}}
+	s.SetDefault(OK)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /chat.postMessage", s.post)
 	mux.HandleFunc("POST /auth.test", s.authTest)
@@ -80,22 +76,6 @@ func (s *Server) APIURL() string { return s.URL + "/" }
 
 // WebhookURL is the incoming-webhook URL this server answers.
 func (s *Server) WebhookURL() string { return s.URL + "/services/T000/B000/XXXX" }
-
-// Script queues answers for the next chat.postMessage or webhook requests.
-func (s *Server) Script(replies ...Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.script = append(s.script, replies...)
-}
-
-// SetDefault sets the answer to requests the script has no answer for
-// (initially OK): SetDefault(Reply{Status: 503}) takes Slack down until
-// SetDefault(OK).
-func (s *Server) SetDefault(r Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dflt = &r
-}
 
 // Posts returns the chat.postMessage forms that were answered with ok.
 func (s *Server) Posts() []url.Values {
@@ -138,15 +118,7 @@ func (s *Server) AttemptTimes() []time.Time {
 func (s *Server) next() Reply {
 	s.attempts++
 	s.times = append(s.times, time.Now())
-	if len(s.script) == 0 {
-		if s.dflt != nil {
-			return *s.dflt
-		}
-		return OK
-	}
-	r := s.script[0]
-	s.script = s.script[1:]
-	return r
+	return s.Next(fakehttp.Request{})
 }
 
 func write(w http.ResponseWriter, r Reply) {
@@ -169,7 +141,7 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 	r := s.next()
 	s.requests = append(s.requests, req.PostForm)
 	s.mu.Unlock()
-	if !wait(req, r) {
+	if !fakehttp.Wait(req, r) {
 		return
 	}
 	if r.Status == http.StatusOK && r.Body == OK.Body {
@@ -178,28 +150,6 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 		s.mu.Unlock()
 	}
 	write(w, r)
-}
-
-// wait applies r's Hold and Delay; it is false when the client went away
-// meanwhile (then nothing counts as delivered).
-func wait(req *http.Request, r Reply) bool {
-	if r.Hold != nil {
-		select {
-		case <-r.Hold:
-		case <-req.Context().Done():
-			return false
-		}
-	}
-	if r.Delay > 0 {
-		t := time.NewTimer(r.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-req.Context().Done():
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) webhook(w http.ResponseWriter, req *http.Request) {

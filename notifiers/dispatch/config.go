@@ -36,6 +36,9 @@ type Config struct {
 	// State remembers deliveries and dedup counters; default an in-memory State.
 	// Use a state.Redis shared by all replicas when there is more than one.
 	State state.State
+	// Records keeps stateful rules' counts; default State when it is also
+	// state.Records (SQLite, Redis), else memory.
+	Records state.Records
 	// DeliveredTTL is how long a delivery is remembered, so a redelivered SQS
 	// message does not notify twice; make it longer than a message can keep
 	// coming back. Default 24h.

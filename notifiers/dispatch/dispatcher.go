@@ -44,6 +44,7 @@ type Dispatcher struct {
 	dedupKey     []string
 	retry        RetryPolicy
 	state        state.State
+	stateful     state.Stateful
 	deliveredTTL time.Duration
 	claimTTL     time.Duration
 	pendingTTL   time.Duration
@@ -81,6 +82,15 @@ func New(cfg Config) (*Dispatcher, error) {
 	}
 	if d.state == nil {
 		d.state = state.NewMemory(state.MemoryOptions{})
+	}
+	// Stateful rules keep their records beside the rest of the state when the
+	// backend can (SQLite, Redis), else in memory.
+	d.stateful.R = cfg.Records
+	if r, ok := d.state.(state.Records); ok && d.stateful.R == nil {
+		d.stateful.R = r
+	}
+	if d.stateful.R == nil {
+		d.stateful.R = state.NewMemoryRecords()
 	}
 
 	index := map[string]int{}
@@ -126,6 +136,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	d.stages = stages{
 		routeStage{d},
 		suppressStage{d},
+		statefulStage{d},
 		dedupStage{d},
 		fanoutStage{d, claimStage{d, stages{
 			sendStage{d},
@@ -134,6 +145,10 @@ func New(cfg Config) (*Dispatcher, error) {
 	}
 	return d, nil
 }
+
+// StatefulRecords is how many records stateful rules keep (one per rule and
+// group), for the state-size metric.
+func (d *Dispatcher) StatefulRecords(ctx context.Context) (int, error) { return d.stateful.R.Size(ctx) }
 
 // hash keeps State keys short and free of whatever the parts contain.
 func hash(parts ...string) string {

@@ -28,14 +28,28 @@ const DefaultPrefix = "trailguard:notify:"
 type Redis struct {
 	c      redis.UniversalClient
 	prefix string
+	now    func() time.Time
 }
 
+// RedisOption configures NewRedis.
+type RedisOption func(*Redis)
+
+// WithRedisClock sets the clock for claim and delivery TTLs (default
+// time.Now). Expiry is decided against the times the caller passes in, with
+// Redis's own TTLs only collecting garbage, so a replay in event time and a
+// test's manual clock agree with what Redis keeps.
+func WithRedisClock(now func() time.Time) RedisOption { return func(r *Redis) { r.now = now } }
+
 // NewRedis returns a State on c; prefix defaults to DefaultPrefix.
-func NewRedis(c redis.UniversalClient, prefix string) *Redis {
+func NewRedis(c redis.UniversalClient, prefix string, opts ...RedisOption) *Redis {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Redis{c: c, prefix: prefix}
+	r := &Redis{c: c, prefix: prefix, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Check pings Redis (it satisfies notifiers.Checker, so the dispatcher's Ready
@@ -52,37 +66,42 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // pxOf is a TTL in milliseconds, at least 1 (PX rejects 0).
 func pxOf(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
-// Claim implements State with SET NX PX: the first SET wins; a loser reads the
-// value to tell a finished delivery from one in progress.
+// A delivery record's value is "c:<token>|<expiry ms>" while claimed and
+// "d|<expiry ms>" once delivered; a value without expiry (written before
+// expiries were stored) lives as long as its TTL.
+var claimScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  local exp = tonumber(string.match(v, '|(%d+)$') or '0')
+  if exp == 0 or exp > tonumber(ARGV[2]) then
+    if string.sub(v, 1, 1) == 'd' then return 'd' end
+    return 'i'
+  end
+end
+redis.call('SET', KEYS[1], 'c:' .. ARGV[1] .. '|' .. (tonumber(ARGV[2]) + tonumber(ARGV[3])), 'PX', ARGV[3])
+return 'c'`)
+
+// Claim implements State in one script: the first caller wins; a loser is
+// told a finished delivery from one in progress.
 func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
-	k := r.prefix + "d:" + key
-	for range 3 { // the key can expire between SET NX and GET; then try again
-		t := token()
-		ok, err := r.c.SetNX(ctx, k, "c:"+t, time.Duration(pxOf(ttl))*time.Millisecond).Result()
-		if err != nil {
-			return Claim{}, fmt.Errorf("redis claim: %w", err)
-		}
-		if ok {
-			return Claim{Status: Claimed, Token: t}, nil
-		}
-		v, err := r.c.Get(ctx, k).Result()
-		if errors.Is(err, redis.Nil) {
-			continue
-		}
-		if err != nil {
-			return Claim{}, fmt.Errorf("redis claim: %w", err)
-		}
-		if v == "d" {
-			return Claim{Status: Delivered}, nil
-		}
-		return Claim{Status: InFlight}, nil
+	t := token()
+	res, err := claimScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, t, ms(r.now()), pxOf(ttl)).Text()
+	if err != nil {
+		return Claim{}, fmt.Errorf("redis claim: %w", err)
+	}
+	switch res {
+	case "c":
+		return Claim{Status: Claimed, Token: t}, nil
+	case "d":
+		return Claim{Status: Delivered}, nil
 	}
 	return Claim{Status: InFlight}, nil
 }
 
 // MarkDelivered implements State.
 func (r *Redis) MarkDelivered(ctx context.Context, key string, ttl time.Duration) error {
-	if err := r.c.Set(ctx, r.prefix+"d:"+key, "d", time.Duration(pxOf(ttl))*time.Millisecond).Err(); err != nil {
+	v := "d|" + strconv.FormatInt(ms(r.now().Add(ttl)), 10)
+	if err := r.c.Set(ctx, r.prefix+"d:"+key, v, time.Duration(pxOf(ttl))*time.Millisecond).Err(); err != nil {
 		return fmt.Errorf("redis mark delivered: %w", err)
 	}
 	return nil
@@ -91,14 +110,16 @@ func (r *Redis) MarkDelivered(ctx context.Context, key string, ttl time.Duration
 // Compare-and-delete: a claim that expired and was taken by another replica
 // must not be released by the first holder.
 var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local v = redis.call('GET', KEYS[1])
+local p = 'c:' .. ARGV[1]
+if v == p or (v and string.sub(v, 1, #p + 1) == p .. '|') then
   return redis.call('DEL', KEYS[1])
 end
 return 0`)
 
 // Release implements State.
 func (r *Redis) Release(ctx context.Context, key, tok string) error {
-	if err := releaseScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, "c:"+tok).Err(); err != nil {
+	if err := releaseScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, tok).Err(); err != nil {
 		return fmt.Errorf("redis release: %w", err)
 	}
 	return nil
@@ -108,16 +129,29 @@ func (r *Redis) keys(group string) []string {
 	return []string{r.prefix + "w:" + group, r.prefix + "p:" + group, r.prefix + "s:" + group, r.prefix + "pending"}
 }
 
+// dropExpired is the scripts' common prologue: a window that ended, or a
+// held-back count past its expiry (by the caller's clock, ARGV[3]), is gone.
+const dropExpired = `
+local now = tonumber(ARGV[3])
+local wend = tonumber(redis.call('HGET', KEYS[1], 'end') or '0')
+if wend > 0 and wend <= now then redis.call('DEL', KEYS[1]) end
+local pexp = tonumber(redis.call('HGET', KEYS[2], 'expires') or '0')
+if pexp > 0 and pexp <= now then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+end
+`
+
 // observeScript: KEYS w, p, s, pending; ARGV group, alertKey, nowMs, windowMs,
 // pendingTTLMs, alert. Returns {lead, count, first}.
-var observeScript = redis.NewScript(`
+var observeScript = redis.NewScript(dropExpired + `
 local leader = redis.call('HGET', KEYS[1], 'leader')
 if not leader then
   local cnt = tonumber(redis.call('HGET', KEYS[2], 'count') or '0')
   local first = redis.call('HGET', KEYS[2], 'first') or '0'
   redis.call('DEL', KEYS[2], KEYS[3])
   redis.call('ZREM', KEYS[4], ARGV[1])
-  local endms = tonumber(ARGV[3]) + tonumber(ARGV[4])
+  local endms = now + tonumber(ARGV[4])
   redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first)
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   return {1, cnt, first}
@@ -131,7 +165,8 @@ if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
   redis.call('HSET', KEYS[2], 'last', ARGV[3], 'alert', ARGV[6])
 end
 local endms = tonumber(redis.call('HGET', KEYS[1], 'end'))
-local ttl = math.max(endms - tonumber(ARGV[3]), 1) + tonumber(ARGV[5])
+redis.call('HSET', KEYS[2], 'expires', endms + tonumber(ARGV[5]))
+local ttl = math.max(endms - now, 1) + tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], endms, ARGV[1])
@@ -171,9 +206,9 @@ func msTime(v any) time.Time {
 	return time.UnixMilli(n)
 }
 
-// takeScript: KEYS w, p, s, pending; ARGV group, includeOpen. Returns the
-// pending hash's count, first, last, alert, or nil when nothing is due.
-var takeScript = redis.NewScript(`
+// takeScript: KEYS w, p, s, pending; ARGV group, includeOpen, nowMs. Returns
+// the pending hash's count, first, last, alert, or nil when nothing is due.
+var takeScript = redis.NewScript(dropExpired + `
 if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
   -- a window is open: its count is reported by its end (next leader or flush)
   redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'end'), ARGV[1])
@@ -204,7 +239,7 @@ func (r *Redis) TakePending(ctx context.Context, now time.Time, includeOpen bool
 	}
 	var out []Pending
 	for _, g := range groups {
-		res, err := takeScript.Run(ctx, r.c, r.keys(g), g, flag).Slice()
+		res, err := takeScript.Run(ctx, r.c, r.keys(g), g, flag, ms(now)).Slice()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
@@ -228,22 +263,24 @@ func (r *Redis) TakePending(ctx context.Context, now time.Time, includeOpen bool
 	return out, nil
 }
 
-// requeueScript: KEYS w, p, s, pending; ARGV group, count, first, last, alert,
-// ttlMs, nowMs.
-var requeueScript = redis.NewScript(`
-redis.call('HINCRBY', KEYS[2], 'count', ARGV[2])
+// requeueScript: KEYS w, p, s, pending; ARGV group, nowMs, count, first,
+// last, alert, ttlMs.
+var requeueScript = redis.NewScript(dropExpired + `
+redis.call('HINCRBY', KEYS[2], 'count', ARGV[4])
 local f = tonumber(redis.call('HGET', KEYS[2], 'first') or '0')
-if f == 0 or tonumber(ARGV[3]) < f then redis.call('HSET', KEYS[2], 'first', ARGV[3]) end
+if f == 0 or tonumber(ARGV[5]) < f then redis.call('HSET', KEYS[2], 'first', ARGV[5]) end
 local l = tonumber(redis.call('HGET', KEYS[2], 'last') or '0')
-if tonumber(ARGV[4]) > l then redis.call('HSET', KEYS[2], 'last', ARGV[4], 'alert', ARGV[5]) end
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
-redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+if tonumber(ARGV[6]) > l then redis.call('HSET', KEYS[2], 'last', ARGV[6], 'alert', ARGV[7]) end
+local exp = now + tonumber(ARGV[8])
+if tonumber(redis.call('HGET', KEYS[2], 'expires') or '0') < exp then redis.call('HSET', KEYS[2], 'expires', exp) end
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[2], ARGV[8]) end
+redis.call('ZADD', KEYS[4], now, ARGV[1])
 return 1`)
 
 // Requeue implements State.
 func (r *Redis) Requeue(ctx context.Context, p Pending, now time.Time, ttl time.Duration) error {
 	err := requeueScript.Run(ctx, r.c, r.keys(p.Group),
-		p.Group, p.Count, ms(p.First), ms(p.Last), p.Alert, pxOf(ttl), ms(now)).Err()
+		p.Group, "", ms(now), p.Count, ms(p.First), ms(p.Last), p.Alert, pxOf(ttl)).Err()
 	if err != nil {
 		return fmt.Errorf("redis requeue: %w", err)
 	}

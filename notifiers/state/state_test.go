@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // clock is a manual clock shared by a State and its test.
@@ -39,23 +42,48 @@ type harness struct {
 // Times are whole milliseconds, as Redis stores them.
 var t0 = time.UnixMilli(1_714_557_600_000)
 
-// eachState runs f against Memory and against Redis on miniredis (whose TTLs
-// move only with FastForward).
+// eachState runs f against every backend, as one suite: Memory, SQLite (a
+// file in t.TempDir()), Redis on miniredis (whose TTLs move only with
+// FastForward) and Redis on a real redis-server (whose TTLs follow the wall
+// clock: expiry is decided by the clock the caller passes, so the manual clock
+// still rules).
 func eachState(t *testing.T, f func(t *testing.T, h harness)) {
 	t.Run("memory", func(t *testing.T) {
 		c := &clock{t: t0}
 		f(t, harness{st: NewMemory(MemoryOptions{Now: c.Now}), clock: c, advance: c.add})
 	})
-	t.Run("redis", func(t *testing.T) {
-		mr := miniredis.RunT(t)
-		rc := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		t.Cleanup(func() { _ = rc.Close() })
+	t.Run("sqlite", func(t *testing.T) {
 		c := &clock{t: t0}
-		f(t, harness{st: NewRedis(rc, "test:"), clock: c, advance: func(d time.Duration) {
+		f(t, harness{st: openSQLite(t, filepath.Join(t.TempDir(), "state.db"), c), clock: c, advance: c.add})
+	})
+	t.Run("miniredis", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		c := &clock{t: t0}
+		f(t, harness{st: NewRedis(redisClient(t, mr.Addr()), "test:", WithRedisClock(c.Now)), clock: c, advance: func(d time.Duration) {
 			c.add(d)
 			mr.FastForward(d)
 		}})
 	})
+	t.Run("redis-server", func(t *testing.T) {
+		c := &clock{t: t0}
+		f(t, harness{st: NewRedis(redisClient(t, testpeers.StartRedisServer(t)), "test:", WithRedisClock(c.Now)), clock: c, advance: c.add})
+	})
+}
+
+func redisClient(t *testing.T, addr string) *redis.Client {
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+func openSQLite(t *testing.T, path string, c *clock) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, SQLiteOptions{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func TestClaimLifecycle(t *testing.T) {
@@ -324,5 +352,43 @@ func TestMemoryWindowsAreBounded(t *testing.T) {
 	}
 	if v := observe(t, h, "g3", "b"); v.Lead {
 		t.Error("the newest window was dropped")
+	}
+}
+
+// A restart (closing and reopening the file) keeps deliveries, open windows
+// and held-back counts.
+func TestSQLiteSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	c := &clock{t: t0}
+	s1, err := OpenSQLite(ctx, path, SQLiteOptions{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := harness{st: s1, clock: c, advance: c.add}
+	if err := s1.MarkDelivered(ctx, "sent", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, h, "g", "a1")
+	observe(t, h, "g", "a2")
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := openSQLite(t, path, c)
+	h.st = s2
+	if cl, err := s2.Claim(ctx, "sent", time.Minute); err != nil || cl.Status != Delivered {
+		t.Fatalf("delivery forgotten across restart: %+v %v", cl, err)
+	}
+	if v := observe(t, h, "g", "a3"); v.Lead {
+		t.Fatal("open window forgotten across restart")
+	}
+	c.add(time.Hour)
+	if p := take(t, h, false); len(p) != 1 || p[0].Count != 2 {
+		t.Fatalf("held-back count across restart: %+v", p)
+	}
+	var mode string
+	if err := s2.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q %v", mode, err)
 	}
 }

@@ -146,6 +146,31 @@ _in_known_network(ip) if {
 	net.cidr_contains(cidr, ip)
 }
 
+# network(ip) is the network ip belongs to, as rules that learn networks
+# compare them: its /24 for IPv4 (also when written IPv4-mapped, as
+# "::ffff:192.0.2.1"), its /48 for IPv6, e.g. "198.51.100.0/24" or
+# "2001:db8:1::/48". A /24 and a /48 are what one site, VPN or cloud NAT
+# usually holds, so a user moving between the addresses of one network is not
+# news. It is undefined for anything that is not an IP. net.cidr_merge
+# parses the prefix with Go's net.ParseCIDR, which clears the host bits.
+network(ip) := n if {
+	is_ip(ip)
+	v4 := _ipv4_part(ip)
+	some n in net.cidr_merge([concat("", [v4, "/24"])])
+} else := n if {
+	is_ip(ip)
+	some n in net.cidr_merge([concat("", [ip, "/48"])])
+}
+
+# The dotted part of an IPv4 address, written plainly or IPv4-mapped.
+_ipv4_part(ip) := ip if not contains(ip, ":")
+
+_ipv4_part(ip) := v4 if {
+	contains(ip, ".")
+	parts := split(ip, ":")
+	v4 := parts[count(parts) - 1]
+}
+
 # --- Time -----------------------------------------------------------------------
 
 # event_time_ns(e) is eventTime in nanoseconds since the epoch, and undefined

@@ -398,3 +398,22 @@ test_is_world_cidr if {
 	not cloudtrail.is_world_cidr("garbage/0")
 	not cloudtrail.is_world_cidr(null)
 }
+
+test_network_of_ipv4_is_its_24 if {
+	cloudtrail.network("198.51.100.7") == "198.51.100.0/24"
+	cloudtrail.network("10.0.0.255") == "10.0.0.0/24"
+	cloudtrail.network("::ffff:198.51.100.7") == "198.51.100.0/24"
+}
+
+test_network_of_ipv6_is_its_48 if {
+	cloudtrail.network("2001:db8:1:2:3::4") == "2001:db8:1::/48"
+	cloudtrail.network("2001:db8::1") == "2001:db8::/48"
+}
+
+test_network_of_non_ips_is_undefined if {
+	not cloudtrail.network("cloudformation.amazonaws.com")
+	not cloudtrail.network("AWS Internal")
+	not cloudtrail.network("075.050.255.67")
+	not cloudtrail.network(null)
+	not cloudtrail.network("198.51.100.0/24")
+}

@@ -73,6 +73,9 @@ func TestFaults(t *testing.T) {
 		{Name: "S3Timeout", Run: testS3Timeout},
 		{Name: "S3Trickle", Run: testS3Trickle},
 		{Name: "SMTPRefused", Run: testSMTPRefused},
+		{Name: "WebhookDown", Run: testHTTPDown("webhook")},
+		{Name: "PagerDutyDown", Run: testHTTPDown("pagerduty")},
+		{Name: "TeamsDown", Run: testHTTPDown("teams")},
 		{Name: "SQSUnreachable", Run: testSQSUnreachable},
 		{Name: "Secrets", Run: testSecrets},
 		{Name: "S3NotFound", Run: testS3NotFound},
@@ -85,5 +88,7 @@ func TestFaults(t *testing.T) {
 		{Name: "S3Error500", Run: testS3Error500},
 		{Name: "SlackRateLimited", Run: testSlackRateLimited},
 		{Name: "HostileInput", Run: testHostileInput},
+		{Name: "NoEventID", Run: testNoEventID},
+		{Name: "RecordsNotArray", Run: testRecordsNotArray},
 	})
 }

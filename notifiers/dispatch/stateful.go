@@ -1,0 +1,170 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/notifiers/state"
+)
+
+// statefulStage turns the candidates of stateful rules (see alert.Stateful)
+// into stateful alerts: a threshold or new_value rule's candidate goes on only
+// when it makes the rule fire, as the rule's stateful alert; a signal's never
+// does; a candidate that completes a sequence also dispatches the sequence's
+// alert. Counting is in event time and idempotent per event, and a redelivered
+// event that made a rule fire makes it fire again with the same delivery
+// identity (rule, group, events), so the claim keeps it to one notification.
+// Summaries pass.
+type statefulStage struct{ d *Dispatcher }
+
+func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
+	a := dl.alert
+	if dl.kind == kindSummary || a.Stateful == nil {
+		return dl, nil
+	}
+	sf := a.Stateful
+	at, err := time.Parse(time.RFC3339, a.EventTime)
+	if err != nil {
+		// Not an error to retry: the record will never have a time, and
+		// failing would bring its SQS message back for ever. Said, and left.
+		dl.log.WarnContext(ctx, "stateful rule skips a record without a valid eventTime: it cannot be placed in a window",
+			"event_time", a.EventTime, "error", err)
+		return nil, nil
+	}
+	for _, seq := range sf.StepOf {
+		if err := s.sequence(ctx, a, seq, at); err != nil {
+			return nil, err
+		}
+	}
+	var f *state.Firing
+	var group map[string]string
+	var window time.Duration
+	switch {
+	case sf.Signal:
+		dl.log.DebugContext(ctx, "signal recorded")
+		return nil, nil
+	case sf.Threshold != nil:
+		t := sf.Threshold
+		var keys []string
+		group, keys = groupOf(a, t.GroupBy)
+		c := state.Candidate{Key: state.GroupKey(a.RuleID, keys), EventID: a.EventID, Time: at}
+		if t.Distinct != "" {
+			c.Value, _ = a.Field(t.Distinct)
+		}
+		window = t.Window
+		f, err = s.d.stateful.Threshold(ctx, c, t.Count, t.Window, t.Distinct != "")
+	case sf.NewValue != nil:
+		n := sf.NewValue
+		var keys []string
+		group, keys = groupOf(a, n.GroupBy)
+		_, vals := groupOf(a, n.Fields)
+		c := state.Candidate{Key: state.GroupKey(a.RuleID, keys), EventID: a.EventID, Time: at, Value: strings.Join(vals, " ")}
+		window = n.Forget
+		f, err = s.d.stateful.NewValue(ctx, c, n.Learn, n.Forget)
+	default:
+		return dl, nil // only a step of sequences: notified as itself
+	}
+	if err != nil {
+		s.d.observe(dl.targets, OutcomeFailed)
+		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
+	}
+	if f == nil {
+		dl.log.DebugContext(ctx, "counted by the stateful rule")
+		return nil, nil
+	}
+	out := statefulAlert(*a, f, group, window)
+	if sf.Threshold != nil {
+		what := a.EventName + " calls"
+		if sf.Threshold.Distinct != "" {
+			what = "distinct " + sf.Threshold.Distinct + " values"
+		}
+		out.Message = fmt.Sprintf("%d %s in %s for %s (threshold %d in %s); the last: %s", f.Count, what,
+			f.Last.Sub(f.First), groupText(group), sf.Threshold.Count, fmtDuration(window), a.Message)
+	} else {
+		known := strings.Join(f.Known, ", ")
+		if known == "" {
+			known = "none"
+		}
+		out.Message = fmt.Sprintf("first %s from %s for %s (known: %s): %s", a.EventName, f.Value, groupText(group), known, a.Message)
+	}
+	dl.alert = out
+	dl.identity = hash(append([]string{"stateful", a.RuleID, groupText(group)}, f.EventIDs...)...)
+	dl.what = "stateful alert " + a.RuleID + " " + groupText(group)
+	return dl, nil
+}
+
+// sequence feeds a as its step of seq and, when it completes the sequence,
+// dispatches the sequence's alert through the whole list.
+func (s statefulStage) sequence(ctx context.Context, a *alert.Alert, seq *alert.Sequence, at time.Time) error {
+	step := slices.Index(seq.Steps, a.RuleID)
+	group, keys := groupOf(a, seq.GroupBy)
+	f, err := s.d.stateful.Sequence(ctx, state.Candidate{Key: state.GroupKey(seq.Rule.ID, keys), EventID: a.EventID, Time: at},
+		step, len(seq.Steps), seq.Window, seq.Ordered)
+	if err != nil || f == nil {
+		return err
+	}
+	out := statefulAlert(*a, f, group, seq.Window)
+	r := seq.Rule
+	out.RuleID, out.Title, out.Description, out.Severity = r.ID, r.Title, r.Description, r.Severity
+	out.Tags, out.References, out.Runbook = r.Tags, r.References, r.Runbook
+	out.Message = fmt.Sprintf("%s within %s for %s", strings.Join(seq.Steps, ", then "), f.Last.Sub(f.First), groupText(group))
+	_, err = s.d.stages.exec(ctx, &delivery{
+		kind: kindAlert, alert: out, subject: "alert", what: "sequence alert " + r.ID + " " + groupText(group),
+		identity: hash(append([]string{"stateful", r.ID, groupText(group)}, f.EventIDs...)...),
+		log:      s.d.log.With("rule_id", r.ID, "event_id", a.EventID),
+	})
+	return err
+}
+
+// statefulAlert is a copy of a carrying f.
+func statefulAlert(a alert.Alert, f *state.Firing, group map[string]string, window time.Duration) *alert.Alert {
+	a.Stateful = nil
+	a.Count = f.Count
+	if window > 0 {
+		a.Window = fmtDuration(window)
+	}
+	a.Group = group
+	a.FirstEventTime = f.First.UTC().Format(time.RFC3339)
+	a.LastEventTime = f.Last.UTC().Format(time.RFC3339)
+	a.EventIDs, a.Value, a.KnownValues = f.EventIDs, f.Value, f.Known
+	return &a
+}
+
+// groupOf is a's values of fields, as a map for the alert and in order for
+// the record key. No fields: the alert's dedup key, if it has one.
+func groupOf(a *alert.Alert, fields []string) (map[string]string, []string) {
+	if len(fields) == 0 {
+		if a.DedupKey == "" {
+			return nil, nil
+		}
+		return map[string]string{"dedup_key": a.DedupKey}, []string{a.DedupKey}
+	}
+	m := make(map[string]string, len(fields))
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		vals[i], _ = a.Field(f)
+		m[f] = vals[i]
+	}
+	return m, vals
+}
+
+// groupText reads a group in words: "principal=arn:…, account_id=…".
+func groupText(g map[string]string) string {
+	if len(g) == 0 {
+		return "all events"
+	}
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + g[k]
+	}
+	return strings.Join(parts, ", ")
+}
