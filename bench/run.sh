@@ -135,6 +135,10 @@ export OPA_URL="http://127.0.0.1:$OPA_PORT" TRAILGUARD_BENCH_OPA=1
 bench ./engine -bench '^BenchmarkEvent(Matching|NonMatching)$' -benchtime "$BENCHTIME" -count "$COUNT" -benchmem
 # b. A log file end to end, next to the floor; GOMAXPROCS 1 and 2.
 bench ./bench -bench '^BenchmarkLogFile$' -benchtime "$BENCHTIME" -count "$COUNT"
+# e. Rule count: the pipeline with 24 rules, every pack, every pack + SigmaHQ's
+#    rules, and a non-matching event against 24 to 200 rules; the sets are
+#    interleaved within each op (bench/rulesets_test.go).
+bench ./bench -bench '^Benchmark(RuleSets|NonMatchingRuleCount)$' -benchtime "$BENCHTIME" -count "$COUNT"
 # d. The anchor: the same rules in the OPA server, per event.
 bench ./bench -bench '^BenchmarkOPAServer$' -benchtime "$BENCHTIME" -count "$COUNT"
 # c. The daemon through SQS and S3 next to eval over the same files (3,000 log

@@ -46,6 +46,11 @@ func loadSigma(o *options, set *policySet) (notes []string, problems []Problem) 
 		notes = append(notes, fmt.Sprintf("sigma: skipped %s:%d (%s): %s", s.File, s.Line, s.Title, s.Reason))
 	}
 	for _, r := range compiled {
+		for _, w := range r.Warnings {
+			// Such as an ATT&CK id newer than trailguard's table: the rule
+			// loads, the author hears of it.
+			notes = append(notes, fmt.Sprintf("sigma: %s:%d (%s): %s", r.File, r.Line, r.ID, w))
+		}
 		// A file may hold several rules; each module needs a name of its own.
 		name := r.File
 		if _, taken := set.modules[name]; taken {

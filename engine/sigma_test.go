@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,6 +62,31 @@ func TestSigmaRulesLoadBesideRego(t *testing.T) {
 	other := strings.Replace(loginRecord, "198.51.100.9", "203.0.113.1", 1)
 	if alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(other), Source: "t.json"}); err != nil || len(alerts) != 0 {
 		t.Errorf("unlisted network: %v, %v", ids(alerts), err)
+	}
+}
+
+// A Sigma rule's ATT&CK tags become its structured mapping; an id the table
+// does not know is a note, not a refusal.
+func TestSigmaAttack(t *testing.T) {
+	rule := strings.Replace(sigmaRule, "status: test\n", "status: test\ntags: [attack.initial-access, attack.t1078.004, attack.stealth]\n", 1)
+	dir := writeFiles(t, map[string]string{"login.yml": rule})
+	eng, err := engine.New(context.Background(), engine.WithPacks(), engine.WithSigma(dir),
+		engine.WithData(map[string]any{"sigma_placeholders": map[string]any{"watched": []any{"198.51.100.*"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := eng.Rules()
+	if len(rules) != 1 {
+		t.Fatalf("%d rules", len(rules))
+	}
+	if got := fmt.Sprint(rules[0].Attack); got != "[TA0001/T1078.004]" {
+		t.Errorf("attack = %s", got)
+	}
+	if got := fmt.Sprint(rules[0].Tags); got != "[attack.initial-access attack.t1078.004 attack.stealth]" {
+		t.Errorf("tags = %s", got)
+	}
+	if notes := strings.Join(eng.Notes(), "\n"); !strings.Contains(notes, "login.yml:1") || !strings.Contains(notes, "tactic stealth") {
+		t.Errorf("notes = %q", notes)
 	}
 }
 

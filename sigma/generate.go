@@ -38,7 +38,7 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 	}
 	g := &gen{det: det, testName: map[*test]string{}, selName: map[string]string{}, uses: map[string]bool{}}
 	var src strings.Builder
-	meta, err := metadata(r)
+	meta, warnings, err := metadata(r)
 	if err != nil {
 		return "", nil, err
 	}
@@ -62,7 +62,7 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("generated Rego does not parse (a bug in trailguard's Sigma compiler): %w\n%s", err, src.String())
 	}
-	return string(out), nil, nil
+	return string(out), warnings, nil
 }
 
 // conj is one alternative of the condition: tests that must hold, and
@@ -138,7 +138,18 @@ func (g *gen) body(c conj) [][]string {
 	exact := []string{}
 	folded := []string{}
 	needFolded := false
-	for _, t := range hoisted {
+	// OPA's index follows one prefix test per body only so far: with prefix
+	// tests on both eventSource and eventName it stops at the first, and the
+	// body becomes a candidate for every call to the service (every ec2 call
+	// for an ec2 rule). So only the most selective field gets one; the others
+	// are still compared case-insensitively below, which is the test itself.
+	prefixed := -1
+	for i, t := range hoisted {
+		if !t.cased && (prefixed < 0 || strings.Join(t.path, ".") == "eventName") {
+			prefixed = i
+		}
+	}
+	for i, t := range hoisted {
 		ref := "input"
 		for _, k := range t.path {
 			ref += refKey(k)
@@ -160,7 +171,10 @@ func (g *gen) body(c conj) [][]string {
 			prefixes = append(prefixes, caseFoldPrefixes(l)...)
 			lowered = append(lowered, strings.ToLower(l))
 		}
-		folded = append(folded, "is_string("+ref+")", "strings.any_prefix_match("+ref+", "+listOf(dedupe(prefixes))+")")
+		folded = append(folded, "is_string("+ref+")")
+		if i == prefixed {
+			folded = append(folded, "strings.any_prefix_match("+ref+", "+listOf(dedupe(prefixes))+")")
+		}
 		if lowered = dedupe(lowered); len(lowered) == 1 {
 			folded = append(folded, "lower("+ref+") == "+quote(lowered[0]))
 		} else {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trailguard/trailguard/attack"
 )
 
 // helpers are the Rego functions generated modules use, each written into a
@@ -50,13 +52,15 @@ type metaBlock struct {
 }
 
 type metaCustom struct {
-	ID             string    `yaml:"id"`
-	Severity       string    `yaml:"severity"`
-	Tags           []string  `yaml:"tags,omitempty"`
-	References     []string  `yaml:"references,omitempty"`
-	FalsePositives []string  `yaml:"falsepositives,omitempty"`
-	Author         string    `yaml:"author,omitempty"`
-	Sigma          sigmaMeta `yaml:"sigma"`
+	ID             string   `yaml:"id"`
+	Severity       string   `yaml:"severity"`
+	Tags           []string `yaml:"tags,omitempty"`
+	References     []string `yaml:"references,omitempty"`
+	FalsePositives []string `yaml:"falsepositives,omitempty"`
+	Author         string   `yaml:"author,omitempty"`
+	// Attack is the rule's place in ATT&CK, from its tags (see attackMappings).
+	Attack []attackMeta `yaml:"attack,omitempty"`
+	Sigma  sigmaMeta    `yaml:"sigma"`
 }
 
 // sigmaMeta records where the rule came from.
@@ -68,17 +72,20 @@ type sigmaMeta struct {
 }
 
 // metadata writes the METADATA comment block in trailguard's conventions.
-func metadata(r *Rule) (string, error) {
+// It also returns the warnings of mapping the tags to ATT&CK.
+func metadata(r *Rule) (string, []string, error) {
+	mappings, warnings := attackMappings(attack.Enterprise(), r.Tags)
 	m := metaBlock{Title: r.Title, Description: strings.TrimSpace(r.Description), Custom: metaCustom{
 		ID: r.RuleID, Severity: r.Severity, Tags: r.Tags, References: r.References,
 		FalsePositives: r.FalsePositives, Author: r.Author,
-		Sigma: sigmaMeta{ID: r.ID, Status: r.Status, Level: r.Level, File: r.File},
+		Attack: mappings,
+		Sigma:  sigmaMeta{ID: r.ID, Status: r.Status, Level: r.Level, File: r.File},
 	}}
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(m); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var out strings.Builder
 	out.WriteString("# METADATA\n")
@@ -89,5 +96,5 @@ func metadata(r *Rule) (string, error) {
 		}
 		out.WriteString("# " + line + "\n")
 	}
-	return out.String(), nil
+	return out.String(), warnings, nil
 }

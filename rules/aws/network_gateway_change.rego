@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.network_gateway_change
 #   severity: medium
+#   attack: [{tactic: TA0005, technique: T1599}]
 #   tags: [cis-4.12, ec2, network, exfiltration]
 #   runbook: >-
 #     Confirm with the VPC's owner that the gateway change was planned. Detach

@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.route_table_change
 #   severity: medium
+#   attack: [{tactic: TA0005, technique: T1599}]
 #   tags: [cis-4.13, ec2, network, exfiltration]
 #   runbook: >-
 #     Look at the route the call set (destination and target in the event).

@@ -8,6 +8,7 @@
 # custom:
 #   id: aws.vpc_change
 #   severity: medium
+#   attack: [{tactic: TA0005, technique: T1599}]
 #   tags: [cis-4.14, ec2, network, lateral-movement]
 #   runbook: >-
 #     Confirm the change with the network's owner. For peering, check who owns

@@ -7,6 +7,7 @@
 # custom:
 #   id: opsworkscm.public_server
 #   severity: medium
+#   attack: [{tactic: TA0001, technique: T1133}]
 #   tags: [opsworks-cm, network, exposure]
 #   runbook: >-
 #     Check the server's security groups: its ports (443, 8140 for Puppet)

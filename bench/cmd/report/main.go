@@ -210,6 +210,17 @@ var targets = []target{
 	{what: "Engine vs the same rules in an OPA server (HTTP per event)", how: "OPAServer trailguard-engine ÷ opa-server-http (events/s)",
 		unit: "×", bound: 20,
 		value: ratio("BenchmarkOPAServer/trailguard-engine", "events/s", "BenchmarkOPAServer/opa-server-http", "events/s")},
+	// The rule-set ratios are measured within each op, the sets interleaved
+	// (bench/rulesets_test.go); the median is of the runs' ratios.
+	{what: "Log pipeline, GOMAXPROCS 1: every built-in pack vs the original 24 rules", how: "RuleSets x-packs/24rules (events/s, interleaved)",
+		unit: "×", bound: 0.9,
+		value: value("BenchmarkRuleSets", "x-packs/24rules")},
+	{what: "Log pipeline, GOMAXPROCS 1: built-in packs + SigmaHQ's 57 CloudTrail rules vs the packs alone", how: "RuleSets x-sigmahq/packs (events/s, interleaved)",
+		unit: "×", bound: 0.8,
+		value: value("BenchmarkRuleSets", "x-sigmahq/packs")},
+	{what: "Non-matching event: cost with 200 rules vs 24", how: "NonMatchingRuleCount x-200/24rules (ns/event, interleaved)",
+		unit: "×", bound: 1.2, atMost: true,
+		value: value("BenchmarkNonMatchingRuleCount", "x-200/24rules")},
 }
 
 type header struct {
