@@ -4,8 +4,8 @@ import rego.v1
 
 import data.rules.threats.instance_credentials_second_network as rule
 
-# Stratus Red Team's ec2-steal-instance-credentials, the stolen session's
-# DescribeInstances, trimmed.
+# A stolen instance-role session's DescribeInstances, from a published
+# detonation log of instance-credential theft, trimmed.
 describe := {
 	"eventVersion": "1.09",
 	"userIdentity": {

@@ -8,8 +8,8 @@
 #   from its cache, and a deployment reads them through CloudFormation (left
 #   out here as a call an AWS service made); sweeping through ten or more
 #   different ones in minutes is how an intruder with stolen credentials
-#   empties the store (Stratus Red Team's secretsmanager-retrieve-secrets reads
-#   20 in four seconds). Ten, not the 20 an intruder can read in one batch,
+#   empties the store (a published detonation of this technique reads 20 in four
+#   seconds). Ten, not the 20 an intruder can read in one batch,
 #   because a batch by id counts once (its list of ids is one value); ten
 #   minutes because a dump takes seconds and a slow, scripted one still fits.
 #   Only calls that returned a value count; refused ones feed

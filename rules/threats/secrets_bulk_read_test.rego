@@ -4,7 +4,7 @@ import rego.v1
 
 import data.rules.threats.secrets_bulk_read as rule
 
-# One GetSecretValue of Stratus Red Team's secretsmanager-retrieve-secrets,
+# One GetSecretValue from a published detonation log of secret harvesting,
 # trimmed; the Go tests (rules/stateful_test.go) feed sequences of them.
 get_secret := {
 	"eventVersion": "1.09",
