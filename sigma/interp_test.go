@@ -209,18 +209,22 @@ func leafMatches(mod string, v, leaf any) bool {
 	case string:
 		pat = v
 	}
-	switch mod {
-	case "contains", "contains|all":
-		pat = "*" + pat + "*"
-	case "startswith":
-		pat += "*"
-	case "endswith":
-		pat = "*" + pat
-	}
 	if mod != "cased" {
 		pat, s = strings.ToLower(pat), strings.ToLower(s)
 	}
-	return globMatch(unescape(pat), []rune(s))
+	// The value is unescaped on its own and the modifier's wildcards added
+	// after (as pySigma does): a value ending in a lone backslash is a literal
+	// backslash, not an escape of the wildcard that contains appends.
+	tokens := unescape(pat)
+	switch mod {
+	case "contains", "contains|all":
+		tokens = append(append([]rune{-1}, tokens...), -1)
+	case "startswith":
+		tokens = append(tokens, -1)
+	case "endswith":
+		tokens = append([]rune{-1}, tokens...)
+	}
+	return globMatch(tokens, []rune(s))
 }
 
 // token is a rune, or -1 for * and -2 for ?.

@@ -34,6 +34,10 @@ var semanticCases = []struct {
 		[]string{`{"f":"c:\\"}`, `{"f":"C:\\Windows"}`}, []string{`{"f":"c:x"}`, `{"f":"c:"}`}},
 	{"plain backslash", "    sel:\n        f: 'a\\b'\n    condition: sel",
 		[]string{`{"f":"a\\b"}`}, []string{`{"f":"ab"}`}},
+	// A lone trailing backslash is literal; contains' wildcard is added
+	// after the value is read, so it is not escaped by it (found by FuzzSigmaCompile).
+	{"trailing backslash with contains", "    sel:\n        f|contains: '\\'\n    condition: sel",
+		[]string{`{"f":"a\\b"}`, `{"f":"\\"}`}, []string{`{"f":"*"}`, `{"f":"a*"}`}},
 	{"map is AND", "    sel:\n        a: x\n        b: y\n    condition: sel",
 		[]string{`{"a":"x","b":"y"}`}, []string{`{"a":"x"}`, `{"b":"y"}`, `{"a":"x","b":"z"}`}},
 	{"list of values is OR", "    sel:\n        a: [x, y]\n    condition: sel",
