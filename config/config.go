@@ -106,6 +106,12 @@ type SQS struct {
 	MaxMessages       int           `yaml:"max_messages" json:"max_messages"`             // per receive, 1..10; default 10
 	VisibilityTimeout time.Duration `yaml:"visibility_timeout" json:"visibility_timeout"` // 1s..12h; default 5m
 	Workers           int           `yaml:"workers" json:"workers"`                       // concurrent messages, 1..MaxWorkers; default 16 (each mostly waits on S3 and Slack)
+	// MaxHold bounds how long one message is kept invisible while it is
+	// worked on: past it the visibility is no longer extended and the work
+	// is abandoned, so a message that cannot finish comes back and, after
+	// the queue's maxReceiveCount, reaches the dead-letter queue instead of
+	// holding a worker forever. 1s..12h, at least visibility_timeout; default 15m.
+	MaxHold time.Duration `yaml:"max_hold" json:"max_hold"`
 }
 
 // S3 is where the notified log files are fetched from.
@@ -136,6 +142,10 @@ type Rules struct {
 	Sigma []string       `yaml:"sigma" json:"sigma"` // files or directories of Sigma rules (.yml/.yaml), watched like paths; default none
 	Packs []string       `yaml:"packs" json:"packs"` // embedded packs; default [opsworkscm, aws, threats] when the key is absent, [] = none
 	Data  map[string]any `yaml:"data" json:"data"`   // loaded at the root of data (data.known_networks); default none
+	// EvalTimeout is each record's evaluation budget: a rule still running
+	// past it is cancelled and reported by id, and the record's other rules
+	// are evaluated without it. 1ms..1m; default 1s.
+	EvalTimeout time.Duration `yaml:"eval_timeout" json:"eval_timeout"`
 }
 
 // Notifier is one named alert destination. Exactly the sub-block matching
@@ -220,6 +230,11 @@ type State struct {
 	Type   string `yaml:"type" json:"type"`     // memory|redis|sqlite; default memory
 	Redis  Redis  `yaml:"redis" json:"redis"`   // used when Type is redis
 	SQLite SQLite `yaml:"sqlite" json:"sqlite"` // used when Type is sqlite
+	// DeliveredTTL is how long a delivery is remembered, so that a message
+	// that comes back (a redelivery, a redrive from the dead-letter queue)
+	// notifies nobody twice. Keep it at least as long as the dead-letter
+	// queue's retention. 1h..365d (in hours, e.g. 336h); default 336h (14 days).
+	DeliveredTTL time.Duration `yaml:"delivered_ttl" json:"delivered_ttl"`
 }
 
 // SQLite is the single instance's state file, kept across restarts.
@@ -254,18 +269,19 @@ func defaults() *Config {
 				MaxMessages:       10,
 				VisibilityTimeout: 5 * time.Minute,
 				Workers:           16,
+				MaxHold:           15 * time.Minute,
 			},
 			S3: S3{ReadTimeout: 30 * time.Second},
 			// The repository ships sample logs here, so a bare checkout runs.
 			Dir: Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second},
 		Notifiers: []Notifier{{Name: "console", Type: NotifierStdout}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		// The account is part of the key: alerts of two accounts are never
 		// merged, since each may need its own response.
 		Dedup: Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
-		State: State{Type: StateMemory},
+		State: State{Type: StateMemory, DeliveredTTL: DefaultDeliveredTTL},
 	}
 }
 
@@ -279,6 +295,11 @@ func Default() *Config {
 	cfg.warnings = v.warningStrings()
 	return cfg
 }
+
+// DefaultDeliveredTTL is state.delivered_ttl's default: the longest
+// dead-letter queue retention the README recommends (14 days), so that a
+// redrive of anything still in the DLQ sends nothing twice.
+const DefaultDeliveredTTL = 14 * 24 * time.Hour
 
 // MaxWorkers bounds source.sqs.workers.
 const MaxWorkers = 1000

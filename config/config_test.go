@@ -157,6 +157,28 @@ notifiers: {}
 			want: []string{"t.yaml:3: source.sqs.workers: must be between 1 and 1000, got 1001 (each worker holds a log's buffers and an S3 connection; more adds memory, not throughput)"},
 		},
 		{
+			name: "reliability bounds",
+			src: `source:
+  type: sqs
+  sqs: {queue_url: "https://sqs.us-east-1.amazonaws.com/1/q", visibility_timeout: 10m, max_hold: 5m}
+  s3: {allowed_buckets: [b]}
+rules:
+  eval_timeout: 0s
+state:
+  delivered_ttl: 30m
+`,
+			want: []string{
+				`t.yaml:3: source.sqs.max_hold: must be at least source.sqs.visibility_timeout (10m0s), got 5m0s: a message is held that long without any extension`,
+				`t.yaml:6: rules.eval_timeout: must be between 1ms and 1m, got 0s (one record's evaluation against every rule takes well under 1ms)`,
+				`t.yaml:8: state.delivered_ttl: must be between 1h and 8760h (365 days), got 30m0s`,
+			},
+		},
+		{
+			name: "max_hold bounded",
+			src:  "source:\n  type: sqs\n  sqs: {queue_url: \"https://sqs.us-east-1.amazonaws.com/1/q\", max_hold: 13h}\n  s3: {allowed_buckets: [b]}\n",
+			want: []string{"t.yaml:3: source.sqs.max_hold: must be between 1s and 12h, got 13h0m0s"},
+		},
+		{
 			name: "sqs limits",
 			src: `source:
   type: sqs
@@ -619,6 +641,11 @@ suppressions:
 			want: []string{`t.yaml:6: suppressions[0].expires: expired on 2020-01-01T00:00:00Z, so the suppression no longer applies`},
 		},
 		{
+			name: "delivered markers shorter than the DLQ retention",
+			src:  "rules: {packs: []}\nstate: {delivered_ttl: 24h}\n",
+			want: []string{`t.yaml:2: state.delivered_ttl: 24h0m0s is shorter than 14 days: a message redriven from a dead-letter queue after that may notify again; keep it at least as long as the DLQ's retention`},
+		},
+		{
 			name: "no networks needed without opsworkscm",
 			src:  "rules:\n  packs: [aws]\n",
 		},
@@ -657,15 +684,15 @@ func TestDefaults(t *testing.T) {
 		Server: Server{Listen: "127.0.0.1:9090"},
 		Source: Source{
 			Type: "dir",
-			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 16},
+			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 16, MaxHold: 15 * time.Minute},
 			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second},
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
-		State:     State{Type: "memory"},
+		State:     State{Type: "memory", DeliveredTTL: 14 * 24 * time.Hour},
 	}
 	want.warnings = def.warnings
 	if !reflect.DeepEqual(def, want) {
@@ -693,7 +720,7 @@ notifiers:
   - {name: chat, type: slack, slack: {token: t, channel: c}}
 `, nil)
 		want := SQS{QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/q", WaitTime: 20 * time.Second,
-			MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 8}
+			MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 8, MaxHold: 15 * time.Minute}
 		if cfg.Source.SQS != want {
 			t.Errorf("sqs = %+v, want %+v", cfg.Source.SQS, want)
 		}

@@ -135,6 +135,11 @@ func (v *validator) source(s Source) {
 		if q.VisibilityTimeout < 2*time.Second || q.VisibilityTimeout > 12*time.Hour {
 			v.errorf("source.sqs.visibility_timeout", "must be between 2s and 12h, got %s", q.VisibilityTimeout)
 		}
+		if q.MaxHold < time.Second || q.MaxHold > 12*time.Hour {
+			v.errorf("source.sqs.max_hold", "must be between 1s and 12h, got %s", q.MaxHold)
+		} else if q.MaxHold < q.VisibilityTimeout && q.VisibilityTimeout <= 12*time.Hour {
+			v.errorf("source.sqs.max_hold", "must be at least source.sqs.visibility_timeout (%s), got %s: a message is held that long without any extension", q.VisibilityTimeout, q.MaxHold)
+		}
 		if q.Workers < 1 || q.Workers > MaxWorkers {
 			// Each worker holds a log's read buffers (about 170 KiB, plus up to
 			// a record's 1 MiB) and an S3 connection: past this, memory grows,
@@ -172,6 +177,9 @@ func (v *validator) rules(r Rules) {
 	v.nonEmpty("rules.sigma", r.Sigma)
 	v.nonEmpty("rules.packs", r.Packs)
 	v.unique("rules.packs", r.Packs)
+	if r.EvalTimeout < time.Millisecond || r.EvalTimeout > time.Minute {
+		v.errorf("rules.eval_timeout", "must be between 1ms and 1m, got %s (one record's evaluation against every rule takes well under 1ms)", r.EvalTimeout)
+	}
 	if _, ok := r.Data["rules"]; ok {
 		v.errorf("rules.data.rules", `"rules" is reserved: the policies themselves live under data.rules`)
 	}
@@ -199,6 +207,11 @@ func (v *validator) rules(r Rules) {
 }
 
 func (v *validator) state(s State) {
+	if s.DeliveredTTL < time.Hour || s.DeliveredTTL > 365*24*time.Hour {
+		v.errorf("state.delivered_ttl", "must be between 1h and 8760h (365 days), got %s", s.DeliveredTTL)
+	} else if s.DeliveredTTL < DefaultDeliveredTTL {
+		v.warnf("state.delivered_ttl", "%s is shorter than 14 days: a message redriven from a dead-letter queue after that may notify again; keep it at least as long as the DLQ's retention", s.DeliveredTTL)
+	}
 	switch s.Type {
 	case StateMemory, StateSQLite:
 	case StateRedis:
