@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -52,6 +53,9 @@ type options struct {
 	dataFiles []string
 	sigma     []string
 	data      map[string]any
+
+	evalTimeout time.Duration
+	overruns    *Overruns
 }
 
 // Option configures New.
@@ -116,6 +120,11 @@ type Engine struct {
 	perRuleOnce sync.Once
 	perRule     []ruleQuery
 	perRuleErr  error
+
+	// evalTimeout is each record's budget (0: none); overruns, if set,
+	// counts evaluations stuck past it (see budget.go).
+	evalTimeout time.Duration
+	overruns    *Overruns
 }
 
 // New loads and compiles policies. Errors in policies come back as a
@@ -129,7 +138,8 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err := checkKnownNetworks(set.data); err != nil {
 		return nil, err
 	}
-	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes}
+	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes,
+		evalTimeout: o.evalTimeout, overruns: o.overruns}
 	if e.compiler.Compile(set.modules); e.compiler.Failed() {
 		return nil, policyErrorFrom(e.compiler.Errors)
 	}
@@ -369,5 +379,6 @@ func FromConfig(r config.Rules) []Option {
 		WithPolicyPaths(r.Paths...),
 		WithData(r.Data),
 		WithSigma(r.Sigma...),
+		WithEvalTimeout(r.EvalTimeout),
 	}
 }

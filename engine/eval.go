@@ -76,6 +76,9 @@ type EvalError struct {
 	Source string
 	Index  int
 	Err    error
+	// TimedOut are the ids of the rules cut short by the evaluation budget
+	// (WithEvalTimeout); the other rules' alerts were still produced.
+	TimedOut []string
 }
 
 func (e *EvalError) Error() string {
@@ -107,11 +110,13 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 			pq = q
 		}
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value))
+	rs, err := e.eval(ctx, pq, in.Value)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// A rule raised an error or ran out of the budget: find which, and
+		// keep the others' alerts.
 		return e.evaluateEachRule(ctx, in, err)
 	}
 	var alerts []alert.Alert
@@ -131,8 +136,9 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 }
 
 // evaluateEachRule is the slow path after the one query failed (a rule raised a
-// conflict or a runtime error): evaluate rule by rule, so that one broken rule
-// costs only its own alerts, and say which rule broke.
+// conflict or a runtime error, or the budget ran out): evaluate rule by rule,
+// each within its own budget, so that one broken or slow rule costs only its
+// own alerts, and say which rule broke.
 func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) ([]alert.Alert, error) {
 	e.perRuleOnce.Do(e.preparePerRule)
 	if e.perRuleErr != nil {
@@ -140,13 +146,19 @@ func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) (
 	}
 	var alerts []alert.Alert
 	var errs []error
+	var timedOut []string
 	for _, pr := range e.perRule {
-		rs, err := pr.query.Eval(ctx, rego.EvalParsedInput(in.Value))
+		rs, err := e.eval(ctx, pr.query, in.Value)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			errs = append(errs, fmt.Errorf("rule %s: %w", e.rules[pr.key].ID, err))
+			id := e.rules[pr.key].ID
+			if errors.Is(err, ErrEvalTimeout) {
+				timedOut = append(timedOut, id)
+				err = fmt.Errorf("%w (%s): cancelled, the record's other rules evaluated without it", ErrEvalTimeout, e.evalTimeout)
+			}
+			errs = append(errs, fmt.Errorf("rule %s: %w", id, err))
 			continue
 		}
 		for _, r := range rs {
@@ -163,7 +175,7 @@ func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) (
 		// Every rule passed on its own; report what failed together.
 		errs = append(errs, first)
 	}
-	return alerts, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(errs...)}
+	return alerts, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(errs...), TimedOut: timedOut}
 }
 
 // queryFor is the query over only the rules in set, prepared the first time
