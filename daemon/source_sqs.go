@@ -49,12 +49,18 @@ func (o sqsObserver) Deleted(*sqs.Message, time.Duration) {
 }
 func (o sqsObserver) Failed(_ *sqs.Message, err error) {
 	reason := "error"
-	if errors.Is(err, errRefused) {
+	switch {
+	case errors.Is(err, errRefused):
 		reason = "refused"
+	case errors.Is(err, sqs.ErrHeldTooLong):
+		reason = "held_too_long"
 	}
 	o.m.messagesFailed.WithLabelValues(reason).Inc()
 }
 func (o sqsObserver) VisibilityExtended(*sqs.Message) { o.m.visibilityExtend.Inc() }
+
+// HeldTooLong is counted by Failed (reason held_too_long), which follows.
+func (o sqsObserver) HeldTooLong(*sqs.Message) {}
 func (o sqsObserver) ReceiveError(error)              { o.m.receiveErrors.Inc() }
 func (o sqsObserver) CallError(op string, _ *sqs.Message, _ error) {
 	o.m.sqsCallErrors.WithLabelValues(op).Inc()

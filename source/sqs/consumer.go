@@ -10,7 +10,10 @@
 //
 // While a handler works, the consumer keeps extending the message's
 // visibility timeout, so a slow message is not delivered to a second
-// replica meanwhile.
+// replica meanwhile; but for MaxHold at most (config source.sqs.max_hold):
+// then the handler's context is cancelled and the message left to come back,
+// so work that never ends reaches the dead-letter queue instead of holding a
+// worker and the message forever.
 //
 // One job a file: options.go (what the daemon supplies beside the
 // configuration), health.go (Healthy, Ping), receive.go (the receive loop and

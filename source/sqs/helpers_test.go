@@ -15,8 +15,10 @@ import (
 
 // recorder is an Observer that counts.
 type recorder struct {
-	received, deleted, failed, extended, receiveErrors, callErrors atomic.Int32
+	received, deleted, failed, extended, receiveErrors, callErrors, heldTooLong atomic.Int32
 }
+
+func (r *recorder) HeldTooLong(*sqs.Message) { r.heldTooLong.Add(1) }
 
 func (r *recorder) Received(n int)                        { r.received.Add(int32(n)) }
 func (r *recorder) Deleted(*sqs.Message, time.Duration)   { r.deleted.Add(1) }

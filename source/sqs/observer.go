@@ -15,6 +15,9 @@ type Observer interface {
 	Failed(m *Message, err error)
 	// VisibilityExtended is called after each extension of m's visibility.
 	VisibilityExtended(m *Message)
+	// HeldTooLong is called when m was held for MaxHold and its handler is
+	// abandoned (Failed follows).
+	HeldTooLong(m *Message)
 	// ReceiveError is called when receiving (or reading the queue's
 	// attributes at start) failed; the consumer backs off and tries again.
 	ReceiveError(err error)
@@ -31,5 +34,6 @@ func (NopObserver) Received(int)                      {}
 func (NopObserver) Deleted(*Message, time.Duration)   {}
 func (NopObserver) Failed(*Message, error)            {}
 func (NopObserver) VisibilityExtended(*Message)       {}
+func (NopObserver) HeldTooLong(*Message)              {}
 func (NopObserver) ReceiveError(error)                {}
 func (NopObserver) CallError(string, *Message, error) {}

@@ -183,15 +183,17 @@ func (c *Consumer) process(base, hctx context.Context, handler Handler, m *Messa
 	log := c.deps.Logger.With("message_id", m.ID, "receive_count", m.ReceiveCount)
 
 	done := make(chan error, 1)
+	mctx, abandon := context.WithCancelCause(hctx)
+	defer abandon(nil)
 	gopool.Go(func() {
 		defer func() {
 			if r := recover(); r != nil {
 				done <- fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
 			}
 		}()
-		done <- handler(hctx, m)
+		done <- handler(mctx, m)
 	})
-	err, interrupted := c.extendUntil(base, hctx, m, vt, done, log)
+	err, interrupted := c.extendUntil(base, hctx, m, vt, done, log, func() { abandon(ErrHeldTooLong) })
 
 	if err == nil {
 		dels <- deletion{m, settled}

@@ -52,7 +52,7 @@ func TestExtendUntilSurvivesFailedExtensions(t *testing.T) {
 	c := newConsumer(stub, config.SQS{QueueURL: "http://q"}, Deps{Observer: obs, Logger: slog.New(slog.DiscardHandler)})
 	done := make(chan error, 1)
 	time.AfterFunc(350*time.Millisecond, func() { done <- nil })
-	err, interrupted := c.extendUntil(context.Background(), context.Background(), &Message{ID: "m"}, 200*time.Millisecond, done, c.deps.Logger)
+	err, interrupted := c.extendUntil(context.Background(), context.Background(), &Message{ID: "m"}, 200*time.Millisecond, done, c.deps.Logger, func() {})
 	if err != nil || interrupted {
 		t.Fatalf("extendUntil = %v, %v", err, interrupted)
 	}
@@ -71,7 +71,7 @@ func TestExtendUntilAbandonsHandler(t *testing.T) {
 	hctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()
-	err, interrupted := c.extendUntil(context.Background(), hctx, &Message{ID: "m"}, time.Hour, make(chan error), c.deps.Logger)
+	err, interrupted := c.extendUntil(context.Background(), hctx, &Message{ID: "m"}, time.Hour, make(chan error), c.deps.Logger, func() {})
 	if err == nil || !interrupted {
 		t.Fatalf("extendUntil = %v, %v; want an error, interrupted", err, interrupted)
 	}

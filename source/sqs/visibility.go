@@ -19,20 +19,57 @@ const abandonWait = time.Second
 // server's end of a long poll and ours.
 const pollEndMargin = 500 * time.Millisecond
 
+// ErrHeldTooLong is the cause given to a handler's context when its message
+// was held for the configuration's max_hold: its work is abandoned and the
+// message left to come back (or reach the dead-letter queue).
+var ErrHeldTooLong = errors.New("message held for source.sqs.max_hold; its work is abandoned")
+
 // extendUntil keeps m invisible to other receivers until its handler's
 // result arrives on done, and returns that result. interrupted is true when
 // the shutdown grace ran out first (hctx was cancelled): the result is then
 // what the handler returned within abandonWait, or an error saying it did not.
-func (c *Consumer) extendUntil(base, hctx context.Context, m *Message, vt time.Duration, done <-chan error, log *slog.Logger) (err error, interrupted bool) {
+// Once m was held for the configuration's MaxHold (0: no bound) the extensions
+// stop and abandon is called (it cancels the handler's context): the result is
+// then ErrHeldTooLong with what the handler returned within abandonWait.
+func (c *Consumer) extendUntil(base, hctx context.Context, m *Message, vt time.Duration, done <-chan error, log *slog.Logger, abandon func()) (err error, interrupted bool) {
 	// Extend at half the visibility timeout, each time by a whole timeout
 	// from now: a late or failed extension still leaves half a timeout of
 	// slack before SQS could hand m to another consumer.
 	ticker := time.NewTicker(vt / 2)
 	defer ticker.Stop()
+	var held <-chan time.Time
+	if c.cfg.MaxHold > 0 {
+		// From the receive, when SQS started m's visibility timeout.
+		t := time.NewTimer(time.Until(m.ReceivedAt.Add(c.cfg.MaxHold)))
+		defer t.Stop()
+		held = t.C
+	}
 	for {
 		select {
 		case err = <-done:
 			return err, false
+		case <-held:
+			// A rule or a peer that never finishes must not keep the message,
+			// and a worker, forever: let it come back and, after the queue's
+			// maxReceiveCount, reach the dead-letter queue where people see it.
+			c.deps.Observer.HeldTooLong(m)
+			log.Error("message held for source.sqs.max_hold; its work is abandoned and the message left to come back",
+				"max_hold", c.cfg.MaxHold, "running_for", time.Since(m.ReceivedAt).Round(time.Millisecond))
+			abandon()
+			t := time.NewTimer(abandonWait)
+			defer t.Stop()
+			select {
+			case err = <-done:
+			case <-t.C:
+				err = errors.New("handler did not return after its context was cancelled")
+			}
+			if err == nil {
+				// It finished just then; still, m was not extended past the
+				// bound, so another receiver may already have it: not deleting
+				// it is the safe choice (the delivery claims stop a repeat).
+				err = errors.New("handler finished only after the bound")
+			}
+			return fmt.Errorf("%w: %w", ErrHeldTooLong, err), false
 		case <-ticker.C:
 			if c.changeVisibility(base, m, vt) {
 				c.deps.Observer.VisibilityExtended(m)

@@ -76,3 +76,41 @@ func TestShutdownLeavesUnfinishedMessage(t *testing.T) {
 		t.Errorf("Healthy after stop: %v", r.consumer.Healthy())
 	}
 }
+
+// A handler that never finishes holds its message for max_hold at most: then
+// the extensions stop, the handler's context is cancelled (with
+// ErrHeldTooLong as its cause), the message is left in the queue and comes
+// back, and after maxReceiveCount it is in the dead-letter queue.
+func TestMaxHoldLetsTheMessageGo(t *testing.T) {
+	f := testpeers.StartFauxqs(t)
+	url, dlq := f.CreateQueueWithDLQ(t, "held", 2, map[string]string{"VisibilityTimeout": "2"})
+	f.Send(t, url, "never finishes")
+	cfg := queue(url, f.Endpoint())
+	cfg.MaxHold = 3 * time.Second
+	var calls atomic.Int32
+	causes := make(chan error, 4)
+	held := make(chan time.Duration, 4)
+	r := start(t, cfg, sqs.Deps{RetryDelay: func(int) time.Duration { return 0 }}, func(ctx context.Context, m *sqs.Message) error {
+		calls.Add(1)
+		start := time.Now()
+		<-ctx.Done()
+		held <- time.Since(start)
+		causes <- context.Cause(ctx)
+		return ctx.Err()
+	})
+	f.WaitCounts(t, dlq, 1, 0, 20*time.Second)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("handler called %d times, want maxReceiveCount (2)", n)
+	}
+	for range 2 {
+		if d := <-held; d < cfg.MaxHold-200*time.Millisecond || d > cfg.MaxHold+2*time.Second {
+			t.Errorf("handler held the message %s, want about max_hold (%s)", d, cfg.MaxHold)
+		}
+		if c := <-causes; !errors.Is(c, sqs.ErrHeldTooLong) {
+			t.Errorf("handler's context cancelled with %v, want ErrHeldTooLong", c)
+		}
+	}
+	if r.rec.heldTooLong.Load() != 2 || r.rec.failed.Load() != 2 || r.rec.deleted.Load() != 0 {
+		t.Errorf("held too long %d, failed %d, deleted %d; want 2, 2, 0", r.rec.heldTooLong.Load(), r.rec.failed.Load(), r.rec.deleted.Load())
+	}
+}
