@@ -61,7 +61,7 @@ func (o sqsObserver) VisibilityExtended(*sqs.Message) { o.m.visibilityExtend.Inc
 
 // HeldTooLong is counted by Failed (reason held_too_long), which follows.
 func (o sqsObserver) HeldTooLong(*sqs.Message) {}
-func (o sqsObserver) ReceiveError(error)              { o.m.receiveErrors.Inc() }
+func (o sqsObserver) ReceiveError(error)       { o.m.receiveErrors.Inc() }
 func (o sqsObserver) CallError(op string, _ *sqs.Message, _ error) {
 	o.m.sqsCallErrors.WithLabelValues(op).Inc()
 }
