@@ -18,7 +18,7 @@ import (
 func Check(ctx context.Context, cfg *config.Config) error {
 	log := slog.New(slog.DiscardHandler)
 	m := newMetrics()
-	n, err := newNotifier(ctx, cfg, Options{Stdout: io.Discard}, log, m)
+	n, err := newNotifier(ctx, cfg, Options{Stdout: io.Discard}, log, m, newHealth())
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type Daemon struct {
 	opts    Options
 	log     *slog.Logger
 	m       *metrics
+	health  *health
 	engines *engine.Reloader
 
 	source Source
@@ -67,7 +68,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 20 * time.Second
 	}
-	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, m: newMetrics(), evalWorkers: 1}
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, m: newMetrics(), health: newHealth(), evalWorkers: 1}
 	for _, w := range cfg.Warnings() {
 		d.log.Warn("configuration", "warning", w)
 	}
@@ -81,10 +82,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	}
 	d.noteEngine(d.engines.Engine())
 
-	if d.notify, err = newNotifier(ctx, cfg, opts, d.log, d.m); err != nil {
+	// The notifiers' start-up checks (Slack auth.test, SMTP, Redis PING) run
+	// in the background once Run serves /healthz: a silent peer must not
+	// keep the process from answering its liveness probe.
+	if d.notify, err = newNotifier(ctx, cfg, opts, d.log, d.m, d.health); err != nil {
 		return nil, err
 	}
-	d.notify.check(ctx)
 
 	if d.source, err = newSource(ctx, cfg, sourceDeps{log: d.log, m: d.m, shutdownGrace: opts.ShutdownGrace}); err != nil {
 		return nil, err
@@ -98,7 +101,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 }
 
 func (d *Daemon) buildEngine(ctx context.Context) (*engine.Engine, error) {
-	return engine.New(ctx, engine.FromConfig(d.cfg.Rules)...)
+	// Every engine counts its stuck evaluations in the same place, so those
+	// of an engine reloaded away are still seen.
+	return engine.New(ctx, append(engine.FromConfig(d.cfg.Rules), engine.WithOverruns(d.health.overruns))...)
 }
 
 func (d *Daemon) noteEngine(e *engine.Engine) {
@@ -220,5 +225,6 @@ func (d *Daemon) readiness(ctx context.Context) []string {
 		}
 	}
 	problems = append(problems, d.notify.problems()...)
+	problems = append(problems, d.health.problems()...)
 	return problems
 }

@@ -34,6 +34,8 @@ type metrics struct {
 
 	alerts *prometheus.CounterVec // by rule, severity (notifications: notifiers/metrics)
 
+	ruleTimeouts *prometheus.CounterVec // by rule: evaluations cut short by rules.eval_timeout
+
 	reloads     *prometheus.CounterVec // by outcome
 	rulesLoaded prometheus.Gauge
 }
@@ -77,6 +79,7 @@ func newMetrics() *metrics {
 	})
 	f(m.lagSeconds)
 	m.alerts = vec("alerts_total", "Alerts raised, before suppression, dedup and routing.", "rule", "severity")
+	m.ruleTimeouts = vec("rule_timeouts_total", "Records on which a rule ran past rules.eval_timeout and was cancelled (the record's other rules were evaluated without it).", "rule")
 	m.reloads = vec("rule_reloads_total", "Policy reloads by outcome (ok, failed).", "outcome")
 	m.rulesLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "trailguard", Name: "rules_loaded", Help: "Rules in the serving rule set."})
 	f(m.rulesLoaded)

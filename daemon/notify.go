@@ -49,13 +49,23 @@ type notifier struct {
 	// either order. The last to finish closes the client.
 	users atomic.Int32
 
+	// health follows the sends and the state store's calls; probe, if set,
+	// is the state store's check, repeated by run.
+	health *health
+	probe  notifiers.Checker
+
 	mu      sync.Mutex
 	readyOK error
 }
 
+// errChecking is readyOK until the first start-up check has answered: the
+// checks run in the background, so that /healthz answers from the start
+// however long a silent peer takes.
+var errChecking = errors.New("start-up checks still running")
+
 // newNotifier builds the notifiers and the dispatcher, handing each the
 // configuration blocks as config validated them.
-func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, m *metrics) (*notifier, error) {
+func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger, m *metrics, h *health) (*notifier, error) {
 	out := opts.Stdout
 	if out == nil {
 		out = os.Stdout
@@ -86,11 +96,15 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 			ns = append(ns, named{console, nc.Name})
 		}
 	}
-	n := &notifier{log: log}
+	ns = watchNotifiers(ns, h)
+	n := &notifier{log: log, health: h, readyOK: errChecking}
 	n.users.Store(2)
 	var st state.State
 	switch cfg.State.Type {
 	case config.StateRedis:
+		// go-redis logs (pool and connection trouble) in our format, not as
+		// plain-text lines in the middle of a JSON log.
+		redis.SetLogger(redisLog{log})
 		n.redis = redis.NewClient(&redis.Options{
 			Addr: cfg.State.Redis.Addr, Password: cfg.State.Redis.Password.Reveal(), DB: cfg.State.Redis.DB,
 		})
@@ -106,6 +120,12 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		n.memState = true
 		st = state.NewMemory(state.MemoryOptions{})
 	}
+	if c, ok := st.(notifiers.Checker); ok && !n.memState {
+		n.probe = c
+	}
+	// The stateful rules' records come from the store itself, as they did
+	// before the store was wrapped for health.
+	records, _ := st.(state.Records)
 	obs := nmetrics.New("trailguard")
 	m.reg.MustRegister(obs)
 	d, err := dispatch.New(dispatch.Config{
@@ -114,7 +134,9 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		Suppressions: cfg.Suppressions,
 		Dedup:        cfg.Dedup,
 		Retry:        opts.Retry,
-		State:        st,
+		State:        watchedState{st, h},
+		Records:      records,
+		DeliveredTTL: cfg.State.DeliveredTTL,
 		Observer:     obs,
 		Logger:       log,
 	})
@@ -148,7 +170,7 @@ func (n *notifier) check(ctx context.Context) {
 	switch {
 	case err != nil:
 		n.log.Error("notifier check failed: alerts for it will be retried and their messages kept", "error", err)
-	case prev != nil:
+	case prev != nil && prev != errChecking:
 		n.log.Info("notifiers ok again")
 	}
 }
@@ -166,13 +188,18 @@ func (n *notifier) problems() []string {
 	return out
 }
 
-// run flushes dedup-window summaries and re-checks the notifiers until ctx
-// ends, and returns once the dispatcher's Run has returned too.
+// run checks the notifiers (then again from time to time), probes the state
+// store and flushes dedup-window summaries until ctx ends, and returns once
+// the dispatcher's Run has returned too.
 func (n *notifier) run(ctx context.Context) {
 	defer n.release()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { n.d.Run(ctx) })
+	if n.probe != nil {
+		wg.Go(func() { n.health.probeState(ctx, n.probe) })
+	}
+	n.check(ctx)
 	for {
 		every := readyCheckEvery
 		if n.problems() != nil {

@@ -20,7 +20,7 @@ func TestRedisClosedAfterRunAndFlush(t *testing.T) {
 		mr := miniredis.RunT(t)
 		cfg := config.Default()
 		cfg.State = config.State{Type: config.StateRedis, Redis: config.Redis{Addr: mr.Addr()}}
-		n, err := newNotifier(context.Background(), cfg, Options{Stdout: &testWriter{}}, slog.New(slog.DiscardHandler), newMetrics())
+		n, err := newNotifier(context.Background(), cfg, Options{Stdout: &testWriter{}}, slog.New(slog.DiscardHandler), newMetrics(), newHealth())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -189,6 +189,10 @@ func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log
 		},
 		Error: func(err error) {
 			d.m.eventErrors.Inc()
+			if ee, ok := errors.AsType[*engine.EvalError](err); ok && len(ee.TimedOut) > 0 {
+				d.slowRules(ee, log)
+				return
+			}
 			log.Warn("bad record skipped", "error", err)
 		},
 		Evaluated: func(in *engine.Input, took time.Duration) {
