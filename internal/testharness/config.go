@@ -16,10 +16,15 @@ type SQSSource struct {
 	Workers            int
 	S3Endpoint         string
 	Buckets            []string // allowed_buckets
+	MaxHold            string   // max_hold, e.g. "5s"; "" leaves the default
 }
 
 // YAML is the section, with a 1s long poll and path-style S3.
 func (s SQSSource) YAML() string {
+	hold := ""
+	if s.MaxHold != "" {
+		hold = "\n    max_hold: " + s.MaxHold
+	}
 	return fmt.Sprintf(`source:
   type: sqs
   sqs:
@@ -29,13 +34,13 @@ func (s SQSSource) YAML() string {
     wait_time: 1s
     visibility_timeout: %s
     max_messages: %d
-    workers: %d
+    workers: %d%s
   s3:
     endpoint: %s
     region: us-east-1
     path_style: true
     allowed_buckets: [%s]
-`, s.QueueURL, s.Endpoint, s.Visibility, s.MaxMessages, s.Workers, s.S3Endpoint, strings.Join(s.Buckets, ", "))
+`, s.QueueURL, s.Endpoint, s.Visibility, s.MaxMessages, s.Workers, hold, s.S3Endpoint, strings.Join(s.Buckets, ", "))
 }
 
 // JoinConfig joins top-level YAML fragments over test defaults (debug logs in

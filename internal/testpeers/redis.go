@@ -42,6 +42,11 @@ func startRedisServer(bin string) (addr string, stop func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
+	return startRedisServerOn(bin, port)
+}
+
+// startRedisServerOn runs redis-server on port, without persistence.
+func startRedisServerOn(bin string, port int) (addr string, stop func(), err error) {
 	addr = "127.0.0.1:" + strconv.Itoa(port)
 	out := &tailBuffer{max: 8 << 10}
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")

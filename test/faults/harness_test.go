@@ -233,6 +233,7 @@ type env struct {
 	Workers     int
 	Visibility  string
 	MaxMessages int
+	MaxHold     string // source.sqs.max_hold; "" for the default
 }
 
 const bucket = "trail-logs"
@@ -294,7 +295,7 @@ func (e *env) config(t *testing.T, fragments ...string) string {
 		sqsEndpoint = e.p.sqs.Endpoint()
 	}
 	source := th.SQSSource{QueueURL: e.queueURL, Endpoint: sqsEndpoint, Visibility: e.Visibility,
-		MaxMessages: e.MaxMessages, Workers: e.Workers, S3Endpoint: e.s3.URL, Buckets: []string{bucket}}
+		MaxMessages: e.MaxMessages, Workers: e.Workers, S3Endpoint: e.s3.URL, Buckets: []string{bucket}, MaxHold: e.MaxHold}
 	return th.JoinConfig(t, "json", append([]string{source.YAML()}, fragments...)...)
 }
 

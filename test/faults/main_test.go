@@ -70,6 +70,11 @@ func TestFaults(t *testing.T) {
 	th.RunParallel(t, p, []th.Scenario[*shared]{
 		// The slowest first.
 		{Name: "SlackDown", Run: testSlackDown},
+		{Name: "RedisDown", Run: testRedisDown},
+		{Name: "SlowRule", Run: testSlowRule},
+		{Name: "SlackHangs", Run: testSlackHangs},
+		{Name: "SlackPermanent", Run: testSlackPermanent},
+		{Name: "SilentSMTPAtStart", Run: testSilentSMTPAtStart},
 		{Name: "S3Timeout", Run: testS3Timeout},
 		{Name: "S3Trickle", Run: testS3Trickle},
 		{Name: "SMTPRefused", Run: testSMTPRefused},
