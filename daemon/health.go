@@ -10,6 +10,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/engine"
+	"github.com/trailguard/trailguard/internal/wait"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/state"
 )
@@ -153,19 +154,14 @@ func (h *health) problems() []string {
 
 // probeState checks the state store every stateProbeEvery until ctx ends.
 func (h *health) probeState(ctx context.Context, c notifiers.Checker) {
-	t := time.NewTicker(stateProbeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, stateProbeTimeout)
-			err := c.Check(pctx)
-			cancel()
-			if ctx.Err() == nil {
-				h.stateResult(err)
-			}
+	// Each wait starts at the probe's end: a slow store is not probed back
+	// to back.
+	for wait.Sleep(ctx, stateProbeEvery) {
+		pctx, cancel := context.WithTimeout(ctx, stateProbeTimeout)
+		err := c.Check(pctx)
+		cancel()
+		if ctx.Err() == nil {
+			h.stateResult(err)
 		}
 	}
 }

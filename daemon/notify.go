@@ -170,7 +170,7 @@ func (n *notifier) check(ctx context.Context) {
 	switch {
 	case err != nil:
 		n.log.Error("notifier check failed: alerts for it will be retried and their messages kept", "error", err)
-	case prev != nil && prev != errChecking:
+	case prev != nil && !errors.Is(prev, errChecking):
 		n.log.Info("notifiers ok again")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/trailguard/trailguard/internal/gopool"
+	"github.com/trailguard/trailguard/internal/wait"
 )
 
 // receiveLoop receives messages while ctx lasts and starts a goroutine (on
@@ -31,16 +32,9 @@ func (c *Consumer) receiveLoop(ctx, base, hctx context.Context, handler Handler,
 		failures++
 		c.setHealth(err)
 		c.deps.Observer.ReceiveError(err)
-		wait := bo.NextBackOff()
-		c.deps.Logger.Warn("cannot receive from queue; retrying", "error", err, "failures", failures, "retry_in", wait.Round(time.Millisecond))
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+		delay := bo.NextBackOff()
+		c.deps.Logger.Warn("cannot receive from queue; retrying", "error", err, "failures", failures, "retry_in", delay.Round(time.Millisecond))
+		return wait.Sleep(ctx, delay)
 	}
 	succeed := func() {
 		if failures > 0 {

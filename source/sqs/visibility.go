@@ -56,14 +56,7 @@ func (c *Consumer) extendUntil(base, hctx context.Context, m *Message, vt time.D
 			log.Error("message held for source.sqs.max_hold; its work is abandoned and the message left to come back",
 				"max_hold", c.cfg.MaxHold, "running_for", time.Since(m.ReceivedAt).Round(time.Millisecond))
 			abandon()
-			t := time.NewTimer(abandonWait)
-			defer t.Stop()
-			select {
-			case err = <-done:
-			case <-t.C:
-				err = errors.New("handler did not return after its context was cancelled")
-			}
-			if err == nil {
+			if err = awaitCancelled(done); err == nil {
 				// It finished just then; still, m was not extended past the
 				// bound, so another receiver may already have it: not deleting
 				// it is the safe choice (the delivery claims stop a repeat).
@@ -78,15 +71,21 @@ func (c *Consumer) extendUntil(base, hctx context.Context, m *Message, vt time.D
 		case <-hctx.Done():
 			// The shutdown grace is over and the handler's context is
 			// cancelled. A handler that honours it returns at once.
-			t := time.NewTimer(abandonWait)
-			defer t.Stop()
-			select {
-			case err = <-done:
-			case <-t.C:
-				err = errors.New("handler did not return after its context was cancelled")
-			}
-			return err, true
+			return awaitCancelled(done), true
 		}
+	}
+}
+
+// awaitCancelled is what a handler whose context was cancelled returns on
+// done within abandonWait, or an error saying it did not return.
+func awaitCancelled(done <-chan error) error {
+	t := time.NewTimer(abandonWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errors.New("handler did not return after its context was cancelled")
 	}
 }
 
