@@ -63,7 +63,7 @@ func TestStuckNotifierFailsOnlyItsOwnDeliveries(t *testing.T) {
 	d := mustNew(t, Config{
 		Notifiers: []notifiers.Notifier{stdout.New("console", w), newSlack(t, srv)},
 		Routes:    everything("console", "slack"), Observer: rec,
-		Timeouts:  map[string]time.Duration{"console": 300 * time.Millisecond},
+		Timeouts: map[string]time.Duration{"console": 300 * time.Millisecond},
 	})
 	ctx := context.Background()
 	var alerts []*alert.Alert
