@@ -99,8 +99,10 @@ const (
 )
 
 // notify makes one attempt: n.Notify in its own goroutine, given up on after
-// the notifier's timeout.
-func (s *isolator) notify(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string) error {
+// the notifier's timeout. late, if not nil, is told how a call given up on
+// ended, when it does (a write that went through after all is recorded, so
+// the redelivery does not repeat it).
+func (s *isolator) notify(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string, late func(error)) error {
 	name := n.Name()
 	stuck := s.counter(name)
 	if stuck.Load() > 0 {
@@ -118,6 +120,9 @@ func (s *isolator) notify(ctx context.Context, n notifiers.Notifier, a *alert.Al
 		done <- err
 		if !state.CompareAndSwap(callRunning, callReturned) {
 			stuck.Add(-1) // abandoned by its caller, and now back
+			if late != nil {
+				late(err)
+			}
 		}
 	}()
 	select {
