@@ -158,7 +158,18 @@ type Notifier struct {
 	Webhook   *Webhook   `yaml:"webhook" json:"webhook"`     // set iff Type is webhook
 	PagerDuty *PagerDuty `yaml:"pagerduty" json:"pagerduty"` // set iff Type is pagerduty
 	Teams     *Teams     `yaml:"teams" json:"teams"`         // set iff Type is teams
+	// Timeout bounds each attempt to send one alert to this notifier, so a
+	// stuck peer (or a stdout nobody reads) fails its own deliveries only;
+	// MinNotifierTimeout..MaxNotifierTimeout, default DefaultNotifierTimeout.
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 }
+
+// The range and default of Notifier.Timeout.
+const (
+	DefaultNotifierTimeout = 30 * time.Second
+	MinNotifierTimeout     = 100 * time.Millisecond
+	MaxNotifierTimeout     = 10 * time.Minute
+)
 
 // Slack posts with a bot token (Token and Channel) or to an incoming
 // webhook (WebhookURL), never both.

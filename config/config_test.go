@@ -193,6 +193,22 @@ state:
 			},
 		},
 		{
+			name: "notifier timeout bounded",
+			src: `notifiers:
+  - {name: a, type: stdout, timeout: 50ms}
+  - name: b
+    type: stdout
+    timeout: 11m
+  - {name: c, type: stdout, timeout: 2s}
+routes:
+  - notifiers: [a, b, c]
+`,
+			want: []string{
+				`t.yaml:2: notifiers[0].timeout: must be between 100ms and 10m0s (each attempt to send one alert), got 50ms`,
+				`t.yaml:5: notifiers[1].timeout: must be between 100ms and 10m0s (each attempt to send one alert), got 11m0s`,
+			},
+		},
+		{
 			name: "missing required notifier values",
 			src: `notifiers:
   - type: slack

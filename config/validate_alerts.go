@@ -30,6 +30,10 @@ func (v *validator) notifiers(ns []Notifier) map[string]bool {
 		}
 
 		v.notifierBlock(p, n)
+		if n.Timeout != 0 && (n.Timeout < MinNotifierTimeout || n.Timeout > MaxNotifierTimeout) {
+			v.errorf(p+".timeout", "must be between %s and %s (each attempt to send one alert), got %s",
+				MinNotifierTimeout, MaxNotifierTimeout, n.Timeout)
+		}
 	}
 	return names
 }

@@ -75,7 +75,11 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	// notifiers concurrently, and out need not be safe for that.
 	console := stdout.New("stdout", out)
 	var ns []notifiers.Notifier
+	timeouts := map[string]time.Duration{}
 	for _, nc := range cfg.Notifiers {
+		if nc.Timeout > 0 { // else the retry policy's attempt timeout, config.DefaultNotifierTimeout
+			timeouts[nc.Name] = nc.Timeout
+		}
 		switch nc.Type {
 		case config.NotifierSlack:
 			ns = append(ns, slack.New(nc.Name, nc.Slack, log))
@@ -134,6 +138,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		Suppressions: cfg.Suppressions,
 		Dedup:        cfg.Dedup,
 		Retry:        opts.Retry,
+		Timeouts:     timeouts,
 		State:        watchedState{st, h},
 		Records:      records,
 		DeliveredTTL: cfg.State.DeliveredTTL,
@@ -237,6 +242,9 @@ func (n *notifier) flush(ctx context.Context) {
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Warn("dedup summaries not all sent at shutdown", "error", err)
+	}
+	if err := n.d.Close(ctx); err != nil {
+		n.log.Warn("notifier calls still running at shutdown", "error", err)
 	}
 	n.release()
 }

@@ -174,6 +174,10 @@ func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log
 	opts := pipeline.Options{Workers: d.evalWorkers, EventSources: d.cfg.Filter.EventSources}
 	var noID []byte // the last record without an eventID, counted once for all its alerts
 	h := pipeline.Handler{
+		// One notifier that cannot deliver must not keep the log's other
+		// alerts from the notifiers that can: every alert is offered, and
+		// the message comes back for the failed (alert, notifier) pairs only.
+		ContinueOnAlertError: true,
 		Alert: func(ctx context.Context, a *alert.Alert) error {
 			d.m.alerts.WithLabelValues(a.RuleID, a.Severity.String()).Inc()
 			if a.EventID == "" && !sameBytes(noID, a.Raw) {

@@ -54,14 +54,39 @@ func (s *Stats) Add(o Stats) {
 
 // Handler receives a run's output, in record order, from one goroutine.
 type Handler struct {
-	// Alert is called for each alert; an error stops the run and is returned.
+	// Alert is called for each alert; an error stops the run and is returned,
+	// unless ContinueOnAlertError is set.
 	Alert func(ctx context.Context, a *alert.Alert) error
+	// ContinueOnAlertError makes an error from Alert fail that alert only: the
+	// run goes on and hands every later alert to Alert too, and ends with an
+	// *AlertsError. A daemon sets it so that one notifier that cannot deliver
+	// does not keep the rest of a log's alerts from the others. RunAll
+	// ignores it.
+	ContinueOnAlertError bool
 	// Error is told of each bad record or failed evaluation; the run goes on.
 	Error func(err error)
 	// Evaluated, if set, is called once per evaluated record with the time its
 	// evaluation took (for metrics).
 	Evaluated func(in *engine.Input, took time.Duration)
 }
+
+// AlertsError is Run's error when Handler.ContinueOnAlertError is set and
+// Alert failed for some alerts. It unwraps to the first failure, so that
+// errors.Is and errors.As see what the handler returned.
+type AlertsError struct {
+	Failed int   // alerts for which Alert failed
+	Alerts int   // alerts handed to Alert
+	First  error // the first failure
+}
+
+func (e *AlertsError) Error() string {
+	if e.Failed == 1 {
+		return e.First.Error()
+	}
+	return fmt.Sprintf("%d of %d alerts failed, the first: %v", e.Failed, e.Alerts, e.First)
+}
+
+func (e *AlertsError) Unwrap() error { return e.First }
 
 // Records travel from the reader to the workers in batches, so that the
 // hand-over costs little per record; but a batch is handed on as soon as no
@@ -264,6 +289,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	}()
 
 	var st Stats
+	failed := &AlertsError{}
 	for b := range order {
 		for i := range b.items {
 			for int(b.evaluated.Load()) <= i {
@@ -297,9 +323,19 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 			}
 			for j := range it.alerts {
 				st.Alerts++
-				if h.Alert != nil {
-					if err := h.Alert(ctx, &it.alerts[j]); err != nil {
-						return st, err
+				if h.Alert == nil {
+					continue
+				}
+				failed.Alerts++
+				err := h.Alert(ctx, &it.alerts[j])
+				switch {
+				case err == nil:
+				case !h.ContinueOnAlertError || ctx.Err() != nil:
+					return st, err
+				default:
+					failed.Failed++
+					if failed.First == nil {
+						failed.First = err
 					}
 				}
 			}
@@ -308,11 +344,18 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
+	var alertsErr error
+	if failed.Failed > 0 {
+		alertsErr = failed
+	}
 	if readErr != nil {
 		st.Errors++
-		return st, readErr
+		if alertsErr == nil {
+			return st, readErr
+		}
+		return st, errors.Join(readErr, alertsErr)
 	}
-	return st, nil
+	return st, alertsErr
 }
 
 func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[string]bool) {

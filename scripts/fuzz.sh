@@ -19,6 +19,7 @@ targets=(
   "FuzzDecode ./engine"
   "FuzzSigmaCompile ./sigma"
   "FuzzValid ./cloudtrail/jsonscan"
+  "FuzzDispatch ./notifiers/dispatch"
 )
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then parallel=(-parallel "$FUZZ_PARALLEL"); fi

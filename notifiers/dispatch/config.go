@@ -32,6 +32,11 @@ type Config struct {
 	Dedup config.Dedup
 	// Retry bounds how each notifier's failures are retried.
 	Retry RetryPolicy
+	// Timeouts bound each attempt of the named notifiers (config's
+	// notifiers[].timeout); a notifier not listed gets Retry.AttemptTimeout.
+	// A call that does not return within its timeout fails that delivery, and
+	// the notifier's later deliveries fail at once until it returns (ErrStuck).
+	Timeouts map[string]time.Duration
 
 	// State remembers deliveries and dedup counters; default an in-memory State.
 	// Use a state.Redis shared by all replicas when there is more than one.
@@ -45,7 +50,7 @@ type Config struct {
 	DeliveredTTL time.Duration
 	// ClaimTTL is how long a replica may hold a delivery while sending before
 	// another may take over (it outlives a crash). Default
-	// Retry.MaxElapsedTime + Retry.AttemptTimeout + 30s.
+	// Retry.MaxElapsedTime + the longest attempt timeout + 30s.
 	ClaimTTL time.Duration
 	// PendingTTL is how long held-back counts wait for their report after their
 	// window ends (Flush normally reports them within FlushInterval). Default 24h.
@@ -72,7 +77,8 @@ type RetryPolicy struct {
 	// this after the first; the alert then fails with a retryable error (and its
 	// SQS message comes back). Default 2m.
 	MaxElapsedTime time.Duration
-	// AttemptTimeout bounds each attempt. Default 30s.
+	// AttemptTimeout bounds each attempt of a notifier without a timeout of
+	// its own (Config.Timeouts). Default 30s.
 	AttemptTimeout time.Duration
 }
 

@@ -50,6 +50,7 @@ type Dispatcher struct {
 	pendingTTL   time.Duration
 	flushEvery   time.Duration
 	stages       stages // what Dispatch and Flush run; see New
+	iso          *isolator
 	log          *slog.Logger
 	obs          Observer
 	now          func() time.Time
@@ -70,7 +71,15 @@ func New(cfg Config) (*Dispatcher, error) {
 		obs:          cfg.Observer,
 		now:          cfg.Now,
 	}
-	d.claimTTL = cmp.Or(cfg.ClaimTTL, d.retry.MaxElapsedTime+d.retry.AttemptTimeout+30*time.Second)
+	d.iso = newIsolator(cfg.Timeouts, d.retry.AttemptTimeout)
+	longest := d.retry.AttemptTimeout
+	for name, t := range cfg.Timeouts {
+		if t < 0 {
+			return nil, fmt.Errorf("dispatch: notifier %q: timeout %s is negative", name, t)
+		}
+		longest = max(longest, t)
+	}
+	d.claimTTL = cmp.Or(cfg.ClaimTTL, d.retry.MaxElapsedTime+longest+30*time.Second)
 	if d.log == nil {
 		d.log = slog.Default()
 	}

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,10 +12,10 @@ import (
 	"github.com/trailguard/trailguard/notifiers"
 )
 
-// send makes attempts until one succeeds, an error is permanent, the next wait
+// send makes attempts (each bounded by the notifier's timeout) until one succeeds, an error is permanent, the next wait
 // would pass MaxElapsedTime, or ctx ends. Waits follow exponential backoff with
 // jitter, except after a RetryAfter error, whose delay is used as given.
-func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string) error {
+func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string, late func(error)) error {
 	p := d.retry
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     p.InitialInterval,
@@ -25,13 +26,13 @@ func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Al
 	b.Reset()
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, p.AttemptTimeout)
-		err := n.Notify(actx, a, note)
-		cancel()
+		err := d.iso.notify(ctx, n, a, note, late)
 		if err == nil {
 			return nil
 		}
-		if notifiers.IsPermanent(err) {
+		// A stuck notifier is not retried here: waiting for it would hold up
+		// the alert's other notifiers and the log's other alerts.
+		if notifiers.IsPermanent(err) || errors.Is(err, ErrStuck) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -61,7 +62,13 @@ func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Al
 type sendStage struct{ d *Dispatcher }
 
 func (s sendStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
-	if err := s.d.send(ctx, dl.notifier, dl.alert, dl.note); err != nil {
+	// A call given up on that delivers after all is marked delivered then.
+	late := func(err error) {
+		if err == nil {
+			_, _ = markDeliveredStage(s).exec(context.WithoutCancel(ctx), dl)
+		}
+	}
+	if err := s.d.send(ctx, dl.notifier, dl.alert, dl.note, late); err != nil {
 		return nil, err
 	}
 	return dl, nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +31,23 @@ type Redis struct {
 	c      redis.UniversalClient
 	prefix string
 	now    func() time.Time
+
+	// claimant names this process in its claims ("c:<claimant>.<attempt>"),
+	// so that a claim Redis applied but whose reply was lost (a timeout, a
+	// dropped connection, go-redis retrying) is recognised as ours by the
+	// retry instead of deferring the delivery until the claim expires.
+	claimant string
+	attempt  atomic.Uint64
+	// held are the claims this process holds or is asking for, by key: a
+	// claim of ours in Redis that is not here is an orphan we may take back;
+	// one that is here is another goroutine's delivery, in flight.
+	mu   sync.Mutex
+	held map[string]hold
+}
+
+type hold struct {
+	token   string // "" while the claim is being asked for
+	expires time.Time
 }
 
 // RedisOption configures NewRedis.
@@ -45,7 +64,7 @@ func NewRedis(c redis.UniversalClient, prefix string, opts ...RedisOption) *Redi
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	r := &Redis{c: c, prefix: prefix, now: time.Now}
+	r := &Redis{c: c, prefix: prefix, now: time.Now, claimant: token()[:16], held: map[string]hold{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -66,31 +85,50 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // pxOf is a TTL in milliseconds, at least 1 (PX rejects 0).
 func pxOf(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
-// A delivery record's value is "c:<token>|<expiry ms>" while claimed and
-// "d|<expiry ms>" once delivered; a value without expiry (written before
-// expiries were stored) lives as long as its TTL.
+// A delivery record's value is "c:<claimant>.<attempt>|<expiry ms>" while
+// claimed and "d|<expiry ms>" once delivered; a value without expiry (written
+// before expiries were stored) lives as long as its TTL. A live claim by the
+// caller's own claimant (ARGV[4]) is taken over: the caller knows it holds no
+// such claim (Claim checks), so it is one whose reply was lost.
 var claimScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v then
   local exp = tonumber(string.match(v, '|(%d+)$') or '0')
   if exp == 0 or exp > tonumber(ARGV[2]) then
     if string.sub(v, 1, 1) == 'd' then return 'd' end
-    return 'i'
+    if string.match(v, '^c:([^.|]+)%.') ~= ARGV[4] then return 'i' end
   end
 end
 redis.call('SET', KEYS[1], 'c:' .. ARGV[1] .. '|' .. (tonumber(ARGV[2]) + tonumber(ARGV[3])), 'PX', ARGV[3])
 return 'c'`)
 
 // Claim implements State in one script: the first caller wins; a loser is
-// told a finished delivery from one in progress.
+// told a finished delivery from one in progress. It is idempotent for this
+// process: a retry of a claim that Redis applied but whose answer never came
+// back succeeds.
 func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
-	t := token()
-	res, err := claimScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, t, ms(r.now()), pxOf(ttl)).Text()
+	now := r.now()
+	r.mu.Lock()
+	if h, ok := r.held[key]; ok && now.Before(h.expires) {
+		r.mu.Unlock()
+		return Claim{Status: InFlight}, nil // another goroutine of ours is delivering it
+	}
+	r.held[key] = hold{expires: now.Add(ttl)}
+	r.mu.Unlock()
+
+	t := r.claimant + "." + strconv.FormatUint(r.attempt.Add(1), 10)
+	res, err := claimScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, t, ms(now), pxOf(ttl), r.claimant).Text()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil || res != "c" {
+		delete(r.held, key)
+	}
 	if err != nil {
 		return Claim{}, fmt.Errorf("redis claim: %w", err)
 	}
 	switch res {
 	case "c":
+		r.held[key] = hold{token: t, expires: now.Add(ttl)}
 		return Claim{Status: Claimed, Token: t}, nil
 	case "d":
 		return Claim{Status: Delivered}, nil
@@ -98,10 +136,22 @@ func (r *Redis) Claim(ctx context.Context, key string, ttl time.Duration) (Claim
 	return Claim{Status: InFlight}, nil
 }
 
+// forget drops this process's hold on key (after delivery, or a release by
+// its holder).
+func (r *Redis) forget(key, tok string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.held[key]; ok && (tok == "" || h.token == tok) {
+		delete(r.held, key)
+	}
+}
+
 // MarkDelivered implements State.
 func (r *Redis) MarkDelivered(ctx context.Context, key string, ttl time.Duration) error {
 	v := "d|" + strconv.FormatInt(ms(r.now().Add(ttl)), 10)
-	if err := r.c.Set(ctx, r.prefix+"d:"+key, v, time.Duration(pxOf(ttl))*time.Millisecond).Err(); err != nil {
+	err := r.c.Set(ctx, r.prefix+"d:"+key, v, time.Duration(pxOf(ttl))*time.Millisecond).Err()
+	r.forget(key, "")
+	if err != nil {
 		return fmt.Errorf("redis mark delivered: %w", err)
 	}
 	return nil
@@ -119,6 +169,7 @@ return 0`)
 
 // Release implements State.
 func (r *Redis) Release(ctx context.Context, key, tok string) error {
+	r.forget(key, tok)
 	if err := releaseScript.Run(ctx, r.c, []string{r.prefix + "d:" + key}, tok).Err(); err != nil {
 		return fmt.Errorf("redis release: %w", err)
 	}

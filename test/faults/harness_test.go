@@ -66,6 +66,13 @@ func pemCert(c *x509.Certificate) []byte {
 // then SIGKILL) and, when the test failed, prints its log.
 func startDaemon(t *testing.T, name, cfg string, env []string) *daemon {
 	t.Helper()
+	return startDaemonOut(t, name, cfg, env, nil)
+}
+
+// startDaemonOut is startDaemon with the daemon's stdout going to out (a
+// pipe, say) instead of d.Out, when out is not nil.
+func startDaemonOut(t *testing.T, name, cfg string, env []string, out *os.File) *daemon {
+	t.Helper()
 	if env == nil {
 		env = processEnv(t, nil)
 	}
@@ -77,6 +84,9 @@ func startDaemon(t *testing.T, name, cfg string, env []string) *daemon {
 	d.cmd = exec.Command(trailguardBin, "run", "--config", path)
 	d.cmd.Env = env
 	d.cmd.Stdout, d.cmd.Stderr = d.Out, d.Log
+	if out != nil {
+		d.cmd.Stdout = out
+	}
 	d.cmd.SysProcAttr = childAttr()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

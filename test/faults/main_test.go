@@ -95,5 +95,7 @@ func TestFaults(t *testing.T) {
 		{Name: "HostileInput", Run: testHostileInput},
 		{Name: "NoEventID", Run: testNoEventID},
 		{Name: "RecordsNotArray", Run: testRecordsNotArray},
+		{Name: "SlackInvalidAuth", Run: testSlackInvalidAuth},
+		{Name: "StdoutBlocked", Run: testStdoutBlocked},
 	})
 }
