@@ -151,6 +151,14 @@ func soak(ctx context.Context, o options) error {
 		return err
 	}
 	cfgPath := filepath.Join(filepath.Dir(o.csv), "soak.yaml")
+	// The daemon's default state, in a file of this run's: one left by an
+	// earlier run would hold its deliveries and counts.
+	statePath := filepath.Join(filepath.Dir(o.csv), "soak-state.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(statePath + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	yaml := fmt.Sprintf(`log: {level: warn, format: json}
 server: {listen: %q}
 source:
@@ -166,7 +174,8 @@ notifiers:
 routes:
   - notifiers: [slack]
 dedup: {window: 1h, key: [rule_id, principal]}
-`, metricsAddr, queueURL, fq.Endpoint, s3srv.URL, bucket, strings.TrimSpace(string(data)), peers.Channel, slack.APIURL())
+state: {type: sqlite, sqlite: {path: %q}}
+`, metricsAddr, queueURL, fq.Endpoint, s3srv.URL, bucket, strings.TrimSpace(string(data)), peers.Channel, slack.APIURL(), statePath)
 	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o755); err != nil {
 		return err
 	}
