@@ -665,7 +665,7 @@ func TestDefaults(t *testing.T) {
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
-		State:     State{Type: "memory"},
+		State:     State{Type: "sqlite"},
 	}
 	want.warnings = def.warnings
 	if !reflect.DeepEqual(def, want) {
