@@ -11,8 +11,13 @@ type Stateful struct {
 	Signal    bool
 	Threshold *Threshold
 	NewValue  *NewValue
-	// StepOf are the sequences that name this rule as a step.
+	// StepOf are the sequences that name this rule as a step. A threshold or
+	// new_value rule feeds them its stateful alerts, when it fires; any other
+	// rule feeds them every candidate.
 	StepOf []*Sequence
+	// CountedBy are the counters (custom.threshold with rules) that count
+	// this rule's candidates.
+	CountedBy []*Counter
 }
 
 // Threshold alerts once when a group's count in a sliding event-time window
@@ -22,6 +27,21 @@ type Threshold struct {
 	Window   time.Duration
 	GroupBy  []string // field names; empty: the alert's dedup key, else its rule
 	Distinct string   // count distinct values of this field instead of events
+	// Rules, when set, are the rules whose candidates are counted instead of
+	// the rule's own (see Counter).
+	Rules []string
+}
+
+// Counter is a threshold over the candidates of other rules (custom.threshold
+// with rules, what a Sigma event_count or value_count correlation becomes).
+// Its alert is the counting rule's.
+type Counter struct {
+	Rule      Rule // the counting rule's own METADATA
+	Threshold Threshold
+	// Signal: the counter's alerts are not notified; they feed Then.
+	Signal bool
+	// Then are the sequences that name the counting rule as a step.
+	Then []*Sequence
 }
 
 // NewValue alerts when a group sees a value it has not seen before.
@@ -40,6 +60,10 @@ type Sequence struct {
 	Window  time.Duration
 	Ordered bool
 	GroupBy []string
+	// Signal: the sequence's alerts are not notified; they feed Then.
+	Signal bool
+	// Then are the sequences that name this sequence's rule as a step.
+	Then []*Sequence
 }
 
 // Rule is the part of a rule's METADATA that a stateful alert of its own

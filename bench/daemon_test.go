@@ -96,6 +96,7 @@ notifiers:
 routes:
   - notifiers: [slack]
 dedup: {window: 1h, key: [rule_id, event_id]}
+state: {type: memory} # as measured before SQLite became the default; a fixed path would carry claims between runs
 `, env.queueURL, env.fq.Endpoint(), env.s3.Endpoint(), benchBucket, data, peers.Channel, env.slack.APIURL())
 	cfg, err := config.Parse("bench.yaml", []byte(yaml), nil)
 	if err != nil {

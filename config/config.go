@@ -236,9 +236,11 @@ func (s Suppression) Expired(now time.Time) bool {
 // and said so in Warnings, so that whoever applies it need not warn again.
 func (s Suppression) ExpiredAtLoad() bool { return s.expiredAtLoad }
 
-// State holds dedup state shared by replicas.
+// State is where delivery records, dedup windows and stateful-rule records
+// live: one SQLite file by default (kept across restarts), Redis for replicas,
+// memory for tests.
 type State struct {
-	Type   string `yaml:"type" json:"type"`     // memory|redis|sqlite; default memory
+	Type   string `yaml:"type" json:"type"`     // memory|redis|sqlite; default sqlite
 	Redis  Redis  `yaml:"redis" json:"redis"`   // used when Type is redis
 	SQLite SQLite `yaml:"sqlite" json:"sqlite"` // used when Type is sqlite
 	// DeliveredTTL is how long a delivery is remembered, so that a message
@@ -250,7 +252,7 @@ type State struct {
 
 // SQLite is the single instance's state file, kept across restarts.
 type SQLite struct {
-	Path string `yaml:"path" json:"path"` // default /var/lib/trailguard/state.db
+	Path string `yaml:"path" json:"path"` // default /var/lib/trailguard/state.db, else the user's ($XDG_STATE_HOME/trailguard/state.db)
 }
 
 // Redis is the shared state store.
@@ -292,7 +294,7 @@ func defaults() *Config {
 		// The account is part of the key: alerts of two accounts are never
 		// merged, since each may need its own response.
 		Dedup: Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
-		State: State{Type: StateMemory, DeliveredTTL: DefaultDeliveredTTL},
+		State: State{Type: StateSQLite, DeliveredTTL: DefaultDeliveredTTL},
 	}
 }
 

@@ -708,7 +708,7 @@ func TestDefaults(t *testing.T) {
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
-		State:     State{Type: "memory", DeliveredTTL: 14 * 24 * time.Hour},
+		State:     State{Type: "sqlite", DeliveredTTL: 14 * 24 * time.Hour},
 	}
 	want.warnings = def.warnings
 	if !reflect.DeepEqual(def, want) {

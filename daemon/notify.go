@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,11 +113,19 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		})
 		st = state.NewRedis(n.redis, "")
 	case config.StateSQLite:
-		path := cmp.Or(cfg.State.SQLite.Path, state.DefaultSQLitePath)
-		var err error
-		if n.sqlite, err = state.OpenSQLite(ctx, path, state.SQLiteOptions{}); err != nil {
+		path, note, err := state.SQLitePath(cfg.State.SQLite.Path)
+		if err != nil {
 			return nil, err
 		}
+		if note != "" {
+			log.InfoContext(ctx, note)
+		}
+		// Opening a local file is quick; a stop asked for meanwhile is the
+		// daemon's to handle, not a reason to fail the start.
+		if n.sqlite, err = state.OpenSQLite(context.WithoutCancel(ctx), path, state.SQLiteOptions{}); err != nil {
+			return nil, err
+		}
+		log.InfoContext(ctx, "state kept in SQLite: delivered alerts, dedup windows and stateful-rule records survive a restart", "path", path)
 		st = n.sqlite
 	default:
 		n.memState = true

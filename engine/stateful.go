@@ -9,14 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-
 	"github.com/trailguard/trailguard/alert"
 )
 
 // The keys each stateful block accepts; anything else is a typo to refuse.
 var statefulKeys = map[string][]string{
-	"threshold": {"count", "window", "group_by", "distinct"},
+	"threshold": {"count", "window", "group_by", "distinct", "rules"},
 	"new_value": {"fields", "group_by", "learn", "forget"},
 	"sequence":  {"steps", "window", "ordered", "group_by"},
 }
@@ -36,6 +34,8 @@ type statefulDecl struct {
 	rule *Rule
 	at   Problem // File, Row, Col of the METADATA block
 	seq  *alert.Sequence
+	// counter is set for a threshold over other rules' candidates.
+	counter *alert.Counter
 	// fields names what group_by, distinct and fields use, by key path.
 	fields map[string][]string
 }
@@ -83,6 +83,13 @@ func parseStateful(r *Rule, custom map[string]any, at Problem) (*statefulDecl, [
 			if t.Count < 1 {
 				bad("custom.threshold.count: must be at least 1, got %d", t.Count)
 			}
+			if _, ok := m["rules"]; ok {
+				// A counter: the rule counts other rules' candidates, whose
+				// fields linkStateful checks.
+				t.Rules = p.strings("rules", true)
+				d.counter = &alert.Counter{Rule: ruleOf(r), Threshold: *t}
+				continue
+			}
 			st.Threshold = t
 			d.fields["custom.threshold.group_by"] = t.GroupBy
 			if t.Distinct != "" {
@@ -96,8 +103,7 @@ func parseStateful(r *Rule, custom map[string]any, at Problem) (*statefulDecl, [
 			d.fields["custom.new_value.group_by"] = n.GroupBy
 		case "sequence":
 			s := &alert.Sequence{Steps: p.strings("steps", true), Window: p.duration("window", true),
-				GroupBy: p.strings("group_by", false), Rule: alert.Rule{ID: r.ID, Title: r.Title,
-					Description: r.Description, Severity: r.Severity, Tags: r.Tags, References: r.References, Runbook: r.Runbook}}
+				GroupBy: p.strings("group_by", false), Rule: ruleOf(r)}
 			if o, ok := m["ordered"]; ok {
 				if s.Ordered, ok = o.(bool); !ok {
 					bad("custom.sequence.ordered: expected true or false, got %v", o)
@@ -116,8 +122,22 @@ func parseStateful(r *Rule, custom map[string]any, at Problem) (*statefulDecl, [
 	if len(kinds) == 0 && !st.Signal {
 		return nil, problems
 	}
+	// A sequence or counter has no candidates of its own: its signal says
+	// whether its own alerts are notified.
+	if d.seq != nil {
+		d.seq.Signal, st.Signal = st.Signal, false
+	}
+	if d.counter != nil {
+		d.counter.Signal, st.Signal = st.Signal, false
+	}
 	r.Stateful = st
 	return d, problems
+}
+
+// ruleOf is the part of r's METADATA a sequence's or counter's alert carries.
+func ruleOf(r *Rule) alert.Rule {
+	return alert.Rule{ID: r.ID, Title: r.Title, Description: r.Description, Severity: r.Severity,
+		Tags: r.Tags, References: r.References, Runbook: r.Runbook}
 }
 
 // blockReader reads typed values from one stateful block, reporting a wrong
@@ -226,18 +246,30 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// linkStateful checks what needs every rule known (steps, cycles, field
-// names) and attaches each sequence to the rules it names as steps.
+// linkStateful checks what needs every rule known (steps, counted rules,
+// cycles, field names) and attaches each sequence and counter to the rules
+// it names.
 func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) []Problem {
 	byID := map[string]*Rule{}
 	for _, r := range e.ordered {
 		byID[r.ID] = r
 	}
 	seqOf := map[string]*statefulDecl{}
+	counterOf := map[string]*statefulDecl{}
 	for _, d := range decls {
 		if d.seq != nil {
 			seqOf[d.rule.ID] = d
 		}
+		if d.counter != nil {
+			counterOf[d.rule.ID] = d
+		}
+	}
+	composite := map[string]bool{}
+	for id := range seqOf {
+		composite[id] = true
+	}
+	for id := range counterOf {
+		composite[id] = true
 	}
 	var problems []Problem
 	bad := func(d *statefulDecl, format string, args ...any) {
@@ -254,10 +286,13 @@ func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) 
 				}
 			}
 		}
+		if d.counter != nil {
+			checkCounted(d, byID, composite, keys, bad)
+		}
 		if d.seq == nil {
 			continue
 		}
-		for _, step := range d.seq.Steps {
+		for i, step := range d.seq.Steps {
 			sr := byID[step]
 			switch {
 			case sr == nil:
@@ -266,9 +301,14 @@ func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) 
 			case step == d.rule.ID:
 				bad(d, "custom.sequence.steps: a sequence cannot be a step of itself")
 				continue
+			case slices.Index(d.seq.Steps, step) != i:
+				bad(d, "custom.sequence.steps: %q is named twice; a step is one rule", step)
+				continue
 			}
+			// A sequence's or counter's alert is a copy of the candidate
+			// that made it fire, so it has that rule's fields.
 			for _, f := range d.seq.GroupBy {
-				if k := keys[sr.Package]; !k.has(f) && seqOf[step] == nil {
+				if k := keys[sr.Package]; !k.has(f) && seqOf[step] == nil && counterOf[step] == nil {
 					bad(d, "custom.sequence.group_by: %q is not a field of step %s's alerts (known: %s)", f, step, k.describe())
 				}
 			}
@@ -281,20 +321,71 @@ func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) 
 		return problems
 	}
 	for _, d := range decls {
+		if d.counter != nil {
+			for _, id := range d.counter.Threshold.Rules {
+				sf := statefulOf(byID[id])
+				sf.CountedBy = append(sf.CountedBy, d.counter)
+			}
+		}
 		if d.seq == nil {
 			continue
 		}
 		for _, step := range d.seq.Steps {
-			sr := byID[step]
-			if sr.Stateful == nil {
-				sr.Stateful = &alert.Stateful{}
-			}
-			if !slices.Contains(sr.Stateful.StepOf, d.seq) {
-				sr.Stateful.StepOf = append(sr.Stateful.StepOf, d.seq)
+			// A sequence or counter step feeds the sequence its own alerts,
+			// when it fires; any other rule its candidates.
+			switch {
+			case seqOf[step] != nil:
+				seqOf[step].seq.Then = append(seqOf[step].seq.Then, d.seq)
+			case counterOf[step] != nil:
+				counterOf[step].counter.Then = append(counterOf[step].counter.Then, d.seq)
+			default:
+				sf := statefulOf(byID[step])
+				if !slices.Contains(sf.StepOf, d.seq) {
+					sf.StepOf = append(sf.StepOf, d.seq)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// checkCounted checks the rules a counter counts: loaded, plain (a rule whose
+// alerts are its candidates, not a stateful rule's), with the fields it groups
+// by and counts.
+func checkCounted(d *statefulDecl, byID map[string]*Rule, composite map[string]bool, keys map[string]alertKeys, bad func(*statefulDecl, string, ...any)) {
+	t := d.counter.Threshold
+	for i, id := range t.Rules {
+		r := byID[id]
+		switch {
+		case r == nil:
+			bad(d, "custom.threshold.rules: %q names no loaded rule", id)
+			continue
+		case id == d.rule.ID:
+			bad(d, "custom.threshold.rules: a rule cannot count itself")
+			continue
+		case slices.Index(t.Rules, id) != i:
+			bad(d, "custom.threshold.rules: %q is named twice", id)
+			continue
+		case composite[id] || r.Stateful != nil && (r.Stateful.Threshold != nil || r.Stateful.NewValue != nil):
+			// Its alerts are not candidates the stage sees one by one.
+			bad(d, "custom.threshold.rules: %s is itself a stateful rule (threshold, new_value, sequence); a counter counts the candidates of plain rules", id)
+			continue
+		}
+		k := keys[r.Package]
+		for _, f := range append(slices.Clone(t.GroupBy), t.Distinct) {
+			if f != "" && !k.has(f) {
+				bad(d, "custom.threshold: %q is not a field of counted rule %s's alerts (known: %s)", f, id, k.describe())
+			}
+		}
+	}
+}
+
+// statefulOf is r.Stateful, made when r has none.
+func statefulOf(r *Rule) *alert.Stateful {
+	if r.Stateful == nil {
+		r.Stateful = &alert.Stateful{}
+	}
+	return r.Stateful
 }
 
 // cycleFrom returns a path of sequence ids from start back to start, if any.
@@ -323,77 +414,4 @@ func cycleFrom(start string, seqOf map[string]*statefulDecl) []string {
 		return c
 	}
 	return nil
-}
-
-// alertKeys are the keys a rule's alert objects can have. any is set when a
-// rule builds its object in a way the engine cannot read statically; then any
-// name is accepted.
-type alertKeys struct {
-	extra []string
-	any   bool
-}
-
-func (k alertKeys) has(name string) bool {
-	return k.any || slices.Contains(alertFieldNames, name) || slices.Contains(k.extra, name)
-}
-
-func (k alertKeys) describe() string {
-	return strings.Join(append(slices.Clone(alertFieldNames), k.extra...), ", ")
-}
-
-// alertKeysOf reads, for each rule package, the extra keys its
-// `alert contains {...}` objects write.
-func alertKeysOf(modules map[string]*ast.Module) map[string]alertKeys {
-	out := map[string]alertKeys{}
-	for _, m := range modules {
-		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
-		k := out[pkg]
-		for _, r := range m.Rules {
-			if r.Head.Name != "alert" && (len(r.Head.Reference) == 0 || !r.Head.Reference[0].Equal(ast.VarTerm("alert"))) {
-				continue
-			}
-			if r.Head.Key == nil {
-				k.any = true
-				continue
-			}
-			obj, ok := r.Head.Key.Value.(ast.Object)
-			if !ok {
-				k.any = true
-				continue
-			}
-			obj.Foreach(func(key, _ *ast.Term) {
-				s, isStr := key.Value.(ast.String)
-				if !isStr {
-					k.any = true
-					return
-				}
-				if !slices.Contains(reservedAlertKeys, string(s)) && !slices.Contains(k.extra, string(s)) {
-					k.extra = append(k.extra, string(s))
-				}
-			})
-		}
-		sort.Strings(k.extra)
-		out[pkg] = k
-	}
-	return out
-}
-
-// extraFields are the keys of a rule's alert object beyond message, severity
-// and dedup_key, as strings.
-func extraFields(res map[string]any) map[string]string {
-	var out map[string]string
-	for k, v := range res {
-		if slices.Contains(reservedAlertKeys, k) || v == nil {
-			continue
-		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		if s, ok := v.(string); ok {
-			out[k] = s
-		} else {
-			out[k] = fmt.Sprint(v)
-		}
-	}
-	return out
 }

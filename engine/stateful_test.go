@@ -77,6 +77,23 @@ func TestStatefulDeclarationsRefused(t *testing.T) {
 			`custom: new_value and threshold cannot be combined`},
 		{"signal not bool", map[string]string{"a.rego": statefulRule("x.a", "signal: yes please", plainAlert)},
 			`custom.signal: expected true or false`},
+		{"counter of no rule", map[string]string{"a.rego": statefulRule("x.a", "", plainAlert),
+			"c.rego": statefulRule("x.c", "threshold:\n  count: 3\n  window: 1h\n  rules: [x.a, x.nope]", "")},
+			`c.rego:1:1: rule x.c: custom.threshold.rules: "x.nope" names no loaded rule`},
+		{"counter of a threshold", map[string]string{"a.rego": statefulRule("x.a", "threshold:\n  count: 3\n  window: 1h", plainAlert),
+			"c.rego": statefulRule("x.c", "threshold:\n  count: 3\n  window: 1h\n  rules: [x.a]", "")},
+			`custom.threshold.rules: x.a is itself a stateful rule`},
+		{"counter of a sequence", map[string]string{"a.rego": statefulRule("x.a", "", plainAlert), "b.rego": statefulRule("x.b", "", plainAlert),
+			"s.rego": statefulRule("x.s", "sequence:\n  steps: [x.a, x.b]\n  window: 1h", ""),
+			"c.rego": statefulRule("x.c", "threshold:\n  count: 3\n  window: 1h\n  rules: [x.s]", "")},
+			`custom.threshold.rules: x.s is itself a stateful rule`},
+		{"counter field of no counted rule", map[string]string{"a.rego": statefulRule("x.a", "", plainAlert),
+			"b.rego": statefulRule("x.b", "", `{"message": "m"}`),
+			"c.rego": statefulRule("x.c", "threshold:\n  count: 3\n  window: 1h\n  group_by: [session]\n  rules: [x.a, x.b]", "")},
+			`custom.threshold: "session" is not a field of counted rule x.b's alerts`},
+		{"step named twice", map[string]string{"a.rego": statefulRule("x.a", "", plainAlert),
+			"s.rego": statefulRule("x.s", "sequence:\n  steps: [x.a, x.a]\n  window: 1h", "")},
+			`custom.sequence.steps: "x.a" is named twice`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,6 +143,32 @@ func TestStatefulDeclarationsRead(t *testing.T) {
 	}
 	if rules["x.s"].Stateful == nil || rules["x.s"].Stateful.Threshold != nil {
 		t.Errorf("sequence rule %+v", rules["x.s"].Stateful)
+	}
+
+	// A counter is attached to the rules it counts; a sequence or counter
+	// step feeds its sequence from its own alerts (Then).
+	dir2 := writeFiles(t, map[string]string{
+		"a.rego": statefulRule("x.a", "", plainAlert),
+		"b.rego": statefulRule("x.b", "", plainAlert),
+		"c.rego": statefulRule("x.c", "signal: true\nthreshold:\n  count: 5\n  window: 1h\n  group_by: [session]\n  distinct: event_name\n  rules: [x.a, x.b]", ""),
+		"s.rego": statefulRule("x.s", "sequence:\n  steps: [x.c, x.a]\n  window: 1h\n  group_by: [session]", ""),
+	})
+	eng2, err := engine.New(ctx, engine.WithPacks(), engine.WithPolicyPaths(dir2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules2 := map[string]engine.Rule{}
+	for _, r := range eng2.Rules() {
+		rules2[r.ID] = r
+	}
+	ca, cb := rules2["x.a"].Stateful, rules2["x.b"].Stateful
+	if len(ca.CountedBy) != 1 || len(cb.CountedBy) != 1 || ca.CountedBy[0] != cb.CountedBy[0] {
+		t.Fatalf("counted rules: %+v %+v", ca, cb)
+	}
+	c := ca.CountedBy[0]
+	if c.Rule.ID != "x.c" || !c.Signal || c.Threshold.Count != 5 || c.Threshold.Distinct != "event_name" ||
+		len(c.Then) != 1 || c.Then[0].Rule.ID != "x.s" || len(ca.StepOf) != 1 || rules2["x.c"].Stateful.Threshold != nil {
+		t.Errorf("counter %+v, x.a %+v", c, ca)
 	}
 
 	// Candidates carry the declaration and the rule's extra keys.

@@ -31,14 +31,17 @@ var indexedFields = []string{"eventSource", "eventName", "eventType", "userIdent
 
 // generate writes the module: METADATA, package, the alert rule (one body per
 // alternative of the condition) and the helper rules it refers to.
-func generate(r *Rule, det *detection) (string, []string, error) {
+//
+// u, when correlations refer to the rule, adds the fields they group by to
+// its alert object and makes it a signal unless one of them says generate.
+func generate(r *Rule, det *detection, u *usage) (string, []string, error) {
 	terms, err := dnf(det.cond, false)
 	if err != nil {
 		return "", nil, fmt.Errorf("condition %q: %w", det.condText, err)
 	}
 	g := &gen{det: det, testName: map[*test]string{}, selName: map[string]string{}, uses: map[string]bool{}}
 	var src strings.Builder
-	meta, warnings, err := metadata(r)
+	meta, warnings, err := metadata(r, statefulMeta{Signal: u != nil && u.signal})
 	if err != nil {
 		return "", nil, err
 	}
@@ -47,9 +50,13 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 	fmt.Fprintf(&src, "# Sigma condition: %s\n", oneLine(det.condText))
 	msg := fmt.Sprintf("msg := sprintf(\"%%s: %%s\", [%s, cloudtrail.describe_call(input, [])])", quote(r.Title))
 
+	head := `{"message": msg}`
+	if u != nil && len(u.fields) > 0 {
+		head = `{"message": msg` + correlationFields(u.fields) + "}"
+	}
 	bodies := g.bodies(terms)
 	for _, b := range bodies {
-		src.WriteString("alert contains {\"message\": msg} if {\n")
+		src.WriteString("alert contains " + head + " if {\n")
 		for _, line := range b {
 			src.WriteString("\t" + line + "\n")
 		}
@@ -63,6 +70,20 @@ func generate(r *Rule, det *detection) (string, []string, error) {
 		return "", nil, fmt.Errorf("generated Rego does not parse (a bug in trailguard's Sigma compiler): %w\n%s", err, src.String())
 	}
 	return string(out), warnings, nil
+}
+
+// correlationFields writes the alert object's entries for the fields
+// correlations read: the value at each path of the record, null when absent.
+func correlationFields(fields map[string][]string) string {
+	var b strings.Builder
+	for _, key := range sortedKeys(fields) {
+		path := make([]string, len(fields[key]))
+		for i, p := range fields[key] {
+			path[i] = quote(p)
+		}
+		fmt.Fprintf(&b, ", %s: object.get(input, [%s], null)", quote(key), strings.Join(path, ", "))
+	}
+	return b.String()
 }
 
 // conj is one alternative of the condition: tests that must hold, and

@@ -59,27 +59,52 @@ type metaCustom struct {
 	FalsePositives []string `yaml:"falsepositives,omitempty"`
 	Author         string   `yaml:"author,omitempty"`
 	// Attack is the rule's place in ATT&CK, from its tags (see attackMappings).
-	Attack []attackMeta `yaml:"attack,omitempty"`
-	Sigma  sigmaMeta    `yaml:"sigma"`
+	Attack       []attackMeta `yaml:"attack,omitempty"`
+	statefulMeta `yaml:",inline"`
+	Sigma        sigmaMeta `yaml:"sigma"`
+}
+
+// statefulMeta is the stateful block a correlation (or a rule it refers to)
+// declares, in the engine's custom.threshold / custom.sequence terms.
+type statefulMeta struct {
+	Signal    bool           `yaml:"signal,omitempty"`
+	Threshold *thresholdMeta `yaml:"threshold,omitempty"`
+	Sequence  *sequenceMeta  `yaml:"sequence,omitempty"`
+}
+
+type thresholdMeta struct {
+	Count    int      `yaml:"count"`
+	Window   string   `yaml:"window"`
+	GroupBy  []string `yaml:"group_by,flow"`
+	Distinct string   `yaml:"distinct,omitempty"`
+	Rules    []string `yaml:"rules"`
+}
+
+type sequenceMeta struct {
+	Steps   []string `yaml:"steps"`
+	Window  string   `yaml:"window"`
+	Ordered bool     `yaml:"ordered"`
+	GroupBy []string `yaml:"group_by,flow"`
 }
 
 // sigmaMeta records where the rule came from.
 type sigmaMeta struct {
-	ID     string `yaml:"id"`
-	Status string `yaml:"status,omitempty"`
-	Level  string `yaml:"level,omitempty"`
-	File   string `yaml:"file,omitempty"`
+	ID          string `yaml:"id"`
+	Correlation string `yaml:"correlation,omitempty"` // its type, for a correlation
+	Status      string `yaml:"status,omitempty"`
+	Level       string `yaml:"level,omitempty"`
+	File        string `yaml:"file,omitempty"`
 }
 
 // metadata writes the METADATA comment block in trailguard's conventions.
 // It also returns the warnings of mapping the tags to ATT&CK.
-func metadata(r *Rule) (string, []string, error) {
+func metadata(r *Rule, st statefulMeta) (string, []string, error) {
 	mappings, warnings := attackMappings(attack.Enterprise(), r.Tags)
 	m := metaBlock{Title: r.Title, Description: strings.TrimSpace(r.Description), Custom: metaCustom{
 		ID: r.RuleID, Severity: r.Severity, Tags: r.Tags, References: r.References,
 		FalsePositives: r.FalsePositives, Author: r.Author,
-		Attack: mappings,
-		Sigma:  sigmaMeta{ID: r.ID, Status: r.Status, Level: r.Level, File: r.File},
+		Attack: mappings, statefulMeta: st,
+		Sigma: sigmaMeta{ID: r.ID, Correlation: correlationType(r), Status: r.Status, Level: r.Level, File: r.File},
 	}}
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
@@ -97,4 +122,11 @@ func metadata(r *Rule) (string, []string, error) {
 		out.WriteString("# " + line + "\n")
 	}
 	return out.String(), warnings, nil
+}
+
+func correlationType(r *Rule) string {
+	if r.Correlation == nil {
+		return ""
+	}
+	return r.Correlation.Type
 }

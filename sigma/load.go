@@ -15,17 +15,22 @@ import (
 // directories (walked recursively, hidden directories skipped). It reports
 // every problem at once: errs holds one error per broken rule, each naming
 // file:line and the feature at fault. Rules for another log source are
-// skipped, with the reason. Correlation rules are parsed and checked (their
-// referenced rules must exist) and then refused with ErrCorrelation until the
-// stateful engine can run them.
+// skipped, with the reason. Correlation rules are compiled with the rules they
+// refer to (see planCorrelations), which may be in any of the files.
 func LoadPaths(paths []string, opts Options) (rules []*Rule, skipped []Skip, errs []error) {
 	files, err := ruleFiles(paths)
 	if err != nil {
 		return nil, nil, []error{err}
 	}
+	type detEntry struct {
+		d     *document
+		r     *Rule
+		probs []Problem
+	}
+	var dets []detEntry
+	var corrs []*corrEntry
 	byID := map[string]*Rule{}
 	byName := map[string]*Rule{}
-	var correlations []*Rule
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -38,16 +43,20 @@ func LoadPaths(paths []string, opts Options) (rules []*Rule, skipped []Skip, err
 			continue
 		}
 		for _, d := range docs {
-			r, err := compileDoc(d, opts)
-			switch {
-			case errors.Is(err, ErrNotCloudTrail):
+			r, probs := d.meta()
+			if d.skip != "" {
 				skipped = append(skipped, Skip{File: f, Line: d.line, Title: r.Title, Reason: d.skip})
 				continue
-			case err != nil && !errors.Is(err, ErrCorrelation):
-				errs = append(errs, err)
-				continue
 			}
-			if prev, dup := byID[r.ID]; dup {
+			if d.correlation != nil {
+				c, cp := parseCorrelation(d)
+				r.Correlation = c
+				if probs = append(probs, cp...); len(probs) > 0 {
+					errs = append(errs, &Error{Problems: probs})
+					continue
+				}
+			}
+			if prev, dup := byID[r.ID]; dup && r.ID != "" {
 				errs = append(errs, fmt.Errorf("%s:%d: id %s is also used by %s:%d", r.File, r.Line, r.ID, prev.File, prev.Line))
 				continue
 			}
@@ -56,19 +65,26 @@ func LoadPaths(paths []string, opts Options) (rules []*Rule, skipped []Skip, err
 				byName[r.Name] = r
 			}
 			if r.Correlation != nil {
-				correlations = append(correlations, r)
+				corrs = append(corrs, &corrEntry{d: d, r: r})
 			} else {
-				rules = append(rules, r)
+				dets = append(dets, detEntry{d, r, probs})
 			}
 		}
 	}
-	for _, c := range correlations {
-		for _, ref := range c.Correlation.Rules {
-			if byID[ref] == nil && byName[ref] == nil {
-				errs = append(errs, fmt.Errorf("%s:%d: correlation %q refers to rule %q, which is not loaded", c.File, c.Line, c.Title, ref))
-			}
+	uses, corrProbs := planCorrelations(corrs, byID, byName)
+	for _, e := range dets {
+		if err := compileDetection(e.d, e.r, e.probs, opts, uses[e.r]); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		errs = append(errs, fmt.Errorf("%s:%d: correlation %q: %w", c.File, c.Line, c.Title, ErrCorrelation))
+		rules = append(rules, e.r)
+	}
+	for _, c := range corrs {
+		if probs := corrProbs[c.r]; len(probs) > 0 {
+			errs = append(errs, &Error{Problems: probs})
+			continue
+		}
+		rules = append(rules, c.r)
 	}
 	return rules, skipped, errs
 }

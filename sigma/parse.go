@@ -163,10 +163,9 @@ func (d *document) meta() (*Rule, []Problem) {
 	r.RuleID = "sigma." + r.ID
 	r.Package = packageFor(r.ID)
 	switch {
-	case r.Level == "" && d.correlation == nil:
+	case r.Level == "":
 		r.Severity = "medium"
 		r.Warnings = append(r.Warnings, "no level: severity medium")
-	case r.Level == "":
 	default:
 		s, ok := severities[r.Level]
 		if !ok {
@@ -243,6 +242,11 @@ func parseCorrelation(d *document) (*Correlation, []Problem) {
 		}
 	}
 	for _, req := range []string{"type", "rules", "timespan", "condition"} {
+		// A temporal correlation without a condition needs every rule, as
+		// pySigma reads it.
+		if req == "condition" && (c.Type == "temporal" || c.Type == "temporal_ordered") {
+			continue
+		}
 		if got[req] == nil {
 			bad(n, "correlation %s is missing", req)
 		}

@@ -69,7 +69,6 @@ func TestLoadPathsReportsEverything(t *testing.T) {
 		"bad1.yml:10:15: g|re: re \"(\": RE2 cannot compile it",
 		"id 5f0c1d9e-0000-4000-8000-000000000001 is also used by",
 		`refers to rule "missing_rule", which is not loaded`,
-		"correlation rules need the stateful engine (issue 11)",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("errors do not say %q:\n%s", want, all)

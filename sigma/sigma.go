@@ -49,6 +49,7 @@ type Correlation struct {
 	Field     string           // value_count's field
 	Aliases   map[string]map[string]string
 	Generate  bool
+	count     int // the threshold the condition maps to (event_count, value_count)
 }
 
 // Options adjust compilation.
@@ -101,9 +102,9 @@ func (e *Error) Error() string {
 // cloudtrail.
 var ErrNotCloudTrail = errors.New("logsource is not product: aws, service: cloudtrail")
 
-// ErrCorrelation is returned for correlation rules until the stateful engine
-// (issue 11) can run them.
-var ErrCorrelation = errors.New("correlation rules need the stateful engine (issue 11)")
+// ErrCorrelation is what Compile returns for a correlation rule: it is
+// compiled together with the rules it refers to, by LoadPaths.
+var ErrCorrelation = errors.New("a correlation rule is compiled with the rules it refers to: load the files together (LoadPaths, --sigma, rules.sigma)")
 
 // severities maps Sigma's level to trailguard's severity.
 var severities = map[string]string{
@@ -145,12 +146,9 @@ func Compile(filename string, src []byte, opts Options) (*Rule, error) {
 	return compileDoc(docs[0], opts)
 }
 
-// compileDoc turns one parsed document into a rule.
+// compileDoc turns one parsed document into a rule, alone.
 func compileDoc(d *document, opts Options) (*Rule, error) {
 	r, probs := d.meta()
-	if d.skip != "" {
-		return r, fmt.Errorf("%s:%d: %w (%s)", d.file, d.line, ErrNotCloudTrail, d.skip)
-	}
 	if d.correlation != nil {
 		c, cp := parseCorrelation(d)
 		probs = append(probs, cp...)
@@ -160,15 +158,24 @@ func compileDoc(d *document, opts Options) (*Rule, error) {
 		}
 		return r, fmt.Errorf("%s:%d: %w", d.file, d.line, ErrCorrelation)
 	}
+	return r, compileDetection(d, r, probs, opts, nil)
+}
+
+// compileDetection compiles a detection rule whose metadata r (and its
+// problems, probs) d.meta has read; u is what correlations need of it.
+func compileDetection(d *document, r *Rule, probs []Problem, opts Options, u *usage) error {
+	if d.skip != "" {
+		return fmt.Errorf("%s:%d: %w (%s)", d.file, d.line, ErrNotCloudTrail, d.skip)
+	}
 	det, dp := parseDetection(d, opts)
 	probs = append(probs, dp...)
 	if len(probs) > 0 {
-		return r, &Error{Problems: probs}
+		return &Error{Problems: probs}
 	}
-	mod, warnings, err := generate(r, det)
+	mod, warnings, err := generate(r, det, u)
 	if err != nil {
-		return r, &Error{Problems: []Problem{{File: d.file, Line: d.line, Col: 1, Message: err.Error()}}}
+		return &Error{Problems: []Problem{{File: d.file, Line: d.line, Col: 1, Message: err.Error()}}}
 	}
 	r.Module, r.Warnings = mod, append(r.Warnings, warnings...)
-	return r, nil
+	return nil
 }

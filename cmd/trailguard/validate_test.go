@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ func TestValidateAndRunAgree(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	const base = "server: {listen: 127.0.0.1:0}\nsource:\n  type: sqs\n  sqs:\n    queue_url: https://sqs.eu-west-1.amazonaws.com/123456789012/q\n    endpoint: http://127.0.0.1:1\n"
+	// The daemon's default state is a file at a fixed path; this one gets its own.
+	base := "state: {sqlite: {path: " + strconv.Quote(filepath.Join(t.TempDir(), "state.db")) + "}}\n" +
+		"server: {listen: 127.0.0.1:0}\nsource:\n  type: sqs\n  sqs:\n    queue_url: https://sqs.eu-west-1.amazonaws.com/123456789012/q\n    endpoint: http://127.0.0.1:1\n"
 	for _, c := range []struct {
 		name, yaml string
 		ok         bool

@@ -2,6 +2,8 @@ package testharness
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,6 +56,9 @@ func JoinConfig(t testing.TB, logFormat string, fragments ...string) string {
 		"server:\n  listen: 127.0.0.1:0\n",
 		"rules:\n  packs: [aws]\n",
 		"dedup:\n  window: 0s\n",
+		// The daemon's default state is a SQLite file at a fixed path; a test
+		// daemon gets one of its own.
+		"state:\n  type: sqlite\n  sqlite:\n    path: " + strconv.Quote(filepath.Join(t.TempDir(), "state.db")) + "\n",
 	}
 	return testpeers.JoinYAML(t, append(defaults, fragments...)...)
 }

@@ -5,11 +5,13 @@
 // The dispatcher is a list of stages, composed like Alertmanager's notify
 // package (Stage, MultiStage, FanoutStage). Each alert, and each dedup summary
 // (see Flush), goes through the same list:
-//  1. route: pick the notifiers (no matching route: nothing to do),
-//  2. suppress: drop it if a Suppression matches,
-//  3. dedup: hold an alert back if the dedup window saw a similar one (counting
+//  1. stateful: count a stateful rule's candidate (every one, routed or not)
+//     and go on only with the stateful alert it makes fire, if any,
+//  2. route: pick the notifiers (no matching route: nothing to do),
+//  3. suppress: drop it if a Suppression matches,
+//  4. dedup: hold an alert back if the dedup window saw a similar one (counting
 //     it, for the next alert sent or a summary); write the note,
-//  4. fan out to every routed notifier concurrently, each: claim the delivery
+//  5. fan out to every routed notifier concurrently, each: claim the delivery
 //     in State, send with retries, mark it delivered (or release the claim).
 //
 // A new step is a new stage: one file, and one line in the list in New.
@@ -142,10 +144,11 @@ func New(cfg Config) (*Dispatcher, error) {
 
 	// The dispatcher. To add a step, write its stage in a file of its own and
 	// add it here; it sees alerts and summaries alike (delivery.kind).
+	// Stateful rules count first: every candidate, whether routed or not.
 	d.stages = stages{
+		statefulStage{d},
 		routeStage{d},
 		suppressStage{d},
-		statefulStage{d},
 		dedupStage{d},
 		fanoutStage{d, claimStage{d, stages{
 			sendStage{d},

@@ -14,11 +14,17 @@ import (
 // statefulStage turns the candidates of stateful rules (see alert.Stateful)
 // into stateful alerts: a threshold or new_value rule's candidate goes on only
 // when it makes the rule fire, as the rule's stateful alert; a signal's never
-// does; a candidate that completes a sequence also dispatches the sequence's
-// alert. Counting is in event time and idempotent per event, and a redelivered
-// event that made a rule fire makes it fire again with the same delivery
-// identity (rule, group, events), so the claim keeps it to one notification.
-// Summaries pass.
+// does; a candidate that completes a sequence or a counter also dispatches
+// that rule's alert. A threshold or new_value rule that is a step of sequences
+// feeds them its stateful alerts, when it fires, and so do sequences and
+// counters. Counting is in event time and idempotent per event, and a
+// redelivered event that made a rule fire makes it fire again with the same
+// delivery identity (rule, group, events), so the claim keeps it to one
+// notification. Summaries pass.
+//
+// It runs before routing and suppression: a stateful rule counts every
+// candidate, routed or not (a signal is routed nowhere, and yet feeds its
+// sequences); what it raises is routed and suppressed like any alert.
 type statefulStage struct{ d *Dispatcher }
 
 func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
@@ -35,8 +41,8 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 			"event_time", a.EventTime, "error", err)
 		return nil, nil
 	}
-	for _, seq := range sf.StepOf {
-		if err := s.sequence(ctx, a, seq, at); err != nil {
+	for _, c := range sf.CountedBy {
+		if err := s.counter(ctx, a, c, at); err != nil {
 			return nil, err
 		}
 	}
@@ -44,9 +50,6 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	var group map[string]string
 	var window time.Duration
 	switch {
-	case sf.Signal:
-		dl.log.DebugContext(ctx, "signal recorded")
-		return nil, nil
 	case sf.Threshold != nil:
 		t := sf.Threshold
 		var keys []string
@@ -66,10 +69,20 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		window = n.Forget
 		f, err = s.d.stateful.NewValue(ctx, c, n.Learn, n.Forget)
 	default:
-		return dl, nil // only a step of sequences: notified as itself
+		// A signal, a step of sequences or a counted rule: its candidate is
+		// its event.
+		if err := s.feed(ctx, a, sf.StepOf, at); err != nil {
+			return nil, err
+		}
+		if sf.Signal {
+			dl.log.DebugContext(ctx, "signal recorded")
+			return nil, nil
+		}
+		return dl, nil
 	}
 	if err != nil {
-		s.d.observe(dl.targets, OutcomeFailed)
+		// Routing comes later; those it would have picked hear of the failure.
+		s.d.observe(s.d.route(a), OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
 	if f == nil {
@@ -78,12 +91,7 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	}
 	out := statefulAlert(*a, f, group, window)
 	if sf.Threshold != nil {
-		what := a.EventName + " calls"
-		if sf.Threshold.Distinct != "" {
-			what = "distinct " + sf.Threshold.Distinct + " values"
-		}
-		out.Message = fmt.Sprintf("%d %s in %s for %s (threshold %d in %s); the last: %s", f.Count, what,
-			f.Last.Sub(f.First), groupText(group), sf.Threshold.Count, fmtDuration(window), a.Message)
+		out.Message = thresholdMessage(a, f, sf.Threshold, group)
 	} else {
 		known := strings.Join(f.Known, ", ")
 		if known == "" {
@@ -91,14 +99,64 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		}
 		out.Message = fmt.Sprintf("first %s from %s for %s (known: %s): %s", a.EventName, f.Value, groupText(group), known, a.Message)
 	}
+	if err := s.feed(ctx, out, sf.StepOf, f.Last); err != nil {
+		return nil, err
+	}
+	if sf.Signal {
+		dl.log.DebugContext(ctx, "stateful signal fired", "group", groupText(group))
+		return nil, nil
+	}
 	dl.alert = out
 	dl.identity = hash(append([]string{"stateful", a.RuleID, groupText(group)}, f.EventIDs...)...)
 	dl.what = "stateful alert " + a.RuleID + " " + groupText(group)
 	return dl, nil
 }
 
+// thresholdMessage says in words what made a threshold fire.
+func thresholdMessage(a *alert.Alert, f *state.Firing, t *alert.Threshold, group map[string]string) string {
+	what := a.EventName + " calls"
+	if len(t.Rules) > 0 {
+		what = "events of " + strings.Join(t.Rules, ", ")
+	}
+	if t.Distinct != "" {
+		what = "distinct " + t.Distinct + " values"
+	}
+	return fmt.Sprintf("%d %s in %s for %s (threshold %d in %s); the last: %s", f.Count, what,
+		f.Last.Sub(f.First), groupText(group), t.Count, fmtDuration(t.Window), a.Message)
+}
+
+// feed gives a, whose event time is at, to the sequences it is a step of.
+func (s statefulStage) feed(ctx context.Context, a *alert.Alert, seqs []*alert.Sequence, at time.Time) error {
+	for _, seq := range seqs {
+		if err := s.sequence(ctx, a, seq, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// counter counts a for c and, when that makes it fire, raises c's alert.
+func (s statefulStage) counter(ctx context.Context, a *alert.Alert, c *alert.Counter, at time.Time) error {
+	t := &c.Threshold
+	group, keys := counterGroup(a, t.GroupBy)
+	cand := state.Candidate{Key: state.GroupKey(c.Rule.ID, keys), EventID: a.EventID, Time: at}
+	if t.Distinct != "" {
+		cand.Value, _ = a.Field(t.Distinct)
+	}
+	f, err := s.d.stateful.Threshold(ctx, cand, t.Count, t.Window, t.Distinct != "")
+	if err != nil || f == nil {
+		if err != nil {
+			err = fmt.Errorf("dispatch alert %s %s for %s: %w", a.RuleID, a.EventID, c.Rule.ID, err)
+		}
+		return err
+	}
+	out := ruleAlert(*a, f, group, t.Window, c.Rule)
+	out.Message = thresholdMessage(a, f, t, group)
+	return s.raise(ctx, out, f, group, c.Then, c.Signal)
+}
+
 // sequence feeds a as its step of seq and, when it completes the sequence,
-// dispatches the sequence's alert through the whole list.
+// raises the sequence's alert.
 func (s statefulStage) sequence(ctx context.Context, a *alert.Alert, seq *alert.Sequence, at time.Time) error {
 	step := slices.Index(seq.Steps, a.RuleID)
 	group, keys := groupOf(a, seq.GroupBy)
@@ -107,17 +165,43 @@ func (s statefulStage) sequence(ctx context.Context, a *alert.Alert, seq *alert.
 	if err != nil || f == nil {
 		return err
 	}
-	out := statefulAlert(*a, f, group, seq.Window)
-	r := seq.Rule
-	out.RuleID, out.Title, out.Description, out.Severity = r.ID, r.Title, r.Description, r.Severity
-	out.Tags, out.References, out.Runbook = r.Tags, r.References, r.Runbook
+	out := ruleAlert(*a, f, group, seq.Window, seq.Rule)
 	out.Message = fmt.Sprintf("%s within %s for %s", strings.Join(seq.Steps, ", then "), f.Last.Sub(f.First), groupText(group))
-	_, err = s.d.stages.exec(ctx, &delivery{
-		kind: kindAlert, alert: out, subject: "alert", what: "sequence alert " + r.ID + " " + groupText(group),
-		identity: hash(append([]string{"stateful", r.ID, groupText(group)}, f.EventIDs...)...),
-		log:      s.d.log.With("rule_id", r.ID, "event_id", a.EventID),
+	if !seq.Ordered {
+		out.Message = fmt.Sprintf("%s, all within %s for %s", strings.Join(seq.Steps, ", "), f.Last.Sub(f.First), groupText(group))
+	}
+	return s.raise(ctx, out, f, group, seq.Then, seq.Signal)
+}
+
+// raise feeds a sequence's or counter's alert to the sequences it is a step
+// of and, unless it is a signal, dispatches it through the whole list.
+func (s statefulStage) raise(ctx context.Context, out *alert.Alert, f *state.Firing, group map[string]string, then []*alert.Sequence, signal bool) error {
+	if err := s.feed(ctx, out, then, f.Last); err != nil || signal {
+		return err
+	}
+	_, err := s.d.stages.exec(ctx, &delivery{
+		kind: kindAlert, alert: out, subject: "alert", what: "stateful alert " + out.RuleID + " " + groupText(group),
+		identity: hash(append([]string{"stateful", out.RuleID, groupText(group)}, f.EventIDs...)...),
+		log:      s.d.log.With("rule_id", out.RuleID, "event_id", out.EventID),
 	})
 	return err
+}
+
+// ruleAlert is statefulAlert as rule r's own alert.
+func ruleAlert(a alert.Alert, f *state.Firing, group map[string]string, window time.Duration, r alert.Rule) *alert.Alert {
+	out := statefulAlert(a, f, group, window)
+	out.RuleID, out.Title, out.Description, out.Severity = r.ID, r.Title, r.Description, r.Severity
+	out.Tags, out.References, out.Runbook = r.Tags, r.References, r.Runbook
+	return out
+}
+
+// counterGroup is groupOf for rules that gather other rules' alerts, whose
+// dedup keys differ: no fields is one group.
+func counterGroup(a *alert.Alert, fields []string) (map[string]string, []string) {
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	return groupOf(a, fields)
 }
 
 // statefulAlert is a copy of a carrying f.

@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -71,30 +73,37 @@ type ev struct {
 }
 
 type fired struct {
-	By string `json:"b"` // the event that made it fire
-	At int64  `json:"a"` // the end of its window (threshold), its time otherwise
-	F  Firing `json:"f"`
+	By string  `json:"b"`           // the event that made it fire (new_value: its hash)
+	At int64   `json:"a,omitempty"` // threshold: the end of its window; sequence: its time
+	F  *Firing `json:"f,omitempty"` // threshold, sequence: what it reported
 }
 
 // record is every primitive's stored form; each uses the fields it needs.
 type record struct {
-	Events []ev             `json:"e,omitempty"` // threshold, sequence: in event-time order
-	Known  map[string]int64 `json:"k,omitempty"` // new_value: value -> last seen
-	Start  int64            `json:"s,omitempty"` // new_value: the group's first event
+	Events []ev `json:"e,omitempty"` // threshold, sequence: in event-time order
+	// new_value keeps a short hash of each value, not the value: a group's
+	// record stays small however long its values are (addresses, ARNs,
+	// user agents), and only the few values an alert shows are kept as text.
+	Seen   map[string]int64 `json:"h,omitempty"` // value hash -> last seen, event time in s
+	Recent []string         `json:"r,omitempty"` // the MaxKnownValues+1 values seen last, for known_values
+	Start  int64            `json:"s,omitempty"` // new_value: the group's first event, ms
 	Fired  []fired          `json:"f,omitempty"`
+	// Legacy is new_value's form before values were hashed (value -> last
+	// seen, ms); a record read in that form is converted on its next step.
+	Legacy map[string]int64 `json:"k,omitempty"`
 }
 
 func (r *record) firedBy(id string) *Firing {
 	for i := range r.Fired {
-		if r.Fired[i].By == id {
-			f := r.Fired[i].F
+		if r.Fired[i].By == id && r.Fired[i].F != nil {
+			f := *r.Fired[i].F
 			return &f
 		}
 	}
 	return nil
 }
 
-func (r *record) fire(by string, at int64, f Firing) {
+func (r *record) fire(by string, at int64, f *Firing) {
 	r.Fired = append(r.Fired, fired{By: by, At: at, F: f})
 	if len(r.Fired) > maxFirings {
 		r.Fired = r.Fired[len(r.Fired)-maxFirings:]
@@ -145,8 +154,8 @@ func (r *record) newest() int64 {
 	if len(r.Events) > 0 {
 		n = max(n, r.Events[len(r.Events)-1].T)
 	}
-	for _, t := range r.Known {
-		n = max(n, t)
+	for _, t := range r.Seen {
+		n = max(n, t*1000)
 	}
 	return n
 }
@@ -181,7 +190,7 @@ func (s Stateful) Threshold(ctx context.Context, c Candidate, count int, window 
 				return nil
 			}
 			f := firingOf(in, distinct)
-			r.fire(c.EventID, end.T, f)
+			r.fire(c.EventID, end.T, &f)
 			return &f
 		}
 		return nil
@@ -227,57 +236,101 @@ func abs(n int64) int64 {
 
 // NewValue fires when c.Value is new for its group: not seen before, or not
 // for forget (0: remembered while the record lives). A group's first learn of
-// event time is learned silently.
+// event time is learned silently. Times are kept to the second.
 func (s Stateful) NewValue(ctx context.Context, c Candidate, learn, forget time.Duration) (*Firing, error) {
 	keep := max(forget, learn) + Grace
 	if forget == 0 {
 		keep = max(learn, 400*24*time.Hour) // a year of baselines, then the group starts over
 	}
 	return s.step(ctx, c.Key, keep, func(r *record) *Firing {
-		if f := r.firedBy(c.EventID); f != nil {
-			return f
+		r.upgrade()
+		by := shortHash(c.EventID)
+		if slices.ContainsFunc(r.Fired, func(f fired) bool { return f.By == by }) {
+			// A redelivery: the same alert (its identity is the rule, the
+			// group and this event), with the values known now.
+			return newValueFiring(r, c)
 		}
-		t := c.Time.UnixMilli()
-		if r.Known == nil {
-			r.Known = map[string]int64{}
+		t, sec := c.Time.UnixMilli(), c.Time.Unix()
+		if r.Seen == nil {
+			r.Seen = map[string]int64{}
 			r.Start = t
 		}
 		r.Start = min(r.Start, t)
-		last, known := r.Known[c.Value]
-		r.Known[c.Value] = max(last, t)
-		for v, seen := range r.Known { // forget what was not seen for forget
-			if forget > 0 && r.newest()-seen > (forget+Grace).Milliseconds() {
-				delete(r.Known, v)
+		h := shortHash(c.Value)
+		last, known := r.Seen[h]
+		r.Seen[h] = max(last, sec)
+		for v, seen := range r.Seen { // forget what was not seen for forget
+			if forget > 0 && r.newest()/1000-seen > int64((forget+Grace)/time.Second) {
+				delete(r.Seen, v)
 			}
 		}
+		r.remember(c.Value)
 		if t < r.Start+learn.Milliseconds() {
 			return nil
 		}
-		if known && (forget == 0 || t-last < forget.Milliseconds()) {
+		if known && (forget == 0 || sec-last < int64(forget/time.Second)) {
 			return nil
 		}
-		f := Firing{Count: 1, First: c.Time, Last: c.Time, EventIDs: []string{c.EventID}, Value: c.Value,
-			Known: knownValues(r.Known, c.Value)}
-		r.fire(c.EventID, t, f)
-		return &f
+		r.fire(by, 0, nil)
+		return newValueFiring(r, c)
 	})
 }
 
-// knownValues are the group's other values, most recently seen first.
-func knownValues(known map[string]int64, except string) []string {
-	vs := make([]string, 0, len(known))
-	for v := range known {
-		if v != except {
-			vs = append(vs, v)
+func newValueFiring(r *record, c Candidate) *Firing {
+	known := make([]string, 0, MaxKnownValues)
+	for _, v := range r.Recent {
+		if v != c.Value && len(known) < MaxKnownValues {
+			known = append(known, v)
 		}
 	}
-	sort.Slice(vs, func(i, j int) bool {
-		if known[vs[i]] != known[vs[j]] {
-			return known[vs[i]] > known[vs[j]]
+	return &Firing{Count: 1, First: c.Time, Last: c.Time, EventIDs: []string{c.EventID}, Value: c.Value, Known: known}
+}
+
+// remember puts v among the values seen last (kept as text for known_values),
+// most recently seen first; forgotten values leave.
+func (r *record) remember(v string) {
+	if !slices.Contains(r.Recent, v) {
+		r.Recent = append(r.Recent, v)
+	}
+	r.Recent = slices.DeleteFunc(r.Recent, func(x string) bool { _, ok := r.Seen[shortHash(x)]; return !ok })
+	sort.SliceStable(r.Recent, func(i, j int) bool {
+		ti, tj := r.Seen[shortHash(r.Recent[i])], r.Seen[shortHash(r.Recent[j])]
+		if ti != tj {
+			return ti > tj
 		}
-		return vs[i] < vs[j]
+		return r.Recent[i] < r.Recent[j]
 	})
-	return vs[:min(len(vs), MaxKnownValues)]
+	r.Recent = r.Recent[:min(len(r.Recent), MaxKnownValues+1)]
+}
+
+// upgrade converts a new_value record of the earlier form (values as text).
+func (r *record) upgrade() {
+	if len(r.Legacy) == 0 {
+		return
+	}
+	if r.Seen == nil {
+		r.Seen = map[string]int64{}
+	}
+	for v, ms := range r.Legacy {
+		r.Seen[shortHash(v)] = max(r.Seen[shortHash(v)], ms/1000)
+	}
+	for v := range r.Legacy {
+		r.remember(v)
+	}
+	r.Legacy = nil
+	// Its firings were keyed by event id; keyed by hash from now on.
+	for i := range r.Fired {
+		if r.Fired[i].F != nil {
+			r.Fired[i] = fired{By: shortHash(r.Fired[i].By)}
+		}
+	}
+}
+
+// shortHash names a value in 11 characters: 64 bits of SHA-256, so two values
+// of one group collide with odds of about n²/2⁶⁵.
+func shortHash(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
 }
 
 // Sequence records c as step of its group's sequence and fires when one
@@ -301,7 +354,7 @@ func (s Stateful) Sequence(ctx context.Context, c Candidate, step, steps int, wi
 		}
 		sort.Slice(evs, func(i, j int) bool { return evs[i].T < evs[j].T })
 		f := firingOf(evs, false)
-		r.fire(c.EventID+"\x00"+fmt.Sprint(step), c.Time.UnixMilli(), f)
+		r.fire(c.EventID+"\x00"+fmt.Sprint(step), c.Time.UnixMilli(), &f)
 		return &f
 	})
 }

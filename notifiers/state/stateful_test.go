@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,5 +249,66 @@ func TestRecordsAreBounded(t *testing.T) {
 				t.Fatalf("%d records kept of 3000", n)
 			}
 		})
+	}
+}
+
+// A new_value record keeps a short hash per value and the few values an
+// alert shows: 200 values of 150 bytes, each of which alerted, stay under
+// 8 KB (about 27 bytes per value, plus 11 values as text), where values kept
+// as text with every firing's known values took about 57 KB; and the alert
+// still lists the latest known ones.
+func TestNewValueRecordIsSmall(t *testing.T) {
+	ctx := context.Background()
+	rec := NewMemoryRecords()
+	s := Stateful{R: rec}
+	long := func(i int) string { return fmt.Sprintf("%03d-%0147d", i, i) }
+	var last *Firing
+	for i := range 200 {
+		f, err := s.NewValue(ctx, cand("g", fmt.Sprint("e", i), time.Duration(i)*time.Minute, long(i)), 0, 0)
+		if err != nil || f == nil {
+			t.Fatalf("value %d: %v, %v", i, f, err)
+		}
+		last = f
+	}
+	if len(last.Known) != MaxKnownValues || last.Known[0] != long(198) || last.Known[9] != long(189) {
+		t.Fatalf("known values %v", last.Known)
+	}
+	if n := len(rec.recs["g"].val); n > 8000 {
+		t.Fatalf("record of %d bytes", n)
+	}
+	// Known again: no alert; the redelivery of the last alerting event: the same alert.
+	if f, _ := s.NewValue(ctx, cand("g", "again", 300*time.Minute, long(3)), 0, 0); f != nil {
+		t.Fatalf("known value fired: %+v", f)
+	}
+	if f, _ := s.NewValue(ctx, cand("g", "e199", 199*time.Minute, long(199)), 0, 0); f == nil || f.EventIDs[0] != "e199" {
+		t.Fatalf("redelivery: %+v", f)
+	}
+}
+
+// A record written before values were hashed (values as text) is read and
+// converted: its values stay known, its firings stay recognised.
+func TestNewValueLegacyRecord(t *testing.T) {
+	ctx := context.Background()
+	rec := NewMemoryRecords()
+	legacy := fmt.Sprintf(`{"k":{"10.0.0.0/24":%d,"10.0.1.0/24":%d},"s":%d,"f":[{"b":"old","a":%d,"f":{"n":1,"ids":["old"],"v":"10.0.1.0/24"}}]}`,
+		t0.UnixMilli(), t0.Add(time.Hour).UnixMilli(), t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())
+	if err := rec.Update(ctx, "g", func([]byte) ([]byte, time.Time, time.Duration, error) {
+		return []byte(legacy), t0.Add(time.Hour), 24 * time.Hour, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := Stateful{R: rec}
+	if f, _ := s.NewValue(ctx, cand("g", "k", 2*time.Hour, "10.0.0.0/24"), 0, 0); f != nil {
+		t.Fatalf("a value of the old record fired: %+v", f)
+	}
+	if f, _ := s.NewValue(ctx, cand("g", "old", time.Hour, "10.0.1.0/24"), 0, 0); f == nil {
+		t.Fatal("the redelivered event of an old firing did not give its alert")
+	}
+	f, _ := s.NewValue(ctx, cand("g", "n", 3*time.Hour, "198.51.100.0/24"), 0, 0)
+	if f == nil || !slices.Equal(f.Known, []string{"10.0.0.0/24", "10.0.1.0/24"}) {
+		t.Fatalf("new value: %+v", f)
+	}
+	if strings.Contains(string(rec.recs["g"].val), `"k":`) {
+		t.Fatalf("record not converted: %s", rec.recs["g"].val)
 	}
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/trailguard/trailguard/bench/gen"
 	"github.com/trailguard/trailguard/bench/internal/peers"
 )
 
@@ -59,6 +60,12 @@ type options struct {
 	trailguard, logs, data, csv, daemonLog, name string
 	duration, sample                             time.Duration
 	rate                                         float64
+	progress                                     bool
+	// fresh: each notification names a newly generated file, its events a
+	// step of event time after the last one's, so stateful rules' windows turn
+	// over (the cycled files would only be counted once: counting is
+	// idempotent per event).
+	fresh time.Duration
 }
 
 func run() error {
@@ -71,6 +78,8 @@ func run() error {
 	flag.Float64Var(&o.rate, "rate", 50, "notifications (log files) sent per second")
 	flag.StringVar(&o.csv, "csv", "bench/out/soak.csv", "file for the samples")
 	flag.StringVar(&o.daemonLog, "daemon-log", "bench/out/soak-daemon.log", "file for the daemon's own log")
+	flag.BoolVar(&o.progress, "progress", false, "print each sample to stderr as it is taken")
+	flag.DurationVar(&o.fresh, "fresh", 0, "generate a new log file for each notification, event time advancing by this much per file (0: cycle -logs)")
 	flag.StringVar(&o.name, "name", "", "name of the output line (default BenchmarkSoak/rate<N>-<duration>)")
 	flag.Parse()
 	if o.name == "" {
@@ -101,9 +110,12 @@ func soak(ctx context.Context, o options) error {
 	for k, v := range awsEnv {
 		os.Setenv(k, v)
 	}
-	keys, err := loadFiles(o.logs)
-	if err != nil {
-		return err
+	var keys files
+	if o.fresh == 0 {
+		var err error
+		if keys, err = loadFiles(o.logs); err != nil {
+			return err
+		}
 	}
 
 	root, err := peers.ModuleRoot()
@@ -151,6 +163,14 @@ func soak(ctx context.Context, o options) error {
 		return err
 	}
 	cfgPath := filepath.Join(filepath.Dir(o.csv), "soak.yaml")
+	// The daemon's default state, in a file of this run's: one left by an
+	// earlier run would hold its deliveries and counts.
+	statePath := filepath.Join(filepath.Dir(o.csv), "soak-state.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(statePath + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	yaml := fmt.Sprintf(`log: {level: warn, format: json}
 server: {listen: %q}
 source:
@@ -166,7 +186,8 @@ notifiers:
 routes:
   - notifiers: [slack]
 dedup: {window: 1h, key: [rule_id, principal]}
-`, metricsAddr, queueURL, fq.Endpoint, s3srv.URL, bucket, strings.TrimSpace(string(data)), peers.Channel, slack.APIURL())
+state: {type: sqlite, sqlite: {path: %q}}
+`, metricsAddr, queueURL, fq.Endpoint, s3srv.URL, bucket, strings.TrimSpace(string(data)), peers.Channel, slack.APIURL(), statePath)
 	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o755); err != nil {
 		return err
 	}
@@ -210,7 +231,9 @@ dedup: {window: 1h, key: [rule_id, principal]}
 		return err
 	}
 	defer csv.Close()
-	fmt.Fprintln(csv, "seconds,rss_mb,goroutines,cpu_seconds,events_read,messages_deleted,queue_visible,queue_inflight,slack_posts")
+	fmt.Fprintln(csv, "seconds,rss_mb,goroutines,cpu_seconds,events_read,messages_deleted,queue_visible,queue_inflight,slack_posts,stateful_records")
+
+	fresh := &freshFiles{backend: backend, g: gen.New(gen.Options{Seed: 11}), step: o.fresh, start: time.Now().UTC()}
 
 	// The load.
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.duration)
@@ -234,7 +257,12 @@ dedup: {window: 1h, key: [rule_id, principal]}
 			for due > 0 && loadCtx.Err() == nil {
 				var entries []types.SendMessageBatchRequestEntry
 				for i := 0; i < min(due, 10); i++ {
-					key := keys.order[(n+i)%len(keys.order)]
+					var key string
+					if o.fresh > 0 {
+						key = fresh.put(n + i)
+					} else {
+						key = keys.order[(n+i)%len(keys.order)]
+					}
 					entries = append(entries, types.SendMessageBatchRequestEntry{
 						Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(notification(n+i, key))})
 				}
@@ -266,7 +294,11 @@ dedup: {window: 1h, key: [rule_id, principal]}
 		}
 		s.posts = slack.Posts()
 		samples = append(samples, s)
-		fmt.Fprintf(csv, "%.1f,%.1f,%d,%.2f,%.0f,%.0f,%d,%d,%d\n", s.at.Seconds(), s.rssMB, s.goroutines, s.cpu, s.events, s.deleted, s.visible, s.inflight, s.posts)
+		fmt.Fprintf(csv, "%.1f,%.1f,%d,%.2f,%.0f,%.0f,%d,%d,%d,%.0f\n", s.at.Seconds(), s.rssMB, s.goroutines, s.cpu, s.events, s.deleted, s.visible, s.inflight, s.posts, s.records)
+		if o.progress {
+			fmt.Fprintf(os.Stderr, "soak: %6.0fs  rss %6.1f MB  goroutines %4d  cpu %7.1fs  events %9.0f  stateful records %6.0f  queue %d+%d\n",
+				s.at.Seconds(), s.rssMB, s.goroutines, s.cpu, s.events, s.records, s.visible, s.inflight)
+		}
 		return nil
 	}
 	if err := take(); err != nil {
@@ -367,6 +399,7 @@ type sample struct {
 	events, deleted   float64
 	visible, inflight int
 	posts             int64
+	records           float64 // trailguard_stateful_records: the stateful rules' state size
 }
 
 func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
@@ -415,6 +448,8 @@ func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
 			s.events = v
 		case "trailguard_sqs_messages_deleted_total":
 			s.deleted = v
+		case "trailguard_stateful_records":
+			s.records = v
 		}
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -461,4 +496,30 @@ func summary(name string, ss []sample, sent int) string {
 	cpu := 100 * (last.cpu - ss[0].cpu) / elapsed
 	return fmt.Sprintf("%s\t1\t%d ns/op\t%.1f rss-start-MB\t%.1f rss-max-MB\t%.1f rss-end-MB%s\t%d goroutines-start\t%d goroutines-max\t%d goroutines-end\t%d backlog-msgs\t%.0f events/s\t%.0f cpu-%%\t%d notifications",
 		name, int64(elapsed*1e9), first.rssMB, maxRSS, last.rssMB, slopeField, first.goroutines, maxG, last.goroutines, last.visible+last.inflight, events, cpu, sent)
+}
+
+// freshFiles makes the -fresh load: file n holds new events ending n steps of
+// event time after the start, and replaces the object of file n-keep, so the
+// S3 peer's memory stays bounded.
+type freshFiles struct {
+	backend *s3mem.Backend
+	g       *gen.Generator
+	step    time.Duration
+	start   time.Time
+	keys    []string
+}
+
+const freshKeep = 2000
+
+func (f *freshFiles) put(n int) string {
+	file := f.g.File(59, "us-east-1", f.start.Add(time.Duration(n)*f.step))
+	if _, err := f.backend.PutObject(bucket, file.Key, map[string]string{}, bytes.NewReader(file.Data), int64(len(file.Data)), nil); err != nil {
+		fmt.Fprintln(os.Stderr, "soak: put:", err)
+	}
+	f.keys = append(f.keys, file.Key)
+	if len(f.keys) > freshKeep {
+		_, _ = f.backend.DeleteObject(bucket, f.keys[0])
+		f.keys = f.keys[1:]
+	}
+	return file.Key
 }
