@@ -9,6 +9,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
+	"github.com/trailguard/trailguard/sigma"
 )
 
 // prefilter decides, from the few fields of a record that the rules are indexed
@@ -25,8 +26,9 @@ import (
 type prefilter struct {
 	indices []ast.RuleIndex
 	rules   [][2]string // rules[i] is the rule (pack, name) indices[i] indexes
-	paths   *pathTrie   // refs the indices consult, plus eventSource and eventTime
+	paths   *pathTrie   // refs the indices consult, eventSource, eventTime, and the guards' fields
 	nPaths  int
+	guards  map[[2]string]*ruleGuard // by rule; see guard.go
 
 	mu    sync.RWMutex
 	root  *decision
@@ -40,7 +42,7 @@ var (
 	refEventTime   = ast.MustParseRef("input.eventTime")
 )
 
-func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
+func newPrefilter(c *ast.Compiler, keys [][2]string, guards map[[2]string]*sigma.Guard) *prefilter {
 	p := &prefilter{paths: &pathTrie{}, sets: map[string]*ruleSet{}}
 	rec := &recordingResolver{}
 	for _, k := range keys {
@@ -74,6 +76,7 @@ func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
 		}
 		p.paths.insert(path, &p.nPaths)
 	}
+	p.addGuards(c, guards)
 	return p
 }
 
@@ -131,7 +134,7 @@ func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	}
 	p.mu.RUnlock()
 	if node != nil {
-		return node.result, nil
+		return p.admit(node.result, vals), nil
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
@@ -149,12 +152,16 @@ func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	set := p.intern(rules)
 	p.insert(res.asked, vals, set)
 	p.mu.Unlock()
-	return set, nil
+	return p.admit(set, vals), nil
 }
 
 // ruleSet is a set of rules some records may match, in the engine's order.
 type ruleSet struct {
 	Rules [][2]string // (pack, name)
+	// guards are the guarded rules among Rules; sub, the set without the
+	// rules whose guards turned a record away, by the mask of those (p.mu).
+	guards []setGuard
+	sub    map[uint64]*ruleSet
 
 	once  sync.Once
 	query rego.PreparedEvalQuery
@@ -170,7 +177,7 @@ func (p *prefilter) intern(rules [][2]string) *ruleSet {
 	if s, ok := p.sets[key]; ok {
 		return s
 	}
-	s := &ruleSet{Rules: rules}
+	s := &ruleSet{Rules: rules, guards: p.guardsOf(rules)}
 	if len(p.sets) < maxDecisions {
 		p.sets[key] = s
 	}
@@ -396,6 +403,9 @@ func wanted(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 		}
 		if c == '{' && t.children != nil {
 			return walkObject(s, t, vals)
+		}
+		if t.children != nil {
+			markComposite(t, vals)
 		}
 		return s.Skip()
 	}
