@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -23,6 +24,44 @@ import (
 type ruleGuard struct {
 	guard *sigma.Guard
 	ids   []int // field ids, in the order of guard.Fields()
+
+	// The answers of a guard on one field, by the field's JSON text: the
+	// guards of rules OPA cannot index run on every record, and the values
+	// they read (user agents, ARNs) repeat from record to record.
+	mu   sync.RWMutex
+	memo map[string]bool
+}
+
+// maxGuardMemo bounds each one-field guard's memo; past it the guard runs.
+const maxGuardMemo = 4096
+
+// admits runs the guard on the record's fields, or recalls its answer.
+func (g *ruleGuard) admits(vals *fieldValues) bool {
+	if len(g.ids) != 1 {
+		var buf [8]sigma.Field
+		fields := buf[:0]
+		for _, id := range g.ids {
+			fields = append(fields, vals.guardField(id))
+		}
+		return g.guard.Admits(fields)
+	}
+	key := vals.keyBytes(g.ids[0])
+	g.mu.RLock()
+	ok, known := g.memo[string(key)] // no allocation: the conversion is in the index
+	g.mu.RUnlock()
+	if known {
+		return ok
+	}
+	ok = g.guard.Admits([]sigma.Field{vals.guardField(g.ids[0])})
+	g.mu.Lock()
+	if len(g.memo) < maxGuardMemo {
+		if g.memo == nil {
+			g.memo = map[string]bool{}
+		}
+		g.memo[string(key)] = ok
+	}
+	g.mu.Unlock()
+	return ok
 }
 
 // setGuard is a guarded rule of a candidate set.
@@ -85,13 +124,8 @@ func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
 		return set
 	}
 	var mask uint64
-	var buf [8]sigma.Field
 	for i, g := range set.guards {
-		fields := buf[:0]
-		for _, id := range g.ids {
-			fields = append(fields, vals.guardField(id))
-		}
-		if !g.guard.Admits(fields) {
+		if !g.admits(vals) {
 			mask |= 1 << i
 		}
 	}
