@@ -338,11 +338,10 @@ func (v *fieldValues) value(id int) (ast.Value, error) {
 }
 
 func (v *fieldValues) str(id int) string {
-	if f := v.fields[id]; f.kind == fieldScalar {
-		if val, err := v.value(id); err == nil {
-			if s, ok := val.(ast.String); ok {
-				return string(s)
-			}
+	if f := v.fields[id]; f.kind == fieldScalar && f.raw[0] == '"' {
+		s := jsonscan.New(f.raw)
+		if str, ok := s.ReadString(); ok {
+			return str.String()
 		}
 	}
 	return ""

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -73,6 +74,9 @@ type gval struct {
 	may bool   // not decidable here (cidr, lt/gt, fieldref): may match
 	eq  string // equality with the subject, when re is nil and !may
 	re  *regexp.Regexp
+	// lits must all be in the value for re to match it (re's literal
+	// parts, found by requiredLiterals): a cheap test first.
+	lits []string
 	// onSubject: re is a wildcard pattern's, run on the subject (lowered
 	// unless cased); otherwise a Sigma re's, run on the value as it is.
 	onSubject bool
@@ -127,6 +131,11 @@ func (v *gval) matches(raw, subject string) bool {
 	case v.re != nil && v.onSubject:
 		return v.re.MatchString(subject)
 	case v.re != nil:
+		for _, l := range v.lits {
+			if !strings.Contains(raw, l) {
+				return false
+			}
+		}
 		return v.re.MatchString(raw)
 	case v.cont:
 		return strings.Contains(subject, v.eq)
@@ -219,7 +228,7 @@ func (g *Guard) test(t *test, ids map[string]int) gnode {
 			gv = patternVal(v.pat, t.cased)
 		case vRegex:
 			if re, err := regexp.Compile(v.re); err == nil {
-				gv = gval{re: re}
+				gv = gval{re: re, lits: requiredLiterals(v.re)}
 			}
 		}
 		decidable, may = decidable || !gv.may, may || gv.may
@@ -264,4 +273,28 @@ func patternVal(p pattern, cased bool) gval {
 		return gval{may: true}
 	}
 	return gval{re: re, onSubject: true}
+}
+
+// requiredLiterals lists literal strings every match of the regex contains:
+// the case-sensitive literals at the top level of its concatenation (as in
+// `.+:assumed-role/aws:.+`). An unanchored RE2 search with a leading `.+`
+// scans the whole value for each start; strings.Contains is much cheaper and
+// turns most values away first. None when in doubt.
+func requiredLiterals(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	var out []string
+	for _, sub := range subs {
+		if sub.Op == syntax.OpLiteral && sub.Flags&syntax.FoldCase == 0 && len(sub.Rune) > 0 {
+			out = append(out, string(sub.Rune))
+		}
+	}
+	return out
 }
