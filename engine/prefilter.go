@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -29,6 +28,10 @@ type prefilter struct {
 	paths   *pathTrie   // refs the indices consult, eventSource, eventTime, and the guards' fields
 	nPaths  int
 	guards  map[[2]string]*ruleGuard // by rule; see guard.go
+	// srcID and nameID are eventSource's and eventName's fields (nameID -1
+	// when no index consults it); shallow, the answers per pair (shallow.go).
+	srcID, nameID int
+	shallow       map[string]*shallowEntry
 
 	mu    sync.RWMutex
 	root  *decision
@@ -75,6 +78,12 @@ func newPrefilter(c *ast.Compiler, keys [][2]string, guards map[[2]string]*sigma
 			return nil
 		}
 		p.paths.insert(path, &p.nPaths)
+	}
+	p.srcID, _ = p.paths.find([]string{"eventSource"})
+	if id, ok := p.paths.find([]string{"eventName"}); ok {
+		p.nameID = id
+	} else {
+		p.nameID = -1
 	}
 	p.addGuards(c, guards)
 	return p
@@ -138,15 +147,9 @@ func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
-	var rules [][2]string
-	for i, idx := range p.indices {
-		r, err := idx.Lookup(res)
-		if err != nil {
-			return nil, err
-		}
-		if len(r.Rules) > 0 || r.Default != nil || len(r.Else) > 0 {
-			rules = append(rules, p.rules[i])
-		}
+	rules, err := p.lookupAll(res) // see shallow.go
+	if err != nil {
+		return nil, err
 	}
 	p.mu.Lock()
 	set := p.intern(rules)
@@ -232,6 +235,7 @@ type fieldResolver struct {
 	p     *prefilter
 	vals  *fieldValues
 	asked []int // fields consulted, first time each, in order
+	cur   []int // the same, by the index being consulted
 }
 
 func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
@@ -243,9 +247,7 @@ func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 	if !ok {
 		return nil, ast.UnknownValueErr{}
 	}
-	if !slices.Contains(r.asked, id) {
-		r.asked = append(r.asked, id)
-	}
+	r.note(id)
 	switch f := r.vals.fields[id]; f.kind {
 	case fieldAbsent:
 		return nil, nil
