@@ -6,11 +6,15 @@ package cloudtrail
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+
+	// klauspost's gzip inflates about 1.6× faster than compress/gzip (bench
+	// figures in the README), and the inflating is most of a log's cost
+	// before any rule looks at it. Same API, same errors for our purposes.
+	"github.com/klauspost/compress/gzip"
 )
 
 // Record is one CloudTrail event as read: its JSON bytes, untouched, and where

@@ -160,7 +160,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	for _, r := range e.ordered {
 		keys = append(keys, e.keyOf[r])
 	}
-	e.pre = newPrefilter(e.compiler, keys)
+	e.pre = newPrefilter(e.compiler, keys, set.guards)
 	return e, nil
 }
 

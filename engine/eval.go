@@ -296,17 +296,18 @@ func str(obj ast.Object, path ...string) string {
 }
 
 // EventSource is the record's eventSource, e.g. opsworks-cm.amazonaws.com.
-func (in *Input) EventSource() string { return in.field(refEventSource, "eventSource") }
+func (in *Input) EventSource() string { return in.field("eventSource") }
 
 // EventTime is the record's eventTime as written (RFC 3339).
-func (in *Input) EventTime() string { return in.field(refEventTime, "eventTime") }
+func (in *Input) EventTime() string { return in.field("eventTime") }
 
-func (in *Input) field(ref ast.Ref, key string) string {
+// field is a top-level string field; the prefilter reads eventSource and
+// eventTime from every record it does not decode.
+func (in *Input) field(key string) string {
 	if in.Value != nil {
 		return str(in.Value, key)
 	}
-	path, _ := inputPath(ref)
-	id, ok := in.pf.paths.find(path)
+	id, ok := in.pf.paths.find([]string{key})
 	if !ok {
 		return ""
 	}

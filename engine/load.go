@@ -14,6 +14,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
 	"github.com/open-policy-agent/opa/v1/util"
+
+	"github.com/trailguard/trailguard/sigma"
 )
 
 // Problem is one thing wrong with a policy set, located in its file.
@@ -81,6 +83,8 @@ type policySet struct {
 	modules map[string]*ast.Module // by file name
 	data    map[string]any
 	notes   []string // for Engine.Notes
+	// guards are the Sigma rules' raw-record pre-checks, by rule (pack, name).
+	guards map[[2]string]*sigma.Guard
 }
 
 // newLoader is OPA's file loader set up as the engine parses policies: Rego v1,

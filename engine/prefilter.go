@@ -2,13 +2,13 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
+	"github.com/trailguard/trailguard/sigma"
 )
 
 // prefilter decides, from the few fields of a record that the rules are indexed
@@ -25,8 +25,13 @@ import (
 type prefilter struct {
 	indices []ast.RuleIndex
 	rules   [][2]string // rules[i] is the rule (pack, name) indices[i] indexes
-	paths   *pathTrie   // refs the indices consult, plus eventSource and eventTime
+	paths   *pathTrie   // refs the indices consult, eventSource, eventTime, and the guards' fields
 	nPaths  int
+	guards  map[[2]string]*ruleGuard // by rule; see guard.go
+	// srcID and nameID are eventSource's and eventName's fields (nameID -1
+	// when no index consults it); shallow, the answers per pair (shallow.go).
+	srcID, nameID int
+	shallow       map[string]*shallowEntry
 
 	mu    sync.RWMutex
 	root  *decision
@@ -40,7 +45,7 @@ var (
 	refEventTime   = ast.MustParseRef("input.eventTime")
 )
 
-func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
+func newPrefilter(c *ast.Compiler, keys [][2]string, guards map[[2]string]*sigma.Guard) *prefilter {
 	p := &prefilter{paths: &pathTrie{}, sets: map[string]*ruleSet{}}
 	rec := &recordingResolver{}
 	for _, k := range keys {
@@ -74,6 +79,13 @@ func newPrefilter(c *ast.Compiler, keys [][2]string) *prefilter {
 		}
 		p.paths.insert(path, &p.nPaths)
 	}
+	p.srcID, _ = p.paths.find([]string{"eventSource"})
+	if id, ok := p.paths.find([]string{"eventName"}); ok {
+		p.nameID = id
+	} else {
+		p.nameID = -1
+	}
+	p.addGuards(c, guards)
 	return p
 }
 
@@ -131,30 +143,28 @@ func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	}
 	p.mu.RUnlock()
 	if node != nil {
-		return node.result, nil
+		return p.admit(node.result, vals), nil
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
-	var rules [][2]string
-	for i, idx := range p.indices {
-		r, err := idx.Lookup(res)
-		if err != nil {
-			return nil, err
-		}
-		if len(r.Rules) > 0 || r.Default != nil || len(r.Else) > 0 {
-			rules = append(rules, p.rules[i])
-		}
+	rules, err := p.lookupAll(res) // see shallow.go
+	if err != nil {
+		return nil, err
 	}
 	p.mu.Lock()
 	set := p.intern(rules)
 	p.insert(res.asked, vals, set)
 	p.mu.Unlock()
-	return set, nil
+	return p.admit(set, vals), nil
 }
 
 // ruleSet is a set of rules some records may match, in the engine's order.
 type ruleSet struct {
 	Rules [][2]string // (pack, name)
+	// guards are the guarded rules among Rules; sub, the set without the
+	// rules whose guards turned a record away, by the mask of those (p.mu).
+	guards []setGuard
+	sub    map[uint64]*ruleSet
 
 	once  sync.Once
 	query rego.PreparedEvalQuery
@@ -170,7 +180,7 @@ func (p *prefilter) intern(rules [][2]string) *ruleSet {
 	if s, ok := p.sets[key]; ok {
 		return s
 	}
-	s := &ruleSet{Rules: rules}
+	s := &ruleSet{Rules: rules, guards: p.guardsOf(rules)}
 	if len(p.sets) < maxDecisions {
 		p.sets[key] = s
 	}
@@ -225,6 +235,7 @@ type fieldResolver struct {
 	p     *prefilter
 	vals  *fieldValues
 	asked []int // fields consulted, first time each, in order
+	cur   []int // the same, by the index being consulted
 }
 
 func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
@@ -236,9 +247,7 @@ func (r *fieldResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 	if !ok {
 		return nil, ast.UnknownValueErr{}
 	}
-	if !slices.Contains(r.asked, id) {
-		r.asked = append(r.asked, id)
-	}
+	r.note(id)
 	switch f := r.vals.fields[id]; f.kind {
 	case fieldAbsent:
 		return nil, nil
@@ -331,11 +340,10 @@ func (v *fieldValues) value(id int) (ast.Value, error) {
 }
 
 func (v *fieldValues) str(id int) string {
-	if f := v.fields[id]; f.kind == fieldScalar {
-		if val, err := v.value(id); err == nil {
-			if s, ok := val.(ast.String); ok {
-				return string(s)
-			}
+	if f := v.fields[id]; f.kind == fieldScalar && f.raw[0] == '"' {
+		s := jsonscan.New(f.raw)
+		if str, ok := s.ReadString(); ok {
+			return str.String()
 		}
 	}
 	return ""
@@ -396,6 +404,9 @@ func wanted(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 		}
 		if c == '{' && t.children != nil {
 			return walkObject(s, t, vals)
+		}
+		if t.children != nil {
+			markComposite(t, vals)
 		}
 		return s.Skip()
 	}

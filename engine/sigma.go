@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -65,6 +66,13 @@ func loadSigma(o *options, set *policySet) (notes []string, problems []Problem) 
 			continue
 		}
 		set.modules[name] = m
+		if r.Guard != nil {
+			if set.guards == nil {
+				set.guards = map[[2]string]*sigma.Guard{}
+			}
+			pkg := strings.Split(r.Package, ".") // rules.sigma.r_<id>
+			set.guards[[2]string{pkg[1], pkg[2]}] = r.Guard
+		}
 	}
 	notes = append(notes, fmt.Sprintf("sigma: %d rules loaded, %d skipped, %d refused", len(compiled), len(skipped), len(errs)))
 	return notes, problems

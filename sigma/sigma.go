@@ -36,6 +36,9 @@ type Rule struct {
 	Module         string // the Rego module, formatted as opa fmt does; empty for correlations
 	Warnings       []string
 	Correlation    *Correlation // non-nil for a correlation rule
+	// Guard is a necessary condition of the detection that the engine checks
+	// on the raw record before decoding it (see Guard); nil when there is none.
+	Guard *Guard
 }
 
 // Correlation is a Sigma correlation rule (specification v2), parsed and
@@ -177,5 +180,6 @@ func compileDetection(d *document, r *Rule, probs []Problem, opts Options, u *us
 		return &Error{Problems: []Problem{{File: d.file, Line: d.line, Col: 1, Message: err.Error()}}}
 	}
 	r.Module, r.Warnings = mod, append(r.Warnings, warnings...)
+	r.Guard = guardOf(det)
 	return nil
 }

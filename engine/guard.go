@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
+	"github.com/trailguard/trailguard/sigma"
+)
+
+// Guards: a rule compiled from Sigma carries a necessary condition of its
+// detection on a few string fields (sigma.Guard). Sigma compares
+// case-insensitively, with contains and regexes, which OPA's index cannot
+// look up; without the guard such a rule is a candidate for every record, and
+// every record is decoded and evaluated. The prefilter reads the guards'
+// fields with the indexed ones, in the same pass, and drops from a record's
+// candidates the rules whose guard turns it away; only if none is left is
+// the record not decoded. The Rego still decides every record a guard lets
+// through.
+
+// ruleGuard is one rule's guard and where the prefilter keeps its fields.
+type ruleGuard struct {
+	guard *sigma.Guard
+	ids   []int // field ids, in the order of guard.Fields()
+
+	// The answers of a guard on one field, by the field's JSON text: the
+	// guards of rules OPA cannot index run on every record, and the values
+	// they read (user agents, ARNs) repeat from record to record.
+	mu   sync.RWMutex
+	memo map[string]bool
+}
+
+// maxGuardMemo bounds each one-field guard's memo; past it the guard runs.
+const maxGuardMemo = 4096
+
+// admits runs the guard on the record's fields, or recalls its answer.
+func (g *ruleGuard) admits(vals *fieldValues) bool {
+	if len(g.ids) != 1 {
+		var buf [8]sigma.Field
+		fields := buf[:0]
+		for _, id := range g.ids {
+			fields = append(fields, vals.guardField(id))
+		}
+		return g.guard.Admits(fields)
+	}
+	key := vals.keyBytes(g.ids[0])
+	g.mu.RLock()
+	ok, known := g.memo[string(key)] // no allocation: the conversion is in the index
+	g.mu.RUnlock()
+	if known {
+		return ok
+	}
+	ok = g.guard.Admits([]sigma.Field{vals.guardField(g.ids[0])})
+	g.mu.Lock()
+	if len(g.memo) < maxGuardMemo {
+		if g.memo == nil {
+			g.memo = map[string]bool{}
+		}
+		g.memo[string(key)] = ok
+	}
+	g.mu.Unlock()
+	return ok
+}
+
+// setGuard is a guarded rule of a candidate set.
+type setGuard struct {
+	*ruleGuard
+	rule int // index in ruleSet.Rules
+}
+
+// maxSetGuards bounds the guards checked per candidate set (a bit each in
+// the mask that names the filtered set); rules past it stay candidates.
+const maxSetGuards = 64
+
+// addGuards registers the guards of rules whose package is the Sigma module
+// alone: a package that another file adds alert rules to may match records
+// the guard knows nothing of.
+func (p *prefilter) addGuards(c *ast.Compiler, guards map[[2]string]*sigma.Guard) {
+	if len(guards) == 0 {
+		return
+	}
+	files := map[[2]string]int{}
+	for _, m := range c.Modules {
+		if path := m.Package.Path; len(path) == 4 {
+			files[[2]string{stringOf(path[2]), stringOf(path[3])}]++
+		}
+	}
+	for _, k := range p.rules {
+		g := guards[k]
+		if g == nil || files[k] != 1 {
+			continue
+		}
+		rg := &ruleGuard{guard: g}
+		for _, f := range g.Fields() {
+			p.paths.insert(f, &p.nPaths)
+			id, _ := p.paths.find(f)
+			rg.ids = append(rg.ids, id)
+		}
+		if p.guards == nil {
+			p.guards = map[[2]string]*ruleGuard{}
+		}
+		p.guards[k] = rg
+	}
+}
+
+// guardsOf lists the guarded rules of a new candidate set.
+func (p *prefilter) guardsOf(rules [][2]string) []setGuard {
+	var out []setGuard
+	for i, r := range rules {
+		if g := p.guards[r]; g != nil && len(out) < maxSetGuards {
+			out = append(out, setGuard{ruleGuard: g, rule: i})
+		}
+	}
+	return out
+}
+
+// admit is set without the rules whose guards turn the record away (nil
+// when none is left). The filtered sets are interned and memoised per set,
+// by the mask of rejecting guards.
+func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
+	if set == nil || len(set.guards) == 0 {
+		return set
+	}
+	var mask uint64
+	for i, g := range set.guards {
+		if !g.admits(vals) {
+			mask |= 1 << i
+		}
+	}
+	if mask == 0 {
+		return set
+	}
+	p.mu.RLock()
+	sub, ok := set.sub[mask]
+	p.mu.RUnlock()
+	if ok {
+		return sub
+	}
+	rules := slices.Clone(set.Rules)
+	for i := len(set.guards) - 1; i >= 0; i-- {
+		if mask&(1<<i) != 0 {
+			rules = slices.Delete(rules, set.guards[i].rule, set.guards[i].rule+1)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if sub, ok := set.sub[mask]; ok {
+		return sub
+	}
+	sub = p.intern(rules)
+	if set.sub == nil {
+		set.sub = map[uint64]*ruleSet{}
+	}
+	if len(set.sub) < maxDecisions {
+		set.sub[mask] = sub
+	}
+	return sub
+}
+
+// guardField is a field as a guard reads it: a string decoded as the record
+// is (escapes, U+FFFD for invalid UTF-8), or absent, or something else.
+func (v *fieldValues) guardField(id int) sigma.Field {
+	f := v.fields[id]
+	switch {
+	case f.kind == fieldAbsent:
+		return sigma.Field{Kind: sigma.FieldAbsent}
+	case f.kind == fieldScalar && f.raw[0] == '"':
+		s := jsonscan.New(f.raw)
+		if str, ok := s.ReadString(); ok {
+			return sigma.Field{Kind: sigma.FieldString, Str: str.String()}
+		}
+	}
+	return sigma.Field{Kind: sigma.FieldOther}
+}
+
+// markComposite marks every wanted path below t as a composite: they lie
+// beyond a list, where a Sigma field path looks into every element, so
+// neither a guard nor the index may take them for absent.
+func markComposite(t *pathTrie, vals *fieldValues) {
+	for _, c := range t.children {
+		if c.wanted {
+			vals.fields[c.id] = field{kind: fieldComposite}
+		}
+		markComposite(c, vals)
+	}
+}
