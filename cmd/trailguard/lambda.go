@@ -84,6 +84,8 @@ func startLambda(ctx context.Context, flagPath string, std stdio) (*daemon.Daemo
 		return nil, nil, fmt.Errorf("%s: source.type %s: a Lambda function reads SQS batches naming S3 objects; set source.type lambda (or sqs) and source.s3", path, cfg.Source.Type)
 	}
 	log := newLogger(cfg.Log, std.err).With("config", path)
+	// aws-lambda-go logs through the log package: its lines become JSON too.
+	slog.SetDefault(log)
 	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out, NoServer: true, Started: processStart})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
