@@ -36,6 +36,9 @@ import (
 const (
 	SourceSQS = "sqs"
 	SourceDir = "dir"
+	// SourceLambda: SQS batches handed over by AWS Lambda (`trailguard
+	// lambda`); only the s3 block is used, the event source mapping polls.
+	SourceLambda = "lambda"
 
 	NotifierSlack  = "slack"
 	NotifierEmail  = "email"
@@ -91,7 +94,7 @@ type Server struct {
 // Source says where CloudTrail logs come from. Only the block named by Type
 // is used (and validated); the others are ignored.
 type Source struct {
-	Type string `yaml:"type" json:"type"` // sqs|dir; default dir
+	Type string `yaml:"type" json:"type"` // sqs|dir|lambda; default dir
 	SQS  SQS    `yaml:"sqs" json:"sqs"`
 	S3   S3     `yaml:"s3" json:"s3"`
 	Dir  Dir    `yaml:"dir" json:"dir"`
@@ -119,7 +122,7 @@ type S3 struct {
 	Region         string   `yaml:"region" json:"region"`                   // "" = the AWS SDK's default chain
 	Endpoint       string   `yaml:"endpoint" json:"endpoint"`               // "" = AWS
 	PathStyle      bool     `yaml:"path_style" json:"path_style"`           // default false
-	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names, no wildcards; required (non-empty) for type sqs
+	AllowedBuckets []string `yaml:"allowed_buckets" json:"allowed_buckets"` // exact names, no wildcards; required (non-empty) for types sqs and lambda
 	// ReadTimeout bounds each wait for S3's answer and for the next bytes of a
 	// body (an idle timeout, not a limit on the transfer); default 30s.
 	ReadTimeout time.Duration `yaml:"read_timeout" json:"read_timeout"`

@@ -119,7 +119,7 @@ notifiers: {}
 			want: []string{
 				`t.yaml:1: log.level: expected one of debug, info, warn, error, got "loud"`,
 				`t.yaml:1: log.format: expected json or text, got "xml"`,
-				`t.yaml:2: source.type: expected sqs or dir, got "kafka"`,
+				`t.yaml:2: source.type: expected sqs, dir or lambda, got "kafka"`,
 				`t.yaml:3: state.type: expected memory, redis or sqlite, got "etcd"`,
 			},
 		},
@@ -131,6 +131,20 @@ notifiers: {}
 				`t.yaml:1: source.s3.allowed_buckets: at least one bucket is required when source.type is sqs`,
 				`t.yaml:3: source.sqs.queue_url: required when source.type is sqs`,
 			},
+		},
+		{
+			// The event source mapping polls: no queue, but the same buckets.
+			name: "lambda source requires buckets, not a queue",
+			src:  "source:\n  type: lambda\n  s3:\n    allowed_buckets: [\"trail-*\"]\n    read_timeout: 0s\n",
+			want: []string{
+				`t.yaml:4: source.s3.allowed_buckets[0]: "trail-*" is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)`,
+				`t.yaml:5: source.s3.read_timeout: must be between 1s and 1h, got 0s`,
+			},
+		},
+		{
+			name: "lambda source without buckets",
+			src:  "source: {type: lambda}\n",
+			want: []string{`t.yaml:1: source.s3.allowed_buckets: at least one bucket is required when source.type is lambda`},
 		},
 		{
 			// The source block's line, wherever it is; s3's when it is there.

@@ -146,29 +146,36 @@ func (v *validator) source(s Source) {
 			// not throughput, which S3 and the notifiers bound long before.
 			v.errorf("source.sqs.workers", "must be between 1 and %d, got %d (each worker holds a log's buffers and an S3 connection; more adds memory, not throughput)", MaxWorkers, q.Workers)
 		}
-		v.optionalURL("source.s3.endpoint", s.S3.Endpoint)
-		// Notifications name the bucket to read; without an allow-list
-		// anyone able to send to the queue could point trailguard anywhere.
-		if len(s.S3.AllowedBuckets) == 0 {
-			v.errorf("source.s3.allowed_buckets", "at least one bucket is required when source.type is sqs")
-		}
-		v.nonEmpty("source.s3.allowed_buckets", s.S3.AllowedBuckets)
-		for i, b := range s.S3.AllowedBuckets {
-			// Exact names only: a wildcard would let whoever can send to the
-			// queue make trailguard read any bucket its credentials reach.
-			if strings.ContainsAny(b, "*?[]") {
-				v.errorf(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), "%s is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)", v.show(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), b))
-			}
-		}
-		if s.S3.ReadTimeout < time.Second || s.S3.ReadTimeout > time.Hour {
-			v.errorf("source.s3.read_timeout", "must be between 1s and 1h, got %s", s.S3.ReadTimeout)
-		}
+		v.s3(s.S3, SourceSQS)
+	case SourceLambda:
+		v.s3(s.S3, SourceLambda)
 	case SourceDir:
 		if s.Dir.Path == "" {
 			v.errorf("source.dir.path", "required when source.type is dir")
 		}
 	default:
-		v.errorf("source.type", "expected sqs or dir, got %s", v.show("source.type", s.Type))
+		v.errorf("source.type", "expected sqs, dir or lambda, got %s", v.show("source.type", s.Type))
+	}
+}
+
+// s3 checks the bucket block of the sources that read log objects (typ).
+func (v *validator) s3(b S3, typ string) {
+	v.optionalURL("source.s3.endpoint", b.Endpoint)
+	// Notifications name the bucket to read; without an allow-list
+	// anyone able to send to the queue could point trailguard anywhere.
+	if len(b.AllowedBuckets) == 0 {
+		v.errorf("source.s3.allowed_buckets", "at least one bucket is required when source.type is %s", typ)
+	}
+	v.nonEmpty("source.s3.allowed_buckets", b.AllowedBuckets)
+	for i, name := range b.AllowedBuckets {
+		// Exact names only: a wildcard would let whoever can send to the
+		// queue make trailguard read any bucket its credentials reach.
+		if strings.ContainsAny(name, "*?[]") {
+			v.errorf(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), "%s is a pattern; list the buckets by their exact names (wildcards are refused: a forged notification could then name any bucket the credentials can read)", v.show(fmt.Sprintf("source.s3.allowed_buckets[%d]", i), name))
+		}
+	}
+	if b.ReadTimeout < time.Second || b.ReadTimeout > time.Hour {
+		v.errorf("source.s3.read_timeout", "must be between 1s and 1h, got %s", b.ReadTimeout)
 	}
 }
 

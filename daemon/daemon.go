@@ -40,6 +40,12 @@ type Options struct {
 	EmailTLS *tls.Config
 	// Retry overrides the dispatcher's retry policy (zero: its defaults).
 	Retry dispatch.RetryPolicy
+	// NoServer: no /metrics, /healthz or /readyz listener. On Lambda nothing
+	// could reach it, and the function's health is its invocations'.
+	NoServer bool
+	// Started is when the process started, for the cold start that the
+	// lambda source logs with its first batch (zero: not logged).
+	Started time.Time
 }
 
 // Daemon is one running trailguard.
@@ -89,7 +95,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 		return nil, err
 	}
 
-	if d.source, err = newSource(ctx, cfg, sourceDeps{log: d.log, m: d.m, shutdownGrace: opts.ShutdownGrace}); err != nil {
+	if d.source, err = newSource(ctx, cfg, sourceDeps{log: d.log, m: d.m, shutdownGrace: opts.ShutdownGrace, started: opts.Started}); err != nil {
 		return nil, err
 	}
 	d.store, _ = d.source.(ObjectStore)
@@ -140,29 +146,14 @@ func (d *Daemon) Reload(ctx context.Context) error {
 // dedup summaries are flushed (and the state store closed), the metrics server
 // last.
 func (d *Daemon) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", d.cfg.Server.Listen)
+	addr, stopServer, err := d.serve()
 	if err != nil {
-		return fmt.Errorf("server.listen: %w", err)
+		return err
 	}
-	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 5 * time.Second}
-	var server errgroup.Group
-	server.Go(func() error {
-		// A server that fails after it listened is logged, as before: the
-		// source goes on, and /healthz failing tells the orchestrator.
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("metrics server", "error", err)
-		}
-		return nil
-	})
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		_ = server.Wait()
-	}()
-	d.log.Info("trailguard started", "source", d.cfg.Source.Type, "listen", ln.Addr().String(), "rules", len(d.engines.Engine().Rules()))
-	if d.opts.Ready != nil {
-		d.opts.Ready(ln.Addr().String())
+	defer stopServer()
+	d.log.Info("trailguard started", "source", d.cfg.Source.Type, "listen", addr, "rules", len(d.engines.Engine().Rules()))
+	if d.opts.Ready != nil && addr != "" {
+		d.opts.Ready(addr)
 	}
 
 	// The helpers end with the source: a dir source without watch returns
@@ -187,6 +178,34 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.log.Info("trailguard stopped")
 	return nil
+}
+
+// serve starts the metrics server, unless Options.NoServer, and returns its
+// address and what stops it once its goroutine has ended.
+func (d *Daemon) serve() (addr string, stop func(), err error) {
+	if d.opts.NoServer {
+		return "", func() {}, nil
+	}
+	ln, err := net.Listen("tcp", d.cfg.Server.Listen)
+	if err != nil {
+		return "", nil, fmt.Errorf("server.listen: %w", err)
+	}
+	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 5 * time.Second}
+	var server errgroup.Group
+	server.Go(func() error {
+		// A server that fails after it listened is logged, as before: the
+		// source goes on, and /healthz failing tells the orchestrator.
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("metrics server", "error", err)
+		}
+		return nil
+	})
+	return ln.Addr().String(), func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		_ = server.Wait()
+	}, nil
 }
 
 func (d *Daemon) dispatch(ctx context.Context, a *alert.Alert) error {

@@ -67,12 +67,15 @@ type sourceDeps struct {
 	log           *slog.Logger
 	m             *metrics
 	shutdownGrace time.Duration
+	started       time.Time // Options.Started
 }
 
 // sources are the source types source.type may name.
 var sources = map[string]func(ctx context.Context, cfg *config.Config, deps sourceDeps) (Source, error){
 	config.SourceSQS: newSQSSource,
 	config.SourceDir: newDirSource,
+	// Only `trailguard lambda` runs it: see source/lambda.
+	config.SourceLambda: newLambdaSource,
 }
 
 // newSource builds the source the configuration names.

@@ -13,7 +13,7 @@ import (
 
 // Every source type the configuration knows has a registration.
 func TestEverySourceTypeIsRegistered(t *testing.T) {
-	for _, typ := range []string{config.SourceSQS, config.SourceDir} {
+	for _, typ := range []string{config.SourceSQS, config.SourceDir, config.SourceLambda} {
 		if sources[typ] == nil {
 			t.Errorf("source type %q has no registration", typ)
 		}

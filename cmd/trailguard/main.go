@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/trailguard/trailguard/source/lambda"
 )
 
 // Exit codes: 0 all well, 1 some input or test was bad, 2 usage or configuration error.
@@ -26,6 +28,7 @@ var commands = []command{
 	{name: "eval", args: "[flags] [PATH|S3URL|-]...", summary: "evaluate log files or S3 objects and print alerts", help: evalHelp, setup: setupEval},
 	{name: "test", args: "[flags] [DIR]...", summary: "run the Rego unit tests of the policies", help: testHelp, setup: setupTest},
 	{name: "validate", args: "[flags]", summary: "check the configuration and policies without running", help: validateHelp, setup: setupValidate},
+	{name: "lambda", args: "[--config FILE]", summary: "run as an AWS Lambda function behind an SQS trigger", help: lambdaHelp, setup: setupLambda},
 	{name: "rules", args: "[flags]", summary: "list the loaded rules and their ATT&CK mapping, or a Navigator layer", help: rulesHelp, setup: setupRules},
 	// `sigma convert` has flags of its own, after the word convert.
 	{name: "sigma", args: "convert [--placeholders FILE] FILE|DIR...", summary: "print the Rego that Sigma rules compile to", help: sigmaHelp, rawArgs: true, setup: setupSigma},
@@ -36,7 +39,12 @@ var commands = []command{
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	// Lambda starts the zip's bootstrap without arguments.
+	if len(args) == 0 && os.Getenv(lambda.RuntimeAPIEnv) != "" {
+		args = []string{"lambda"}
+	}
+	os.Exit(run(ctx, args, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run dispatches a subcommand; it is main without the process around it, so
