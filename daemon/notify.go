@@ -63,7 +63,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	// One stdout notifier, which serializes its writes, serves every stdout
 	// block under its own name: the dispatcher delivers to an alert's
 	// notifiers concurrently, and out need not be safe for that.
-	console := stdout.New("stdout", out)
+	console := stdout.NewFormat("stdout", out, opts.StdoutFormat)
 	var ns []notifiers.Notifier
 	for _, nc := range cfg.Notifiers {
 		switch nc.Type {
@@ -116,6 +116,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		Retry:        opts.Retry,
 		State:        st,
 		Observer:     obs,
+		Seen:         opts.Seen,
 		Logger:       log,
 	})
 	if err != nil {

@@ -24,6 +24,9 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 		dl.log.InfoContext(ctx, "sending dedup summary")
 		return dl, nil
 	}
+	if d.seen != nil {
+		d.seen(dl.alert)
+	}
 	if d.dedupWindow == 0 {
 		return dl, nil
 	}

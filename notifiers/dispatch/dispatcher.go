@@ -52,6 +52,7 @@ type Dispatcher struct {
 	stages       stages // what Dispatch and Flush run; see New
 	log          *slog.Logger
 	obs          Observer
+	seen         func(*alert.Alert)
 	now          func() time.Time
 }
 
@@ -68,6 +69,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		flushEvery:   cmp.Or(cfg.FlushInterval, time.Minute),
 		log:          cfg.Logger,
 		obs:          cfg.Observer,
+		seen:         cfg.Seen,
 		now:          cfg.Now,
 	}
 	d.claimTTL = cmp.Or(cfg.ClaimTTL, d.retry.MaxElapsedTime+d.retry.AttemptTimeout+30*time.Second)
