@@ -109,7 +109,7 @@ func TestRedisReplicasShareTheDedupWindow(t *testing.T) {
 	if len(posts) != 2 {
 		t.Fatalf("%d posts after both replicas flushed, want one summary", len(posts))
 	}
-	if !strings.Contains(posts[1].Get("blocks"), "Summary: 3 similar alerts were suppressed by the 1h dedup window") {
+	if !strings.Contains(posts[1].Get("blocks"), "Summary: 3 more ") {
 		t.Errorf("summary blocks: %s", posts[1].Get("blocks"))
 	}
 }

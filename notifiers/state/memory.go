@@ -53,11 +53,12 @@ type window struct {
 }
 
 type pending struct {
-	count       int
-	first, last time.Time
-	alert       []byte
-	seen        map[string]struct{}
-	expires     time.Time
+	count         int
+	first, last   time.Time
+	efirst, elast time.Time // event times
+	alert         []byte
+	seen          map[string]struct{}
+	expires       time.Time
 }
 
 // NewMemory returns an empty in-memory State.
@@ -232,6 +233,7 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 			p.first = o.Now
 		}
 		p.last, p.alert = o.Now, o.Alert
+		spanEvents(&p.efirst, &p.elast, o.EventTime)
 	}
 	p.expires = w.end.Add(o.PendingTTL)
 	return Verdict{}, nil
@@ -250,7 +252,8 @@ func (m *Memory) TakePending(_ context.Context, now time.Time, includeOpen bool)
 		if w := m.windows[g]; w != nil && now.Before(w.end) && !includeOpen {
 			continue
 		}
-		out = append(out, Pending{Group: g, Count: p.count, First: p.first, Last: p.last, Alert: p.alert})
+		out = append(out, Pending{Group: g, Count: p.count, First: p.first, Last: p.last,
+			EventFirst: p.efirst, EventLast: p.elast, Alert: p.alert})
 		delete(m.pending, g)
 	}
 	slices.SortFunc(out, func(a, b Pending) int { return a.First.Compare(b.First) })
@@ -273,6 +276,8 @@ func (m *Memory) Requeue(_ context.Context, q Pending, now time.Time, ttl time.D
 	if q.Last.After(p.last) {
 		p.last, p.alert = q.Last, q.Alert
 	}
+	spanEvents(&p.efirst, &p.elast, q.EventFirst)
+	spanEvents(&p.efirst, &p.elast, q.EventLast)
 	if p.alert == nil {
 		p.alert = q.Alert
 	}

@@ -72,8 +72,12 @@ type Occurrence struct {
 	AlertKey string // the alert's identity (hashed alert.Key()), stable across redeliveries
 	// Alert is the alert encoded as JSON; the latest held-back one is kept to
 	// represent the group in a summary.
-	Alert      []byte
-	Now        time.Time
+	Alert []byte
+	Now   time.Time
+	// EventTime is when the alert's event happened (zero: unknown); the
+	// held-back counts keep the earliest and latest, so a summary speaks of
+	// the events' time, not of when they were processed.
+	EventTime  time.Time
 	Window     time.Duration
 	PendingTTL time.Duration // how long held-back counts wait for a report after their window
 }
@@ -95,5 +99,22 @@ type Pending struct {
 	Group       string
 	Count       int
 	First, Last time.Time
-	Alert       []byte // the latest held-back alert, JSON
+	// EventFirst and EventLast span the held-back alerts' event times (zero
+	// when none was known).
+	EventFirst, EventLast time.Time
+	Alert                 []byte // the latest held-back alert, JSON
+}
+
+// spanEvents widens [first, last] to include t (a zero t changes nothing; a
+// zero first or last is unset).
+func spanEvents(first, last *time.Time, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if first.IsZero() || t.Before(*first) {
+		*first = t
+	}
+	if last.IsZero() || t.After(*last) {
+		*last = t
+	}
 }
