@@ -37,6 +37,7 @@ type Memory struct {
 	order   *list.List               // oldest write at the front
 	windows map[string]*window
 	pending map[string]*pending
+	threads map[string]*entry
 }
 
 type entry struct {
@@ -66,7 +67,7 @@ func NewMemory(o MemoryOptions) *Memory {
 	m := &Memory{
 		now: o.Now, max: o.MaxEntries,
 		entries: map[string]*list.Element{}, order: list.New(),
-		windows: map[string]*window{}, pending: map[string]*pending{},
+		windows: map[string]*window{}, pending: map[string]*pending{}, threads: map[string]*entry{},
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -132,6 +133,12 @@ func (m *Memory) sweep(now time.Time) {
 	for g, p := range m.pending {
 		if !now.Before(p.expires) {
 			delete(m.pending, g)
+		}
+	}
+	clock := m.now()
+	for k, e := range m.threads {
+		if !clock.Before(e.expires) {
+			delete(m.threads, k)
 		}
 	}
 }
@@ -217,10 +224,10 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 			m.evictWindow(o.Now)
 		}
 		m.windows[o.Group] = w
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
 	}
 	if w.leader == o.AlertKey {
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
 	}
 	if p == nil {
 		p = &pending{seen: map[string]struct{}{}}
@@ -236,7 +243,35 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 		spanEvents(&p.efirst, &p.elast, o.EventTime)
 	}
 	p.expires = w.end.Add(o.PendingTTL)
-	return Verdict{}, nil
+	return Verdict{HeldBack: p.count, Window: w.leader}, nil
+}
+
+// SetThread implements Threads.
+func (m *Memory) SetThread(_ context.Context, key, ref string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if len(m.threads) >= m.max {
+		// Expired ones go first; a map still full forgets one at random (its
+		// window's later repeats then wait for the claim TTL, and come back).
+		for k, e := range m.threads {
+			if !now.Before(e.expires) || len(m.threads) >= m.max {
+				delete(m.threads, k)
+			}
+		}
+	}
+	m.threads[key] = &entry{key: key, val: ref, expires: now.Add(ttl)}
+	return nil
+}
+
+// Thread implements Threads.
+func (m *Memory) Thread(_ context.Context, key string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.threads[key]; e != nil && m.now().Before(e.expires) {
+		return e.val, nil
+	}
+	return "", nil
 }
 
 // TakePending implements State.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,6 +26,7 @@ const DefaultPrefix = "trailguard:notify:"
 //	p:<group>   held-back count: count, first, last, efirst, elast (event times), alert (hash, TTL = window + pending TTL)
 //	s:<group>   alert keys already counted, so redeliveries count once (set, same TTL)
 //	pending     groups with a held-back count, scored by window end (sorted set)
+//	t:<key>     a dedup window's thread for one notifier (string, TTL)
 type Redis struct {
 	c      redis.UniversalClient
 	prefix string
@@ -167,10 +169,10 @@ if not leader then
   local endms = now + tonumber(ARGV[4])
   redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first)
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return {1, cnt, first}
+  return {1, cnt, first, ARGV[2]}
 end
 if leader == ARGV[2] then
-  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first')}
+  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first'), leader}
 end
 if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'count', 1)
@@ -184,7 +186,7 @@ local ttl = math.max(endms - now, 1) + tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], endms, ARGV[1])
-return {0, 0, '0'}`)
+return {0, tonumber(redis.call('HGET', KEYS[2], 'count')), '0', leader}`)
 
 // Observe implements State in one script, so concurrent replicas agree on the
 // leader and every held-back alert is counted exactly once.
@@ -194,13 +196,14 @@ func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, fmt.Errorf("redis dedup window: %w", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return Verdict{}, fmt.Errorf("redis dedup window: unexpected reply %v", res)
 	}
 	lead, _ := res[0].(int64)
 	count, _ := res[1].(int64)
-	v := Verdict{Lead: lead == 1, HeldBack: int(count)}
-	if f := msTime(res[2]); count > 0 {
+	window, _ := res[3].(string)
+	v := Verdict{Lead: lead == 1, HeldBack: int(count), Window: window}
+	if f := msTime(res[2]); count > 0 && v.Lead {
 		v.Since = f
 	}
 	return v, nil
@@ -311,7 +314,35 @@ func (r *Redis) Requeue(ctx context.Context, p Pending, now time.Time, ttl time.
 	return nil
 }
 
+// SetThread implements Threads. The value carries its expiry by the
+// State's clock, as the other keys do; Redis's TTL only collects garbage.
+func (r *Redis) SetThread(ctx context.Context, key, ref string, ttl time.Duration) error {
+	v := strconv.FormatInt(ms(r.now().Add(ttl)), 10) + " " + ref
+	if err := r.c.Set(ctx, r.prefix+"t:"+key, v, ttl).Err(); err != nil {
+		return fmt.Errorf("redis set thread: %w", err)
+	}
+	return nil
+}
+
+// Thread implements Threads.
+func (r *Redis) Thread(ctx context.Context, key string) (string, error) {
+	v, err := r.c.Get(ctx, r.prefix+"t:"+key).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis thread: %w", err)
+	}
+	exp, ref, _ := strings.Cut(v, " ")
+	if n, err := strconv.ParseInt(exp, 10, 64); err != nil || n <= ms(r.now()) {
+		return "", nil
+	}
+	return ref, nil
+}
+
 var (
-	_ State = (*Redis)(nil)
-	_ State = (*Memory)(nil)
+	_ Threads = (*Redis)(nil)
+	_ Threads = (*Memory)(nil)
+	_ State   = (*Redis)(nil)
+	_ State   = (*Memory)(nil)
 )

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS windows (grp TEXT PRIMARY KEY, leader TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS pending (grp TEXT PRIMARY KEY, count INTEGER NOT NULL, first_ms INTEGER NOT NULL,
 	last_ms INTEGER NOT NULL, alert BLOB, end_ms INTEGER NOT NULL, expires INTEGER NOT NULL,
 	efirst_ms INTEGER NOT NULL DEFAULT 0, elast_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS threads (key TEXT PRIMARY KEY, ref TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending_seen (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key)) WITHOUT ROWID;
 `
 
@@ -203,11 +204,11 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 				o.Group, o.AlertKey, ms(o.Now.Add(o.Window)), count, first); err != nil {
 				return err
 			}
-			v = leadVerdict(count, first)
+			v = leadVerdict(count, first, o.AlertKey)
 			return nil
 		}
 		if leader == o.AlertKey {
-			v = leadVerdict(count, first)
+			v = leadVerdict(count, first, leader)
 			return nil
 		}
 		var pexp int64
@@ -233,13 +234,17 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 		} else {
 			_, err = tx.Exec(`UPDATE pending SET end_ms = ?, expires = ? WHERE grp = ?`, end, exp, o.Group)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		v.Window = leader
+		return tx.QueryRow(`SELECT count FROM pending WHERE grp = ?`, o.Group).Scan(&v.HeldBack)
 	})
 	return v, err
 }
 
-func leadVerdict(count, first int64) Verdict {
-	v := Verdict{Lead: true, HeldBack: int(count)}
+func leadVerdict(count, first int64, window string) Verdict {
+	v := Verdict{Lead: true, HeldBack: int(count), Window: window}
 	if count > 0 {
 		v.Since = time.UnixMilli(first)
 	}
@@ -352,4 +357,32 @@ func addEventColumns(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-var _ State = (*SQLite)(nil)
+// SetThread implements Threads.
+func (s *SQLite) SetThread(ctx context.Context, key, ref string, ttl time.Duration) error {
+	return s.tx(ctx, "set thread", func(tx *sql.Tx) error {
+		now := s.now()
+		if _, err := tx.Exec(`DELETE FROM threads WHERE expires <= ?`, ms(now)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT OR REPLACE INTO threads (key, ref, expires) VALUES (?, ?, ?)`, key, ref, ms(now.Add(ttl)))
+		return err
+	})
+}
+
+// Thread implements Threads.
+func (s *SQLite) Thread(ctx context.Context, key string) (string, error) {
+	var ref string
+	err := s.db.QueryRowContext(ctx, `SELECT ref FROM threads WHERE key = ? AND expires > ?`, key, ms(s.now())).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite thread: %w", err)
+	}
+	return ref, nil
+}
+
+var (
+	_ State   = (*SQLite)(nil)
+	_ Threads = (*SQLite)(nil)
+)

@@ -92,6 +92,21 @@ type Verdict struct {
 	// window that no summary has reported yet.
 	HeldBack int
 	Since    time.Time
+	// Window names the dedup window the alert fell in (its first alert's key):
+	// a lead and the alerts it holds back share it, the next window differs.
+	// For an alert held back, HeldBack is how many the window holds back so
+	// far, this one included.
+	Window string
+}
+
+// Threads is implemented by the States that remember, per dedup window and
+// notifier, the message holding the window's thread (a Slack ts), so that
+// every replica posts a window's repeats as replies to one first message.
+type Threads interface {
+	// SetThread records ref under key for ttl, replacing what was there.
+	SetThread(ctx context.Context, key, ref string, ttl time.Duration) error
+	// Thread returns the ref recorded under key, or "" when none is.
+	Thread(ctx context.Context, key string) (string, error)
 }
 
 // Pending is a group's held-back count awaiting a report.

@@ -465,3 +465,52 @@ func TestSQLiteAddsEventColumns(t *testing.T) {
 		t.Fatalf("pending: %+v", p)
 	}
 }
+
+// A window's alerts share its name; the held-back ones learn how many the
+// window holds so far; the next window has another name.
+func TestVerdictNamesTheWindow(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		lead := observe(t, h, "g", "a1")
+		if lead.Window == "" {
+			t.Fatalf("lead: %+v", lead)
+		}
+		wants := []int{1, 2, 2, 3} // a3 twice: a redelivery counts once
+		for i, k := range []string{"a2", "a3", "a3", "a4"} {
+			v := observe(t, h, "g", k)
+			want := wants[i]
+			if v.Lead || v.Window != lead.Window || v.HeldBack != want {
+				t.Fatalf("%s: %+v, want window %q and %d held back", k, v, lead.Window, want)
+			}
+		}
+		if again := observe(t, h, "g", "a1"); again.Window != lead.Window {
+			t.Fatalf("redelivered lead: %+v", again)
+		}
+		h.advance(2 * time.Hour)
+		if next := observe(t, h, "g", "b1"); !next.Lead || next.Window == lead.Window {
+			t.Fatalf("next window: %+v (first %q)", next, lead.Window)
+		}
+	})
+}
+
+func TestThreads(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		th, ok := h.st.(Threads)
+		if !ok {
+			t.Fatalf("%T does not keep threads", h.st)
+		}
+		ctx := context.Background()
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "" {
+			t.Fatalf("unknown thread: %q, %v", ref, err)
+		}
+		if err := th.SetThread(ctx, "k", "C1/1.000001", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "C1/1.000001" {
+			t.Fatalf("thread: %q, %v", ref, err)
+		}
+		h.advance(2 * time.Hour)
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "" {
+			t.Fatalf("expired thread: %q, %v", ref, err)
+		}
+	})
+}
