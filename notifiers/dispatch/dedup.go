@@ -22,6 +22,10 @@ type dedupStage struct{ d *Dispatcher }
 func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 	d := s.d
 	if dl.kind == kindSummary {
+		// Notifiers that thread got every repeat in the window's thread.
+		if dl.targets, _ = d.splitThreaded(dl.targets); len(dl.targets) == 0 {
+			return nil, nil
+		}
 		dl.note = summaryNote(dl.pending, d.dedupWindow, groupLabel(dl.alert, d.dedupKey))
 		dl.log.InfoContext(ctx, "sending dedup summary")
 		return dl, nil
@@ -40,24 +44,46 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 	// The summary speaks of the events' times; an event without a readable
 	// one is counted all the same.
 	at, _ := time.Parse(time.RFC3339, a.EventTime)
+	dl.group = d.group(a)
 	v, err := d.state.Observe(ctx, state.Occurrence{
-		Group: d.group(a), AlertKey: hash(a.Key()), Alert: body,
+		Group: dl.group, AlertKey: hash(a.Key()), Alert: body,
 		Now: d.now(), EventTime: at, Window: d.dedupWindow, PendingTTL: d.pendingTTL,
 	})
 	if err != nil {
 		d.observe(dl.targets, OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
+	dl.window = v.Window
 	if !v.Lead {
 		dl.log.DebugContext(ctx, "alert held back by the dedup window")
-		d.observe(dl.targets, OutcomeDeduplicated)
-		return nil, nil
+		others, threaded := d.splitThreaded(dl.targets)
+		d.observe(others, OutcomeDeduplicated)
+		if len(threaded) == 0 {
+			return nil, nil
+		}
+		// Notifiers that thread post it as a reply to the window's first alert.
+		dl.kind, dl.targets, dl.repeats = kindReply, threaded, v.HeldBack
+		dl.identity, dl.subject = hash("reply", a.Key()), "repeat"
+		return dl, nil
 	}
 	if v.HeldBack > 0 {
 		dl.note = fmt.Sprintf("%d similar %s suppressed by the %s dedup window since %s",
 			v.HeldBack, plural(v.HeldBack), fmtDuration(d.dedupWindow), v.Since.UTC().Format(time.RFC3339))
 	}
 	return dl, nil
+}
+
+// splitThreaded separates the notifiers that thread a window's repeats from
+// the others.
+func (d *Dispatcher) splitThreaded(ns []notifiers.Notifier) (others, threaded []notifiers.Notifier) {
+	for _, n := range ns {
+		if _, _, ok := d.threader(n); ok {
+			threaded = append(threaded, n)
+		} else {
+			others = append(others, n)
+		}
+	}
+	return others, threaded
 }
 
 // group is a's dedup group: its DedupKey scoped to its rule, or the configured

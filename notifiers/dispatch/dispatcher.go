@@ -141,7 +141,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		statefulStage{d},
 		dedupStage{d},
 		fanoutStage{d, claimStage{d, stages{
-			sendStage{d},
+			threadStage{d, sendStage{d}},
 			markDeliveredStage{d},
 		}}},
 	}
