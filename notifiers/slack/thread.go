@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/slack-go/slack"
@@ -48,8 +49,11 @@ func (n *Notifier) NotifyLead(ctx context.Context, a *alert.Alert, note string) 
 // post the reply twice; the next repeat's update corrects the count.
 func (n *Notifier) NotifyReply(ctx context.Context, ref string, a *alert.Alert, repeats int) error {
 	var r threadRef
-	if err := json.Unmarshal([]byte(ref), &r); err != nil || r.TS == "" || r.Alert == nil {
-		return notifiers.Permanent(fmt.Errorf("slack: unreadable thread reference: %v", err))
+	if err := json.Unmarshal([]byte(ref), &r); err != nil {
+		return notifiers.Permanent(fmt.Errorf("slack: unreadable thread reference: %w", err))
+	}
+	if r.TS == "" || r.Alert == nil {
+		return notifiers.Permanent(errors.New("slack: thread reference without a message or alert"))
 	}
 	if _, _, err := n.post(ctx, a, "", slack.MsgOptionTS(r.TS)); err != nil {
 		return err

@@ -333,8 +333,10 @@ func (r *Redis) Thread(ctx context.Context, key string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("redis thread: %w", err)
 	}
+	// A value this code did not write reads as expired.
 	exp, ref, _ := strings.Cut(v, " ")
-	if n, err := strconv.ParseInt(exp, 10, 64); err != nil || n <= ms(r.now()) {
+	n, _ := strconv.ParseInt(exp, 10, 64)
+	if n <= ms(r.now()) {
 		return "", nil
 	}
 	return ref, nil
