@@ -24,13 +24,19 @@ import (
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/notifiers/dispatch"
+	"github.com/trailguard/trailguard/notifiers/stdout"
 )
 
 // Options are what a caller may set beside the configuration.
 type Options struct {
 	Logger *slog.Logger
-	// Stdout receives the stdout notifier's alerts (default os.Stdout).
-	Stdout interface{ Write([]byte) (int, error) }
+	// Stdout receives the stdout notifier's alerts (default os.Stdout), in
+	// StdoutFormat (default JSON lines).
+	Stdout       interface{ Write([]byte) (int, error) }
+	StdoutFormat stdout.Format
+	// Seen, if set, is called with every alert that passed routing,
+	// suppression and stateful rules (see dispatch.Config.Seen).
+	Seen func(*alert.Alert)
 	// ShutdownGrace bounds how long in-flight work may go on after the context
 	// is cancelled (default 20s).
 	ShutdownGrace time.Duration

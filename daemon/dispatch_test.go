@@ -107,7 +107,7 @@ func testDedup(t *testing.T, p *peers) {
 	if len(got) != 3 {
 		t.Fatalf("%d alerts after shutdown, want 3: %+v", len(got), got)
 	}
-	if s := got[2]; s.EventID != late[1].ID() || !strings.HasPrefix(s.Note, "Summary: 2 similar alerts were suppressed by the 3s dedup window") {
+	if s := got[2]; s.EventID != late[1].ID() || !strings.HasPrefix(s.Note, "Summary: 2 more ") || !strings.Contains(s.Note, "held back by the 3s dedup window") {
 		t.Errorf("shutdown summary: event %s, note %q; want the latest held-back event %s and the count 2", s.EventID, s.Note, late[1].ID())
 	}
 }

@@ -72,7 +72,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	// One stdout notifier, which serializes its writes, serves every stdout
 	// block under its own name: the dispatcher delivers to an alert's
 	// notifiers concurrently, and out need not be safe for that.
-	console := stdout.New("stdout", out)
+	console := stdout.NewFormat("stdout", out, opts.StdoutFormat)
 	var ns []notifiers.Notifier
 	timeouts := map[string]time.Duration{}
 	for _, nc := range cfg.Notifiers {
@@ -150,6 +150,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		Records:      records,
 		DeliveredTTL: cfg.State.DeliveredTTL,
 		Observer:     obs,
+		Seen:         opts.Seen,
 		Logger:       log,
 	})
 	if err != nil {

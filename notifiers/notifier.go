@@ -32,3 +32,21 @@ type Notifier interface {
 type Checker interface {
 	Check(ctx context.Context) error
 }
+
+// Threader is implemented by notifiers that can group a dedup window's
+// repeats under its first alert (Slack as a bot): the dispatcher sends them
+// the first alert with NotifyLead and every alert the window holds back with
+// NotifyReply, instead of a summary when the window ends. Like Notify, both
+// make one attempt and classify their errors.
+type Threader interface {
+	Notifier
+	// Threads reports whether this notifier threads (a Slack webhook cannot).
+	Threads() bool
+	// NotifyLead delivers a, a window's first alert, and returns a reference to
+	// the message (opaque to the dispatcher, which keeps it in State for every
+	// replica) for the replies.
+	NotifyLead(ctx context.Context, a *alert.Alert, note string) (ref string, err error)
+	// NotifyReply delivers a as a reply to ref's message and shows on that
+	// message that repeats alerts are held back in its window so far.
+	NotifyReply(ctx context.Context, ref string, a *alert.Alert, repeats int) error
+}

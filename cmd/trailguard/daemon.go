@@ -5,29 +5,40 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/daemon"
+	"github.com/trailguard/trailguard/internal/tally"
 )
 
 const daemonHelp = "Runs the daemon until SIGINT or SIGTERM; SIGHUP reloads the policies."
 
 func setupDaemon(flags *flag.FlagSet, std stdio) action {
 	cfgPath := flags.String("config", "", "configuration file (default: the embedded default: sample logs in examples/logs, alerts to stdout)")
+	formatName := formatFlag(flags)
 	return func(ctx context.Context, _ []string) (int, error) {
+		format, err := outputFormat(*formatName, std.out, os.Getenv)
+		if err != nil {
+			return exitUsage, err
+		}
 		cfg := config.Default()
 		if *cfgPath != "" {
-			var err error
 			if cfg, err = config.Load(*cfgPath); err != nil {
 				return exitUsage, err
 			}
 		}
 		log := newLogger(cfg.Log, std.err)
-		d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out})
+		var seen tally.Tally
+		d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out, StdoutFormat: format, Seen: seen.Add})
 		if err != nil {
 			return exitUsage, err
 		}
-		if err := d.Run(ctx); err != nil {
+		err = d.Run(ctx)
+		// What fired, by severity and rule, once the daemon stops (SIGINT,
+		// SIGTERM, or a dir source without watch at the end of its files).
+		reportTally(std.err, &seen)
+		if err != nil {
 			return exitBad, err
 		}
 		return exitOK, nil

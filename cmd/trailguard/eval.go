@@ -17,6 +17,8 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/engine"
 	"github.com/trailguard/trailguard/internal/progress"
+	"github.com/trailguard/trailguard/internal/tally"
+	tgstdout "github.com/trailguard/trailguard/notifiers/stdout"
 	"github.com/trailguard/trailguard/pipeline"
 	"github.com/trailguard/trailguard/rules"
 	dirsource "github.com/trailguard/trailguard/source/dir"
@@ -36,13 +38,14 @@ const evalHelp = "Evaluates CloudTrail logs (delivery files, arrays, NDJSON, sin
 func setupEval(flags *flag.FlagSet, std stdio) action {
 	var f evalFlags
 	f.policy.register(flags)
-	flags.StringVar(&f.format, "format", "json", "output format: json (one alert per line) or text")
+	format := formatFlag(flags)
 	flags.IntVar(&f.workers, "workers", 0, "records of one file evaluated in parallel (default GOMAXPROCS)")
 	flags.IntVar(&f.files, "files", 0, fmt.Sprintf("files read at once; output stays in file order (default GOMAXPROCS; %d with s3:// inputs)", s3Files))
 	flags.Var(&f.sources, "event-source", "only evaluate events of this eventSource (repeatable)")
 	flags.StringVar(&f.state, "state", "", "SQLite file keeping stateful rules' counts and baselines from one run to the next (default: start empty, in memory)")
 	f.s3.register(flags)
 	return func(ctx context.Context, inputs []string) (int, error) {
+		f.format = *format
 		return evaluate(ctx, std, &f, inputs)
 	}
 }
@@ -65,16 +68,20 @@ type evalInput struct {
 
 func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (int, error) {
 	stdout, stderr := std.out, std.err
+	format, err := outputFormat(f.format, stdout, os.Getenv)
+	if err != nil {
+		return exitUsage, err
+	}
 	var write func(*alert.Alert) error
-	switch f.format {
-	case "json":
+	if format == tgstdout.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		write = func(a *alert.Alert) error { return enc.Encode(evalOutput(a)) }
-	case "text":
-		write = func(a *alert.Alert) error { _, err := fmt.Fprintln(stdout, textLine(a)); return err }
-	default:
-		return exitUsage, usagef("--format must be json or text, not %q", f.format)
+	} else {
+		write = func(a *alert.Alert) error {
+			_, err := fmt.Fprintln(stdout, tgstdout.TextLine(a, "", format == tgstdout.Color))
+			return err
+		}
 	}
 	filter, err := f.s3.filter(time.Now())
 	if err != nil {
@@ -107,13 +114,14 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	// counted by its state, and only its firings are alerts.
 	// Alerts on events outside --since/--until are hidden, not left out: the
 	// events still count for stateful rules.
-	printed, hidden := 0, 0
+	var printed tally.Tally
+	hidden := 0
 	stateful, closeState, err := statefulWriter(ctx, f.state, func(a *alert.Alert) error {
 		if !inWindow(filter, a) {
 			hidden++
 			return nil
 		}
-		printed++
+		printed.Add(a)
 		return write(a)
 	})
 	if err != nil {
@@ -173,7 +181,8 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 		return exitBad, err
 	}
 	fmt.Fprintf(stderr, "%d files, %d events, %d evaluated, %d alerts, %d errors in %s\n",
-		len(ins), total.Records, total.Evaluated, printed, total.Errors, time.Since(start).Round(time.Millisecond))
+		len(ins), total.Records, total.Evaluated, printed.Total(), total.Errors, time.Since(start).Round(time.Millisecond))
+	reportTally(stderr, &printed)
 	if n := stateful.Skipped(); n > 0 {
 		fmt.Fprintf(stderr, "%d candidates of stateful rules skipped: their records have no valid eventTime\n", n)
 	}
@@ -283,10 +292,4 @@ func evalOutput(a *alert.Alert) *alert.Alert {
 	c := *a
 	c.Raw = nil
 	return &c
-}
-
-func textLine(a *alert.Alert) string {
-	return fmt.Sprintf("%-8s %s %s  %s %s by %s from %s (account %s, %s) [%s]",
-		strings.ToUpper(a.Severity.String()), a.EventTime, a.RuleID, a.EventSource, a.EventName,
-		a.Principal, a.SourceIP, a.AccountID, a.Region, a.EventID) + "\n         " + a.Message
 }

@@ -5,10 +5,12 @@ package fakeslack
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,8 +22,25 @@ import (
 // held back by Hold or Delay (a slow Slack).
 type Reply = fakehttp.Reply
 
-// OK is Slack's answer to a successful chat.postMessage.
+// OK is Slack's answer to a successful chat.postMessage. The server answers
+// it in Slack's full shape: the channel's ID, a ts of its own for every
+// message (threads and chat.update refer to messages by it), and the message.
 var OK = Reply{Status: http.StatusOK, Body: `{"ok":true,"channel":"C1","ts":"1.000001"}`}
+
+// Message is one message chat.postMessage delivered, as Slack keeps it.
+type Message struct {
+	Channel  string // the channel's ID
+	TS       string // the message's timestamp, its ID in the channel
+	ThreadTS string // the thread's parent message, for a reply
+	Form     url.Values
+}
+
+// Update is one chat.update that Slack accepted: the message (Channel, TS)
+// and its new form (text, blocks).
+type Update struct {
+	Channel, TS string
+	Form        url.Values
+}
 
 // Error is Slack's answer for an API error code, e.g. Error("invalid_auth").
 func Error(code string) Reply {
@@ -42,6 +61,8 @@ type Server struct {
 	attempts int          // chat.postMessage requests, including failed ones
 	times    []time.Time  // when each of those attempts arrived
 	hooks    [][]byte     // delivered webhook bodies
+	messages []Message    // delivered messages, with their ts
+	updates  []Update     // accepted chat.update calls
 
 	// Channels that conversations.info knows; AuthError, when set, is the error
 	// code auth.test answers with.
@@ -56,6 +77,7 @@ func New(t testing.TB) *Server {
 	s.SetDefault(OK)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /chat.postMessage", s.post)
+	mux.HandleFunc("POST /chat.update", s.update)
 	mux.HandleFunc("POST /auth.test", s.authTest)
 	mux.HandleFunc("POST /conversations.info", s.conversationsInfo)
 	mux.HandleFunc("POST /services/T000/B000/XXXX", s.webhook)
@@ -147,9 +169,76 @@ func (s *Server) post(w http.ResponseWriter, req *http.Request) {
 	if r.Status == http.StatusOK && r.Body == OK.Body {
 		s.mu.Lock()
 		s.posts = append(s.posts, req.PostForm)
+		m := Message{Channel: channelID(req.PostForm.Get("channel")), ThreadTS: req.PostForm.Get("thread_ts"), Form: req.PostForm}
+		m.TS = fmt.Sprintf("1700000000.%06d", len(s.messages)+1)
+		s.messages = append(s.messages, m)
 		s.mu.Unlock()
+		msg := map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B000", "text": m.Form.Get("text"), "ts": m.TS}
+		if m.ThreadTS != "" {
+			msg["thread_ts"] = m.ThreadTS
+		}
+		b, _ := json.Marshal(map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "message": msg})
+		r.Body = string(b)
 	}
 	write(w, r)
+}
+
+// isChannelID tells a conversation ID (C…, G…, D…) from a name.
+func isChannelID(ch string) bool {
+	return len(ch) > 1 && strings.ContainsRune("CGD", rune(ch[0])) && strings.ToUpper(ch) == ch
+}
+
+// channelID is the ID Slack answers with for a channel given by ID or name
+// (a name is taken for the fake's one known channel).
+func channelID(ch string) string {
+	if isChannelID(ch) {
+		return ch
+	}
+	return "C0123456789"
+}
+
+// update answers chat.update as Slack does: it needs the channel's ID (not
+// its name) and the ts of a message posted there.
+func (s *Server) update(w http.ResponseWriter, req *http.Request) {
+	if err := req.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ch, ts := req.PostForm.Get("channel"), req.PostForm.Get("ts")
+	s.mu.Lock()
+	found := false
+	for _, m := range s.messages {
+		found = found || (m.Channel == ch && m.TS == ts)
+	}
+	if found && isChannelID(ch) {
+		s.updates = append(s.updates, Update{Channel: ch, TS: ts, Form: req.PostForm})
+	}
+	s.mu.Unlock()
+	switch {
+	case !isChannelID(ch):
+		write(w, Error("channel_not_found"))
+	case !found:
+		write(w, Error("message_not_found"))
+	default:
+		b, _ := json.Marshal(map[string]any{"ok": true, "channel": ch, "ts": ts, "text": req.PostForm.Get("text"),
+			"message": map[string]any{"type": "message", "bot_id": "B000", "text": req.PostForm.Get("text")}})
+		write(w, Reply{Status: http.StatusOK, Body: string(b)})
+	}
+}
+
+// Messages returns the messages chat.postMessage delivered, in order, with
+// the ts each was given and the thread it was posted in.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Updates returns the chat.update calls accepted, in order.
+func (s *Server) Updates() []Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Update(nil), s.updates...)
 }
 
 func (s *Server) webhook(w http.ResponseWriter, req *http.Request) {

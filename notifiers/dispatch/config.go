@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/state"
@@ -62,6 +63,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer receives metrics events; default none.
 	Observer Observer
+	// Seen, if set, is called with every alert that passed routing,
+	// suppression and stateful rules, whether the dedup window then holds it
+	// back or not: what `trailguard run` counts for its summary at shutdown.
+	Seen func(*alert.Alert)
 	// Now is the clock for dedup windows; default time.Now.
 	Now func() time.Time
 }

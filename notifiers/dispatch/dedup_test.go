@@ -7,6 +7,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/notifiers"
+	"github.com/trailguard/trailguard/notifiers/state"
 )
 
 func newDedup(t *testing.T, clk *clock, rec *recorder) (*Dispatcher, *syncBuffer) {
@@ -70,10 +71,14 @@ func TestDedupSummaryAtFlush(t *testing.T) {
 	ctx := context.Background()
 	_ = d.Dispatch(ctx, mkAlert("iam.create_user", alert.High, "alice"))
 	clk.add(time.Minute)
-	first := clk.Now()
-	_ = d.Dispatch(ctx, mkAlert("iam.create_user", alert.High, "alice"))
+	// Processed in another order than they happened: the summary speaks of
+	// event times.
+	early := mkAlert("iam.create_user", alert.High, "alice")
+	early.EventTime = "2023-04-01T10:49:30Z"
+	_ = d.Dispatch(ctx, early)
 	clk.add(time.Minute)
 	latest := mkAlert("iam.create_user", alert.High, "alice")
+	latest.EventTime = "2023-04-01T10:02:00Z"
 	_ = d.Dispatch(ctx, latest)
 
 	if err := d.Flush(ctx); err != nil { // window still open
@@ -91,8 +96,8 @@ func TestDedupSummaryAtFlush(t *testing.T) {
 		t.Fatalf("got %d lines, want the summary", len(lines))
 	}
 	s := lines[1]
-	want := "Summary: 2 similar alerts were suppressed by the 1h dedup window between " +
-		first.Format(time.RFC3339) + " and " + first.Add(time.Minute).Format(time.RFC3339) + "; the latest is shown here"
+	want := "Summary: 2 more iam.create_user by alice in account 111122223333 between 2023-04-01T10:02Z and 10:49Z, " +
+		"held back by the 1h dedup window; the latest is shown here"
 	if s.EventID != latest.EventID || s.Note != want {
 		t.Errorf("summary: event %s note %q\nwant event %s note %q", s.EventID, s.Note, latest.EventID, want)
 	}
@@ -158,5 +163,37 @@ func TestRunFlushesPeriodically(t *testing.T) {
 	<-done
 	if got := buf.lines(t); len(got) != 2 {
 		t.Fatalf("Run did not send the summary: %d lines", len(got))
+	}
+}
+
+func TestSummaryWording(t *testing.T) {
+	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	a := mkAlert("r.x", alert.Low, "arn:aws:iam::1:user/\nbob")
+	for _, c := range []struct {
+		p    state.Pending
+		key  []string
+		want string
+	}{
+		{state.Pending{Count: 1, EventFirst: at("2023-04-01T10:02:05Z"), EventLast: at("2023-04-01T10:02:05Z")},
+			[]string{"rule_id", "principal"},
+			"Summary: 1 more r.x by arn:aws:iam::1:user/ bob at 2023-04-01T10:02:05Z, held back by the 1h dedup window; it is shown here"},
+		{state.Pending{Count: 3, EventFirst: at("2023-04-01T10:02:05Z"), EventLast: at("2023-04-01T10:02:50Z")},
+			[]string{"source_ip", "event_name"},
+			"Summary: 3 more alerts from 203.0.113.7 event_name CreateUser between 2023-04-01T10:02:05Z and 10:02:50Z, held back by the 1h dedup window; the latest is shown here"},
+		{state.Pending{Count: 2, EventFirst: at("2023-04-01T23:59:00Z"), EventLast: at("2023-04-02T00:01:00Z")},
+			[]string{"rule_id", "account_id"},
+			"Summary: 2 more r.x in account 111122223333 between 2023-04-01T23:59Z and 2023-04-02T00:01Z, held back by the 1h dedup window; the latest is shown here"},
+		{state.Pending{Count: 2, First: at("2024-05-01T10:00:00Z"), Last: at("2024-05-01T10:30:00Z")},
+			[]string{"rule_id"},
+			"Summary: 2 more r.x processed between 2024-05-01T10:00Z and 10:30Z, held back by the 1h dedup window; the latest is shown here"},
+	} {
+		if got := summaryNote(c.p, time.Hour, groupLabel(a, c.key)); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+	}
+	b := *a
+	b.DedupKey = "bucket-1"
+	if got := groupLabel(&b, []string{"rule_id"}); got != "r.x with dedup key bucket-1" {
+		t.Errorf("rule dedup key: %q", got)
 	}
 }

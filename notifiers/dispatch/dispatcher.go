@@ -55,6 +55,7 @@ type Dispatcher struct {
 	iso          *isolator
 	log          *slog.Logger
 	obs          Observer
+	seen         func(*alert.Alert)
 	now          func() time.Time
 }
 
@@ -71,6 +72,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		flushEvery:   cmp.Or(cfg.FlushInterval, time.Minute),
 		log:          cfg.Logger,
 		obs:          cfg.Observer,
+		seen:         cfg.Seen,
 		now:          cfg.Now,
 	}
 	d.iso = newIsolator(cfg.Timeouts, d.retry.AttemptTimeout)
@@ -151,7 +153,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		suppressStage{d},
 		dedupStage{d},
 		fanoutStage{d, claimStage{d, stages{
-			sendStage{d},
+			threadStage{d, sendStage{d}},
 			markDeliveredStage{d},
 		}}},
 	}

@@ -75,7 +75,10 @@ func TestRedisReplicasSendOnce(t *testing.T) {
 	}
 }
 
-func TestRedisReplicasShareTheDedupWindow(t *testing.T) {
+// Two replicas share a window's thread: the repeats either one holds back
+// go into the thread of the first alert the other posted, and the first
+// message's count follows; no summary follows the window.
+func TestRedisReplicasShareTheDedupThread(t *testing.T) {
 	clk := newClock()
 	d1, d2, srv, mr := replicas(t, dedup(time.Hour), clk)
 	ctx := context.Background()
@@ -92,8 +95,18 @@ func TestRedisReplicasShareTheDedupWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(srv.Posts()); n != 1 {
-		t.Fatalf("%d posts inside the window", n)
+	msgs := srv.Messages()
+	if len(msgs) != 4 || msgs[0].ThreadTS != "" {
+		t.Fatalf("%d messages, want the first and 3 replies: %+v", len(msgs), msgs)
+	}
+	for _, m := range msgs[1:] {
+		if m.ThreadTS != msgs[0].TS {
+			t.Errorf("reply %s in thread %q, want %q", m.TS, m.ThreadTS, msgs[0].TS)
+		}
+	}
+	ups := srv.Updates()
+	if len(ups) != 3 || ups[2].TS != msgs[0].TS || !strings.Contains(ups[2].Form.Get("blocks"), "3 repeats held back") {
+		t.Fatalf("updates of the first message: %+v", ups)
 	}
 	advance(time.Hour)
 	errs := make([]error, 2)
@@ -105,12 +118,8 @@ func TestRedisReplicasShareTheDedupWindow(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	posts := srv.Posts()
-	if len(posts) != 2 {
-		t.Fatalf("%d posts after both replicas flushed, want one summary", len(posts))
-	}
-	if !strings.Contains(posts[1].Get("blocks"), "Summary: 3 similar alerts were suppressed by the 1h dedup window") {
-		t.Errorf("summary blocks: %s", posts[1].Get("blocks"))
+	if n := len(srv.Messages()); n != 4 {
+		t.Fatalf("%d messages after both replicas flushed, want no summary", n)
 	}
 }
 

@@ -39,6 +39,9 @@ type kind int
 const (
 	kindAlert kind = iota
 	kindSummary
+	// kindReply: an alert the dedup window held back, on its way to the
+	// notifiers that post it in the window's thread (see threadStage).
+	kindReply
 )
 
 // delivery is what goes through the stages: one alert, or one dedup summary,
@@ -60,6 +63,10 @@ type delivery struct {
 	// Set by the stages.
 	targets []notifiers.Notifier // route: the notifiers to send to
 	note    string               // dedup: text shown with the alert
+	// dedup: the alert's group and window (see state.Verdict), and for a
+	// reply how many the window holds back so far.
+	group, window string
+	repeats       int
 
 	// Set per notifier by the fan-out, for the stages that run once per target.
 	notifier notifiers.Notifier

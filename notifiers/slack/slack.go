@@ -54,8 +54,8 @@ func (n *Notifier) Name() string { return n.name }
 // Notify implements notifiers.Notifier. It makes one attempt; errors are
 // classified for the dispatcher (see classify).
 func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) error {
-	text, bs := fallback(a), blocks(a, note)
 	if n.webhook != "" {
+		text, bs := fallback(a), blocks(a, note)
 		f := false
 		msg := &slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: bs}, UnfurlLinks: &f, UnfurlMedia: &f}
 		if err := slack.PostWebhookCustomHTTPContext(ctx, n.webhook, n.http, msg); err != nil {
@@ -63,16 +63,24 @@ func (n *Notifier) Notify(ctx context.Context, a *alert.Alert, note string) erro
 		}
 		return nil
 	}
-	_, _, err := n.api.PostMessageContext(ctx, n.channel,
-		slack.MsgOptionText(text, false), // already escaped, see render.go
-		slack.MsgOptionBlocks(bs...),
+	_, _, err := n.post(ctx, a, note)
+	return err
+}
+
+// post sends a as a bot with chat.postMessage and returns the channel's ID
+// and the message's ts.
+func (n *Notifier) post(ctx context.Context, a *alert.Alert, note string, opts ...slack.MsgOption) (channel, ts string, err error) {
+	opts = append([]slack.MsgOption{
+		slack.MsgOptionText(fallback(a), false), // already escaped, see render.go
+		slack.MsgOptionBlocks(blocks(a, note)...),
 		slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl(),
-	)
+	}, opts...)
+	channel, ts, err = n.api.PostMessageContext(ctx, n.channel, opts...)
 	if err != nil {
-		return classify(fmt.Errorf("slack chat.postMessage to %s: %w", n.channel, err))
+		return "", "", classify(fmt.Errorf("slack chat.postMessage to %s: %w", n.channel, err))
 	}
-	return nil
+	return channel, ts, nil
 }
 
 // channelIDRE matches conversation IDs (public, private, DM); names like

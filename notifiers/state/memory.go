@@ -37,6 +37,7 @@ type Memory struct {
 	order   *list.List               // oldest write at the front
 	windows map[string]*window
 	pending map[string]*pending
+	threads map[string]*entry
 }
 
 type entry struct {
@@ -53,11 +54,12 @@ type window struct {
 }
 
 type pending struct {
-	count       int
-	first, last time.Time
-	alert       []byte
-	seen        map[string]struct{}
-	expires     time.Time
+	count         int
+	first, last   time.Time
+	efirst, elast time.Time // event times
+	alert         []byte
+	seen          map[string]struct{}
+	expires       time.Time
 }
 
 // NewMemory returns an empty in-memory State.
@@ -65,7 +67,7 @@ func NewMemory(o MemoryOptions) *Memory {
 	m := &Memory{
 		now: o.Now, max: o.MaxEntries,
 		entries: map[string]*list.Element{}, order: list.New(),
-		windows: map[string]*window{}, pending: map[string]*pending{},
+		windows: map[string]*window{}, pending: map[string]*pending{}, threads: map[string]*entry{},
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -131,6 +133,12 @@ func (m *Memory) sweep(now time.Time) {
 	for g, p := range m.pending {
 		if !now.Before(p.expires) {
 			delete(m.pending, g)
+		}
+	}
+	clock := m.now()
+	for k, e := range m.threads {
+		if !clock.Before(e.expires) {
+			delete(m.threads, k)
 		}
 	}
 }
@@ -216,10 +224,10 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 			m.evictWindow(o.Now)
 		}
 		m.windows[o.Group] = w
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
 	}
 	if w.leader == o.AlertKey {
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first}, nil
+		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
 	}
 	if p == nil {
 		p = &pending{seen: map[string]struct{}{}}
@@ -232,9 +240,38 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 			p.first = o.Now
 		}
 		p.last, p.alert = o.Now, o.Alert
+		spanEvents(&p.efirst, &p.elast, o.EventTime)
 	}
 	p.expires = w.end.Add(o.PendingTTL)
-	return Verdict{}, nil
+	return Verdict{HeldBack: p.count, Window: w.leader}, nil
+}
+
+// SetThread implements Threads.
+func (m *Memory) SetThread(_ context.Context, key, ref string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if len(m.threads) >= m.max {
+		// Expired ones go first; a map still full forgets one at random (its
+		// window's later repeats then wait for the claim TTL, and come back).
+		for k, e := range m.threads {
+			if !now.Before(e.expires) || len(m.threads) >= m.max {
+				delete(m.threads, k)
+			}
+		}
+	}
+	m.threads[key] = &entry{key: key, val: ref, expires: now.Add(ttl)}
+	return nil
+}
+
+// Thread implements Threads.
+func (m *Memory) Thread(_ context.Context, key string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.threads[key]; e != nil && m.now().Before(e.expires) {
+		return e.val, nil
+	}
+	return "", nil
 }
 
 // TakePending implements State.
@@ -250,7 +287,8 @@ func (m *Memory) TakePending(_ context.Context, now time.Time, includeOpen bool)
 		if w := m.windows[g]; w != nil && now.Before(w.end) && !includeOpen {
 			continue
 		}
-		out = append(out, Pending{Group: g, Count: p.count, First: p.first, Last: p.last, Alert: p.alert})
+		out = append(out, Pending{Group: g, Count: p.count, First: p.first, Last: p.last,
+			EventFirst: p.efirst, EventLast: p.elast, Alert: p.alert})
 		delete(m.pending, g)
 	}
 	slices.SortFunc(out, func(a, b Pending) int { return a.First.Compare(b.First) })
@@ -273,6 +311,8 @@ func (m *Memory) Requeue(_ context.Context, q Pending, now time.Time, ttl time.D
 	if q.Last.After(p.last) {
 		p.last, p.alert = q.Last, q.Alert
 	}
+	spanEvents(&p.efirst, &p.elast, q.EventFirst)
+	spanEvents(&p.efirst, &p.elast, q.EventLast)
 	if p.alert == nil {
 		p.alert = q.Alert
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,9 +25,10 @@ const DefaultPrefix = "trailguard:notify:"
 //
 //	d:<key>     delivery: "c:<token>" while claimed, "d" once delivered (string, TTL)
 //	w:<group>   open dedup window: leader, end, and what the leader reports (hash, TTL = window)
-//	p:<group>   held-back count: count, first, last, alert (hash, TTL = window + pending TTL)
+//	p:<group>   held-back count: count, first, last, efirst, elast (event times), alert (hash, TTL = window + pending TTL)
 //	s:<group>   alert keys already counted, so redeliveries count once (set, same TTL)
 //	pending     groups with a held-back count, scored by window end (sorted set)
+//	t:<key>     a dedup window's thread for one notifier (string, TTL)
 type Redis struct {
 	c      redis.UniversalClient
 	prefix string
@@ -193,8 +195,21 @@ if pexp > 0 and pexp <= now then
 end
 `
 
+// spanEvents widens the pending hash's efirst/elast (event times, ms) to the
+// event time in ARGV[n]; 0 means unknown.
+func spanEventsLua(n int) string {
+	a := "tonumber(ARGV[" + strconv.Itoa(n) + "])"
+	return `
+if ` + a + ` > 0 then
+  local ef = tonumber(redis.call('HGET', KEYS[2], 'efirst') or '0')
+  if ef == 0 or ` + a + ` < ef then redis.call('HSET', KEYS[2], 'efirst', ` + a + `) end
+  local el = tonumber(redis.call('HGET', KEYS[2], 'elast') or '0')
+  if ` + a + ` > el then redis.call('HSET', KEYS[2], 'elast', ` + a + `) end
+end`
+}
+
 // observeScript: KEYS w, p, s, pending; ARGV group, alertKey, nowMs, windowMs,
-// pendingTTLMs, alert. Returns {lead, count, first}.
+// pendingTTLMs, alert, eventMs. Returns {lead, count, first}.
 var observeScript = redis.NewScript(dropExpired + `
 local leader = redis.call('HGET', KEYS[1], 'leader')
 if not leader then
@@ -205,15 +220,16 @@ if not leader then
   local endms = now + tonumber(ARGV[4])
   redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first)
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return {1, cnt, first}
+  return {1, cnt, first, ARGV[2]}
 end
 if leader == ARGV[2] then
-  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first')}
+  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first'), leader}
 end
 if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'count', 1)
   redis.call('HSETNX', KEYS[2], 'first', ARGV[3])
   redis.call('HSET', KEYS[2], 'last', ARGV[3], 'alert', ARGV[6])
+` + spanEventsLua(7) + `
 end
 local endms = tonumber(redis.call('HGET', KEYS[1], 'end'))
 redis.call('HSET', KEYS[2], 'expires', endms + tonumber(ARGV[5]))
@@ -221,26 +237,35 @@ local ttl = math.max(endms - now, 1) + tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], endms, ARGV[1])
-return {0, 0, '0'}`)
+return {0, tonumber(redis.call('HGET', KEYS[2], 'count')), '0', leader}`)
 
 // Observe implements State in one script, so concurrent replicas agree on the
 // leader and every held-back alert is counted exactly once.
 func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	res, err := observeScript.Run(ctx, r.c, r.keys(o.Group),
-		o.Group, o.AlertKey, ms(o.Now), pxOf(o.Window), pxOf(o.PendingTTL), o.Alert).Slice()
+		o.Group, o.AlertKey, ms(o.Now), pxOf(o.Window), pxOf(o.PendingTTL), o.Alert, msOrZero(o.EventTime)).Slice()
 	if err != nil {
 		return Verdict{}, fmt.Errorf("redis dedup window: %w", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return Verdict{}, fmt.Errorf("redis dedup window: unexpected reply %v", res)
 	}
 	lead, _ := res[0].(int64)
 	count, _ := res[1].(int64)
-	v := Verdict{Lead: lead == 1, HeldBack: int(count)}
-	if f := msTime(res[2]); count > 0 {
+	window, _ := res[3].(string)
+	v := Verdict{Lead: lead == 1, HeldBack: int(count), Window: window}
+	if f := msTime(res[2]); count > 0 && v.Lead {
 		v.Since = f
 	}
 	return v, nil
+}
+
+// msOrZero is t in Unix ms, or 0 for the zero time (unknown).
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func msTime(v any) time.Time {
@@ -258,14 +283,15 @@ func msTime(v any) time.Time {
 }
 
 // takeScript: KEYS w, p, s, pending; ARGV group, includeOpen, nowMs. Returns
-// the pending hash's count, first, last, alert, or nil when nothing is due.
+// the pending hash's count, first, last, alert, efirst, elast, or nil when
+// nothing is due.
 var takeScript = redis.NewScript(dropExpired + `
 if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then
   -- a window is open: its count is reported by its end (next leader or flush)
   redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'end'), ARGV[1])
   return false
 end
-local r = redis.call('HMGET', KEYS[2], 'count', 'first', 'last', 'alert')
+local r = redis.call('HMGET', KEYS[2], 'count', 'first', 'last', 'alert', 'efirst', 'elast')
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[1])
 if not r[1] then return false end
@@ -297,10 +323,10 @@ func (r *Redis) TakePending(ctx context.Context, now time.Time, includeOpen bool
 		if err != nil {
 			return out, fmt.Errorf("redis take pending: %w", err)
 		}
-		if len(res) != 4 {
+		if len(res) != 6 {
 			continue
 		}
-		p := Pending{Group: g, First: msTime(res[1]), Last: msTime(res[2])}
+		p := Pending{Group: g, First: msTime(res[1]), Last: msTime(res[2]), EventFirst: msTime(res[4]), EventLast: msTime(res[5])}
 		if s, ok := res[0].(string); ok {
 			p.Count, _ = strconv.Atoi(s)
 		}
@@ -315,7 +341,7 @@ func (r *Redis) TakePending(ctx context.Context, now time.Time, includeOpen bool
 }
 
 // requeueScript: KEYS w, p, s, pending; ARGV group, nowMs, count, first,
-// last, alert, ttlMs.
+// last, alert, ttlMs, eventFirstMs, eventLastMs.
 var requeueScript = redis.NewScript(dropExpired + `
 redis.call('HINCRBY', KEYS[2], 'count', ARGV[4])
 local f = tonumber(redis.call('HGET', KEYS[2], 'first') or '0')
@@ -325,20 +351,51 @@ if tonumber(ARGV[6]) > l then redis.call('HSET', KEYS[2], 'last', ARGV[6], 'aler
 local exp = now + tonumber(ARGV[8])
 if tonumber(redis.call('HGET', KEYS[2], 'expires') or '0') < exp then redis.call('HSET', KEYS[2], 'expires', exp) end
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[2], ARGV[8]) end
+` + spanEventsLua(9) + spanEventsLua(10) + `
 redis.call('ZADD', KEYS[4], now, ARGV[1])
 return 1`)
 
 // Requeue implements State.
 func (r *Redis) Requeue(ctx context.Context, p Pending, now time.Time, ttl time.Duration) error {
 	err := requeueScript.Run(ctx, r.c, r.keys(p.Group),
-		p.Group, "", ms(now), p.Count, ms(p.First), ms(p.Last), p.Alert, pxOf(ttl)).Err()
+		p.Group, "", ms(now), p.Count, ms(p.First), ms(p.Last), p.Alert, pxOf(ttl), msOrZero(p.EventFirst), msOrZero(p.EventLast)).Err()
 	if err != nil {
 		return fmt.Errorf("redis requeue: %w", err)
 	}
 	return nil
 }
 
+// SetThread implements Threads. The value carries its expiry by the
+// State's clock, as the other keys do; Redis's TTL only collects garbage.
+func (r *Redis) SetThread(ctx context.Context, key, ref string, ttl time.Duration) error {
+	v := strconv.FormatInt(ms(r.now().Add(ttl)), 10) + " " + ref
+	if err := r.c.Set(ctx, r.prefix+"t:"+key, v, ttl).Err(); err != nil {
+		return fmt.Errorf("redis set thread: %w", err)
+	}
+	return nil
+}
+
+// Thread implements Threads.
+func (r *Redis) Thread(ctx context.Context, key string) (string, error) {
+	v, err := r.c.Get(ctx, r.prefix+"t:"+key).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis thread: %w", err)
+	}
+	// A value this code did not write reads as expired.
+	exp, ref, _ := strings.Cut(v, " ")
+	n, _ := strconv.ParseInt(exp, 10, 64)
+	if n <= ms(r.now()) {
+		return "", nil
+	}
+	return ref, nil
+}
+
 var (
-	_ State = (*Redis)(nil)
-	_ State = (*Memory)(nil)
+	_ Threads = (*Redis)(nil)
+	_ Threads = (*Memory)(nil)
+	_ State   = (*Redis)(nil)
+	_ State   = (*Memory)(nil)
 )

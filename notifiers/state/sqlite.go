@@ -45,7 +45,9 @@ CREATE INDEX IF NOT EXISTS deliveries_expires ON deliveries (expires);
 CREATE TABLE IF NOT EXISTS windows (grp TEXT PRIMARY KEY, leader TEXT NOT NULL, end_ms INTEGER NOT NULL,
 	count INTEGER NOT NULL, first_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (grp TEXT PRIMARY KEY, count INTEGER NOT NULL, first_ms INTEGER NOT NULL,
-	last_ms INTEGER NOT NULL, alert BLOB, end_ms INTEGER NOT NULL, expires INTEGER NOT NULL);
+	last_ms INTEGER NOT NULL, alert BLOB, end_ms INTEGER NOT NULL, expires INTEGER NOT NULL,
+	efirst_ms INTEGER NOT NULL DEFAULT 0, elast_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS threads (key TEXT PRIMARY KEY, ref TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending_seen (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key)) WITHOUT ROWID;
 `
 
@@ -68,6 +70,10 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*SQLite, err
 	if _, err := db.ExecContext(ctx, sqliteSchema+statefulSchema); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite state %s: create tables: %w", path, err)
+	}
+	if err := addEventColumns(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
 	}
 	s := &SQLite{db: db, now: o.Now}
 	if s.now == nil {
@@ -198,11 +204,11 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 				o.Group, o.AlertKey, ms(o.Now.Add(o.Window)), count, first); err != nil {
 				return err
 			}
-			v = leadVerdict(count, first)
+			v = leadVerdict(count, first, o.AlertKey)
 			return nil
 		}
 		if leader == o.AlertKey {
-			v = leadVerdict(count, first)
+			v = leadVerdict(count, first, leader)
 			return nil
 		}
 		var pexp int64
@@ -221,19 +227,24 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			_, err = tx.Exec(`INSERT INTO pending (grp, count, first_ms, last_ms, alert, end_ms, expires) VALUES (?, 1, ?, ?, ?, ?, ?)
+			ev := msOrZero(o.EventTime)
+			_, err = tx.Exec(`INSERT INTO pending (grp, count, first_ms, last_ms, alert, end_ms, expires, efirst_ms, elast_ms) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (grp) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms, alert = excluded.alert,
-				end_ms = excluded.end_ms, expires = excluded.expires`, o.Group, now, now, o.Alert, end, exp)
+				end_ms = excluded.end_ms, expires = excluded.expires, `+spanEventsSQL, o.Group, now, now, o.Alert, end, exp, ev, ev)
 		} else {
 			_, err = tx.Exec(`UPDATE pending SET end_ms = ?, expires = ? WHERE grp = ?`, end, exp, o.Group)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		v.Window = leader
+		return tx.QueryRow(`SELECT count FROM pending WHERE grp = ?`, o.Group).Scan(&v.HeldBack)
 	})
 	return v, err
 }
 
-func leadVerdict(count, first int64) Verdict {
-	v := Verdict{Lead: true, HeldBack: int(count)}
+func leadVerdict(count, first int64, window string) Verdict {
+	v := Verdict{Lead: true, HeldBack: int(count), Window: window}
 	if count > 0 {
 		v.Since = time.UnixMilli(first)
 	}
@@ -259,7 +270,7 @@ func (s *SQLite) TakePending(ctx context.Context, now time.Time, includeOpen boo
 		if _, err := tx.Exec(`DELETE FROM pending WHERE expires <= ?`, n); err != nil {
 			return err
 		}
-		q := `SELECT p.grp, p.count, p.first_ms, p.last_ms, p.alert FROM pending p
+		q := `SELECT p.grp, p.count, p.first_ms, p.last_ms, p.alert, p.efirst_ms, p.elast_ms FROM pending p
 			WHERE ? OR NOT EXISTS (SELECT 1 FROM windows w WHERE w.grp = p.grp AND w.end_ms > ?)
 			ORDER BY p.first_ms LIMIT 1000`
 		rows, err := tx.Query(q, includeOpen, n)
@@ -268,12 +279,13 @@ func (s *SQLite) TakePending(ctx context.Context, now time.Time, includeOpen boo
 		}
 		for rows.Next() {
 			var p Pending
-			var first, last int64
-			if err := rows.Scan(&p.Group, &p.Count, &first, &last, &p.Alert); err != nil {
+			var first, last, efirst, elast int64
+			if err := rows.Scan(&p.Group, &p.Count, &first, &last, &p.Alert, &efirst, &elast); err != nil {
 				_ = rows.Close()
 				return err
 			}
 			p.First, p.Last = time.UnixMilli(first), time.UnixMilli(last)
+			p.EventFirst, p.EventLast = msTime(efirst), msTime(elast)
 			out = append(out, p)
 		}
 		if err := rows.Close(); err != nil {
@@ -299,15 +311,78 @@ func (s *SQLite) Requeue(ctx context.Context, p Pending, now time.Time, ttl time
 		if _, err := tx.Exec(`DELETE FROM pending WHERE grp = ? AND expires <= ?`, p.Group, n); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO pending (grp, count, first_ms, last_ms, alert, end_ms, expires) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (grp) DO UPDATE SET count = count + excluded.count,
+		_, err := tx.Exec(`INSERT INTO pending (grp, count, first_ms, last_ms, alert, end_ms, expires, efirst_ms, elast_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (grp) DO UPDATE SET count = count + excluded.count, `+spanEventsSQL+`,
 			first_ms = min(first_ms, excluded.first_ms),
 			alert = CASE WHEN excluded.last_ms > last_ms OR alert IS NULL THEN excluded.alert ELSE alert END,
 			last_ms = max(last_ms, excluded.last_ms),
 			expires = max(expires, excluded.expires)`,
-			p.Group, p.Count, ms(p.First), ms(p.Last), p.Alert, n, ms(now.Add(ttl)))
+			p.Group, p.Count, ms(p.First), ms(p.Last), p.Alert, n, ms(now.Add(ttl)), msOrZero(p.EventFirst), msOrZero(p.EventLast))
 		return err
 	})
 }
 
-var _ State = (*SQLite)(nil)
+// spanEventsSQL widens a pending row's event-time span to the inserted
+// row's (0: unknown).
+const spanEventsSQL = `efirst_ms = CASE WHEN excluded.efirst_ms > 0 AND (efirst_ms = 0 OR excluded.efirst_ms < efirst_ms)
+		THEN excluded.efirst_ms ELSE efirst_ms END,
+	elast_ms = max(elast_ms, excluded.elast_ms)`
+
+// addEventColumns adds the event-time columns to a pending table created
+// before they existed: a state file survives an upgrade.
+func addEventColumns(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('pending')`)
+	if err != nil {
+		return fmt.Errorf("read the pending table's columns: %w", err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("read the pending table's columns: %w", err)
+		}
+		have[name] = true
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read the pending table's columns: %w", err)
+	}
+	for _, c := range []string{"efirst_ms", "elast_ms"} {
+		if !have[c] {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE pending ADD COLUMN `+c+` INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("add column %s to the pending table: %w", c, err)
+			}
+		}
+	}
+	return nil
+}
+
+// SetThread implements Threads.
+func (s *SQLite) SetThread(ctx context.Context, key, ref string, ttl time.Duration) error {
+	return s.tx(ctx, "set thread", func(tx *sql.Tx) error {
+		now := s.now()
+		if _, err := tx.Exec(`DELETE FROM threads WHERE expires <= ?`, ms(now)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT OR REPLACE INTO threads (key, ref, expires) VALUES (?, ?, ?)`, key, ref, ms(now.Add(ttl)))
+		return err
+	})
+}
+
+// Thread implements Threads.
+func (s *SQLite) Thread(ctx context.Context, key string) (string, error) {
+	var ref string
+	err := s.db.QueryRowContext(ctx, `SELECT ref FROM threads WHERE key = ? AND expires > ?`, key, ms(s.now())).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite thread: %w", err)
+	}
+	return ref, nil
+}
+
+var (
+	_ State   = (*SQLite)(nil)
+	_ Threads = (*SQLite)(nil)
+)

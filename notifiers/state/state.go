@@ -72,8 +72,12 @@ type Occurrence struct {
 	AlertKey string // the alert's identity (hashed alert.Key()), stable across redeliveries
 	// Alert is the alert encoded as JSON; the latest held-back one is kept to
 	// represent the group in a summary.
-	Alert      []byte
-	Now        time.Time
+	Alert []byte
+	Now   time.Time
+	// EventTime is when the alert's event happened (zero: unknown); the
+	// held-back counts keep the earliest and latest, so a summary speaks of
+	// the events' time, not of when they were processed.
+	EventTime  time.Time
 	Window     time.Duration
 	PendingTTL time.Duration // how long held-back counts wait for a report after their window
 }
@@ -88,6 +92,21 @@ type Verdict struct {
 	// window that no summary has reported yet.
 	HeldBack int
 	Since    time.Time
+	// Window names the dedup window the alert fell in (its first alert's key):
+	// a lead and the alerts it holds back share it, the next window differs.
+	// For an alert held back, HeldBack is how many the window holds back so
+	// far, this one included.
+	Window string
+}
+
+// Threads is implemented by the States that remember, per dedup window and
+// notifier, the message holding the window's thread (a Slack ts), so that
+// every replica posts a window's repeats as replies to one first message.
+type Threads interface {
+	// SetThread records ref under key for ttl, replacing what was there.
+	SetThread(ctx context.Context, key, ref string, ttl time.Duration) error
+	// Thread returns the ref recorded under key, or "" when none is.
+	Thread(ctx context.Context, key string) (string, error)
 }
 
 // Pending is a group's held-back count awaiting a report.
@@ -95,5 +114,22 @@ type Pending struct {
 	Group       string
 	Count       int
 	First, Last time.Time
-	Alert       []byte // the latest held-back alert, JSON
+	// EventFirst and EventLast span the held-back alerts' event times (zero
+	// when none was known).
+	EventFirst, EventLast time.Time
+	Alert                 []byte // the latest held-back alert, JSON
+}
+
+// spanEvents widens [first, last] to include t (a zero t changes nothing; a
+// zero first or last is unset).
+func spanEvents(first, last *time.Time, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if first.IsZero() || t.Before(*first) {
+		*first = t
+	}
+	if last.IsZero() || t.After(*last) {
+		*last = t
+	}
 }

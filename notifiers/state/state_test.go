@@ -392,3 +392,125 @@ func TestSQLiteSurvivesRestart(t *testing.T) {
 		t.Fatalf("journal mode %q %v", mode, err)
 	}
 }
+
+// Held-back counts keep the span of their events' times, whatever the order
+// the events arrive in (records of one file are unordered; files arrive
+// late), through a requeue too; an alert without an event time leaves it.
+func TestPendingSpansEventTimes(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		ctx := context.Background()
+		ev := time.Date(2023, 4, 1, 10, 0, 0, 0, time.UTC)
+		observeAt := func(key string, at time.Time) {
+			t.Helper()
+			o := occ(h, "g", key)
+			o.EventTime = at
+			if _, err := h.st.Observe(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		observeAt("lead", ev)
+		observeAt("a", ev.Add(30*time.Minute))
+		observeAt("b", ev.Add(2*time.Minute))
+		observeAt("c", time.Time{})
+		observeAt("d", ev.Add(49*time.Minute))
+		observeAt("b", ev.Add(time.Minute)) // a redelivery is not counted again
+		h.advance(2 * time.Hour)
+		p := take(t, h, false)
+		if len(p) != 1 || p[0].Count != 4 || !p[0].EventFirst.Equal(ev.Add(2*time.Minute)) || !p[0].EventLast.Equal(ev.Add(49*time.Minute)) {
+			t.Fatalf("pending: %+v", p)
+		}
+		// Put back twice (two summaries failed), the spans merge.
+		q := p[0]
+		if err := h.st.Requeue(ctx, q, h.clock.Now(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		q.EventFirst, q.EventLast = ev.Add(-time.Hour), ev
+		if err := h.st.Requeue(ctx, q, h.clock.Now(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		p = take(t, h, false)
+		if len(p) != 1 || p[0].Count != 8 || !p[0].EventFirst.Equal(ev.Add(-time.Hour)) || !p[0].EventLast.Equal(ev.Add(49*time.Minute)) {
+			t.Fatalf("after requeue: %+v", p)
+		}
+	})
+}
+
+// A state file written before the event-time columns existed opens, keeps
+// its held-back counts, and records event times from then on.
+func TestSQLiteAddsEventColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	c := &clock{t: t0}
+	s := openSQLite(t, path, c)
+	for _, q := range []string{`DROP TABLE pending`, `CREATE TABLE pending (grp TEXT PRIMARY KEY, count INTEGER NOT NULL, first_ms INTEGER NOT NULL,
+		last_ms INTEGER NOT NULL, alert BLOB, end_ms INTEGER NOT NULL, expires INTEGER NOT NULL)`,
+		`INSERT INTO pending VALUES ('g', 3, 1, 2, '{}', 0, ` + fmt.Sprint(t0.Add(time.Hour).UnixMilli()) + `)`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSQLite(t, path, c)
+	h := harness{st: s, clock: c, advance: c.add}
+	o := occ(h, "g2", "lead")
+	o.EventTime = t0
+	observe(t, h, "g2", "lead")
+	o.AlertKey = "next"
+	if _, err := s.Observe(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	p := take(t, h, true)
+	if len(p) != 2 || p[0].Group != "g" || p[0].Count != 3 || !p[0].EventFirst.IsZero() || !p[1].EventFirst.Equal(t0) {
+		t.Fatalf("pending: %+v", p)
+	}
+}
+
+// A window's alerts share its name; the held-back ones learn how many the
+// window holds so far; the next window has another name.
+func TestVerdictNamesTheWindow(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		lead := observe(t, h, "g", "a1")
+		if lead.Window == "" {
+			t.Fatalf("lead: %+v", lead)
+		}
+		wants := []int{1, 2, 2, 3} // a3 twice: a redelivery counts once
+		for i, k := range []string{"a2", "a3", "a3", "a4"} {
+			v := observe(t, h, "g", k)
+			want := wants[i]
+			if v.Lead || v.Window != lead.Window || v.HeldBack != want {
+				t.Fatalf("%s: %+v, want window %q and %d held back", k, v, lead.Window, want)
+			}
+		}
+		if again := observe(t, h, "g", "a1"); again.Window != lead.Window {
+			t.Fatalf("redelivered lead: %+v", again)
+		}
+		h.advance(2 * time.Hour)
+		if next := observe(t, h, "g", "b1"); !next.Lead || next.Window == lead.Window {
+			t.Fatalf("next window: %+v (first %q)", next, lead.Window)
+		}
+	})
+}
+
+func TestThreads(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		th, ok := h.st.(Threads)
+		if !ok {
+			t.Fatalf("%T does not keep threads", h.st)
+		}
+		ctx := context.Background()
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "" {
+			t.Fatalf("unknown thread: %q, %v", ref, err)
+		}
+		if err := th.SetThread(ctx, "k", "C1/1.000001", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "C1/1.000001" {
+			t.Fatalf("thread: %q, %v", ref, err)
+		}
+		h.advance(2 * time.Hour)
+		if ref, err := th.Thread(ctx, "k"); err != nil || ref != "" {
+			t.Fatalf("expired thread: %q, %v", ref, err)
+		}
+	})
+}

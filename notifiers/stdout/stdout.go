@@ -1,5 +1,6 @@
-// Package stdout writes alerts as JSON lines: one alert per line, with the stable
-// field names of alert.Alert, for `trailguard eval` and for piping into other tools.
+// Package stdout writes alerts to a terminal or a pipe: as JSON lines (one alert
+// per line, with the stable field names of alert.Alert) for piping into other
+// tools, or as text for people (see TextLine).
 package stdout
 
 import (
@@ -13,19 +14,24 @@ import (
 	"github.com/trailguard/trailguard/notifiers"
 )
 
-// Notifier writes each alert as one JSON line to an io.Writer.
+// Notifier writes each alert to an io.Writer, as one JSON line or as text.
 type Notifier struct {
-	name string
-	mu   sync.Mutex // one line per write, never interleaved
-	w    io.Writer
+	name   string
+	format Format
+	mu     sync.Mutex // one alert per write, never interleaved
+	w      io.Writer
 }
 
-// New returns a notifier writing to w, named name ("stdout" when empty).
-func New(name string, w io.Writer) *Notifier {
+// New returns a notifier writing JSON lines to w, named name ("stdout" when
+// empty).
+func New(name string, w io.Writer) *Notifier { return NewFormat(name, w, JSON) }
+
+// NewFormat is New writing in format f.
+func NewFormat(name string, w io.Writer, f Format) *Notifier {
 	if name == "" {
 		name = "stdout"
 	}
-	return &Notifier{name: name, w: w}
+	return &Notifier{name: name, w: w, format: f}
 }
 
 // Name implements notifiers.Notifier.
@@ -40,9 +46,14 @@ type line struct {
 
 // Notify implements notifiers.Notifier.
 func (n *Notifier) Notify(_ context.Context, a *alert.Alert, note string) error {
-	b, err := json.Marshal(line{Alert: a, Note: note})
-	if err != nil {
-		return fmt.Errorf("encode alert: %w", err)
+	var b []byte
+	if n.format == JSON {
+		var err error
+		if b, err = json.Marshal(line{Alert: a, Note: note}); err != nil {
+			return fmt.Errorf("encode alert: %w", err)
+		}
+	} else {
+		b = []byte(TextLine(a, note, n.format == Color))
 	}
 	b = append(b, '\n')
 	n.mu.Lock()

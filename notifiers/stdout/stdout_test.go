@@ -74,3 +74,27 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 		t.Fatalf("got %d lines, want 20", count)
 	}
 }
+
+func TestTextFormat(t *testing.T) {
+	var buf bytes.Buffer
+	n := NewFormat("console", &buf, Text)
+	a := &alert.Alert{RuleID: "r.one", Severity: alert.High, Message: "m\nforged line", EventTime: "2023-04-01T10:02:00Z",
+		EventName: "PutX", EventSource: "x.amazonaws.com", Principal: "arn:aws:iam::1:user/\x1b[2Jbob", SourceIP: "192.0.2.1",
+		AccountID: "1", Region: "eu-west-1", EventID: "e1"}
+	if err := n.Notify(context.Background(), a, "3 similar alerts suppressed"); err != nil {
+		t.Fatal(err)
+	}
+	want := "HIGH     2023-04-01T10:02:00Z r.one  x.amazonaws.com PutX by arn:aws:iam::1:user/ [2Jbob from 192.0.2.1 (account 1, eu-west-1) [e1]\n" +
+		"         m forged line · 3 similar alerts suppressed\n"
+	if buf.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", buf.String(), want)
+	}
+	buf.Reset()
+	n = NewFormat("console", &buf, Color)
+	if err := n.Notify(context.Background(), a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "\x1b[1;31mHIGH\x1b[0m     ") || strings.Contains(buf.String(), "\x1b[2J") {
+		t.Errorf("colour: %q", buf.String())
+	}
+}
