@@ -57,6 +57,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer receives metrics events; default none.
 	Observer Observer
+	// History records every alert handled and its outcome per notifier (see
+	// the history package); default none. A failed write is logged, and the
+	// alert goes on.
+	History Recorder
 	// Now is the clock for dedup windows; default time.Now.
 	Now func() time.Time
 }

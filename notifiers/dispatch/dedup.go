@@ -37,12 +37,12 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 		Now: d.now(), Window: d.dedupWindow, PendingTTL: d.pendingTTL,
 	})
 	if err != nil {
-		d.observe(dl.targets, OutcomeFailed)
+		d.observe(dl, OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
 	if !v.Lead {
 		dl.log.DebugContext(ctx, "alert held back by the dedup window")
-		d.observe(dl.targets, OutcomeDeduplicated)
+		d.observe(dl, OutcomeDeduplicated)
 		return nil, nil
 	}
 	if v.HeldBack > 0 {

@@ -52,6 +52,7 @@ type Dispatcher struct {
 	stages       stages // what Dispatch and Flush run; see New
 	log          *slog.Logger
 	obs          Observer
+	history      Recorder
 	now          func() time.Time
 }
 
@@ -68,6 +69,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		flushEvery:   cmp.Or(cfg.FlushInterval, time.Minute),
 		log:          cfg.Logger,
 		obs:          cfg.Observer,
+		history:      cfg.History,
 		now:          cfg.Now,
 	}
 	d.claimTTL = cmp.Or(cfg.ClaimTTL, d.retry.MaxElapsedTime+d.retry.AttemptTimeout+30*time.Second)
@@ -133,6 +135,8 @@ func New(cfg Config) (*Dispatcher, error) {
 
 	// The dispatcher. To add a step, write its stage in a file of its own and
 	// add it here; it sees alerts and summaries alike (delivery.kind).
+	// The history brackets the list (see exec), as the claim brackets the
+	// sending: it records what the list decided.
 	d.stages = stages{
 		routeStage{d},
 		suppressStage{d},
@@ -165,7 +169,7 @@ func hash(parts ...string) string {
 // suppressed or held back; otherwise an *Error (wrapped in notifiers.Permanent
 // when every failure was permanent).
 func (d *Dispatcher) Dispatch(ctx context.Context, a *alert.Alert) error {
-	_, err := d.stages.exec(ctx, &delivery{
+	_, err := d.exec(ctx, &delivery{
 		kind: kindAlert, alert: a, subject: "alert", what: "alert " + a.RuleID + " " + a.EventID,
 		identity: hash("alert", a.Key()),
 		log:      d.log.With("rule_id", a.RuleID, "event_id", a.EventID),

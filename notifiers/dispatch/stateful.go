@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/history"
 	"github.com/trailguard/trailguard/notifiers/state"
 )
 
@@ -33,6 +34,7 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		// failing would bring its SQS message back for ever. Said, and left.
 		dl.log.WarnContext(ctx, "stateful rule skips a record without a valid eventTime: it cannot be placed in a window",
 			"event_time", a.EventTime, "error", err)
+		dl.rec.end(history.OutcomeSkipped)
 		return nil, nil
 	}
 	for _, seq := range sf.StepOf {
@@ -46,6 +48,7 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	switch {
 	case sf.Signal:
 		dl.log.DebugContext(ctx, "signal recorded")
+		dl.rec.end(history.OutcomeSignal)
 		return nil, nil
 	case sf.Threshold != nil:
 		t := sf.Threshold
@@ -69,11 +72,12 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		return dl, nil // only a step of sequences: notified as itself
 	}
 	if err != nil {
-		s.d.observe(dl.targets, OutcomeFailed)
+		s.d.observe(dl, OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
 	if f == nil {
 		dl.log.DebugContext(ctx, "counted by the stateful rule")
+		dl.rec.end(history.OutcomeCounted)
 		return nil, nil
 	}
 	out := statefulAlert(*a, f, group, window)
@@ -112,7 +116,7 @@ func (s statefulStage) sequence(ctx context.Context, a *alert.Alert, seq *alert.
 	out.RuleID, out.Title, out.Description, out.Severity = r.ID, r.Title, r.Description, r.Severity
 	out.Tags, out.References, out.Runbook = r.Tags, r.References, r.Runbook
 	out.Message = fmt.Sprintf("%s within %s for %s", strings.Join(seq.Steps, ", then "), f.Last.Sub(f.First), groupText(group))
-	_, err = s.d.stages.exec(ctx, &delivery{
+	_, err = s.d.exec(ctx, &delivery{
 		kind: kindAlert, alert: out, subject: "alert", what: "sequence alert " + r.ID + " " + groupText(group),
 		identity: hash(append([]string{"stateful", r.ID, groupText(group)}, f.EventIDs...)...),
 		log:      s.d.log.With("rule_id", r.ID, "event_id", a.EventID),
