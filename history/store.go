@@ -185,22 +185,19 @@ type Stats struct {
 // TopN is how many values each top list shows.
 const TopN = 10
 
-// Stats counts the entries f matches (paging aside). f.From and f.To give
-// the series' span, cut into buckets intervals; without them only the
-// totals are counted.
+// Stats counts the entries f matches (paging aside), with a series of
+// buckets intervals from f.From to f.To (an open end: the oldest or newest
+// entry's time); buckets 0: no series.
 func (h *History) Stats(ctx context.Context, f Filter, buckets int) (Stats, error) {
 	f.Offset, f.Limit = 0, 0
 	s := Stats{From: f.From, To: f.To, BySeverity: map[string]int{}, ByOutcome: map[string]int{}}
-	var step time.Duration
-	if !f.From.IsZero() && f.To.After(f.From) && buckets > 0 {
-		step = max(f.To.Sub(f.From)/time.Duration(buckets), time.Second)
-		s.Step = step.String()
-		for t := f.From; t.Before(f.To); t = t.Add(step) {
-			s.Series = append(s.Series, Bucket{Start: t, Counts: map[string]int{}})
-		}
-	}
 	rules, principals, accounts := map[string]int{}, map[string]int{}, map[string]int{}
 	last := map[string]time.Time{}
+	type point struct {
+		at  time.Time
+		sev string
+	}
+	var points []point
 	err := h.b.Each(ctx, f, func(e *Entry) error {
 		a := &e.Alert
 		s.Total++
@@ -212,15 +209,33 @@ func (h *History) Stats(ctx context.Context, f Filter, buckets int) (Stats, erro
 		if e.Seen.After(last[a.RuleID]) {
 			last[a.RuleID] = e.Seen
 		}
-		if step > 0 {
-			if i := int(e.Seen.Sub(f.From) / step); i >= 0 && i < len(s.Series) {
-				s.Series[i].Counts[a.Severity.String()]++
-			}
+		if buckets > 0 {
+			points = append(points, point{e.Seen, a.Severity.String()})
 		}
 		return nil
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("history: stats: %w", err)
+	}
+	if len(points) > 0 { // newest first
+		if s.From.IsZero() {
+			s.From = points[len(points)-1].at.Truncate(time.Minute)
+		}
+		if s.To.IsZero() {
+			s.To = points[0].at.Add(time.Minute).Truncate(time.Minute)
+		}
+	}
+	if buckets > 0 && s.To.After(s.From) && !s.From.IsZero() {
+		step := max(s.To.Sub(s.From)/time.Duration(buckets), time.Second)
+		s.Step = step.String()
+		for t := s.From; t.Before(s.To); t = t.Add(step) {
+			s.Series = append(s.Series, Bucket{Start: t, Counts: map[string]int{}})
+		}
+		for _, p := range points {
+			if i := int(p.at.Sub(s.From) / step); i >= 0 && i < len(s.Series) {
+				s.Series[i].Counts[p.sev]++
+			}
+		}
 	}
 	s.TopRules, s.TopPrincipals, s.TopAccounts = top(rules), top(principals), top(accounts)
 	for r, n := range rules {
