@@ -75,6 +75,7 @@ type Config struct {
 	Dedup        Dedup         `yaml:"dedup" json:"dedup"`
 	Suppressions []Suppression `yaml:"suppressions" json:"suppressions"` // default none
 	State        State         `yaml:"state" json:"state"`
+	History      History       `yaml:"history" json:"history"`
 
 	warnings []string
 	notes    []string
@@ -86,9 +87,11 @@ type Log struct {
 	Format string     `yaml:"format" json:"format"` // json|text; default json
 }
 
-// Server is the HTTP listener for /metrics, /healthz and /readyz.
+// Server is the HTTP listener for /metrics, /healthz, /readyz and the web
+// page.
 type Server struct {
 	Listen string `yaml:"listen" json:"listen"` // host:port; default 127.0.0.1:9090
+	Web    Web    `yaml:"web" json:"web"`       // the triage page at / and its API under /api/
 }
 
 // Source says where CloudTrail logs come from. Only the block named by Type
@@ -277,7 +280,7 @@ func (e *Email) setDefaults() { e.TLS = TLSStartTLS }
 func defaults() *Config {
 	return &Config{
 		Log:    Log{Level: slog.LevelInfo, Format: FormatJSON},
-		Server: Server{Listen: "127.0.0.1:9090"},
+		Server: Server{Listen: "127.0.0.1:9090", Web: Web{Enabled: true}},
 		Source: Source{
 			Type: SourceDir,
 			SQS: SQS{
@@ -296,8 +299,9 @@ func defaults() *Config {
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		// The account is part of the key: alerts of two accounts are never
 		// merged, since each may need its own response.
-		Dedup: Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
-		State: State{Type: StateSQLite, DeliveredTTL: DefaultDeliveredTTL},
+		Dedup:   Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
+		State:   State{Type: StateSQLite, DeliveredTTL: DefaultDeliveredTTL},
+		History: History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 20000},
 	}
 }
 

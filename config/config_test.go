@@ -711,7 +711,7 @@ func TestDefaults(t *testing.T) {
 	def := Default()
 	want := &Config{
 		Log:    Log{Level: slog.LevelInfo, Format: "json"},
-		Server: Server{Listen: "127.0.0.1:9090"},
+		Server: Server{Listen: "127.0.0.1:9090", Web: Web{Enabled: true}},
 		Source: Source{
 			Type: "dir",
 			SQS:  SQS{WaitTime: 20 * time.Second, MaxMessages: 10, VisibilityTimeout: 5 * time.Minute, Workers: 16, MaxHold: 15 * time.Minute},
@@ -723,6 +723,7 @@ func TestDefaults(t *testing.T) {
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
 		State:     State{Type: "sqlite", DeliveredTTL: 14 * 24 * time.Hour},
+		History:   History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 20000},
 	}
 	want.warnings = def.warnings
 	if !reflect.DeepEqual(def, want) {

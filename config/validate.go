@@ -113,6 +113,8 @@ func (v *validator) validate(c *Config) {
 	v.dedup(c.Dedup)
 	v.suppressions(c.Suppressions)
 	v.state(c.State)
+	v.history(c.History)
+	v.web(c.Server)
 }
 
 func (v *validator) source(s Source) {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -69,7 +70,8 @@ type Daemon struct {
 
 	evalWorkers int
 
-	reloadMu sync.Mutex
+	reloadMu   sync.Mutex
+	lastReload atomic.Value // time.Time of the last policy load, for the Health page
 }
 
 // New checks and builds everything the configuration asks for; nothing runs yet.
@@ -81,6 +83,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 		opts.ShutdownGrace = 20 * time.Second
 	}
 	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, m: newMetrics(), health: newHealth(), evalWorkers: 1}
+	// The first line says where to look: compiling the rules and reading the
+	// first logs take a while, and their notes come next.
+	if cfg.Server.Web.Enabled {
+		d.log.Info("trailguard starting; web page on "+webURL(cfg.Server.Listen), "web", webURL(cfg.Server.Listen), "source", cfg.Source.Type)
+	} else {
+		d.log.Info("trailguard starting", "listen", cfg.Server.Listen, "source", cfg.Source.Type)
+	}
 	for _, w := range cfg.Warnings() {
 		d.log.Warn("configuration", "warning", w)
 	}
@@ -119,6 +128,7 @@ func (d *Daemon) buildEngine(ctx context.Context) (*engine.Engine, error) {
 }
 
 func (d *Daemon) noteEngine(e *engine.Engine) {
+	d.lastReload.Store(time.Now())
 	d.m.rulesLoaded.Set(float64(len(e.Rules())))
 	for _, w := range e.Warnings() {
 		d.log.Warn("policies", "warning", w)
@@ -157,7 +167,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopServer()
-	d.log.Info("trailguard started", "source", d.cfg.Source.Type, "listen", addr, "rules", len(d.engines.Engine().Rules()))
+	started := []any{"source", d.cfg.Source.Type, "listen", addr, "rules", len(d.engines.Engine().Rules())}
+	if d.cfg.Server.Web.Enabled && addr != "" {
+		started = append([]any{"web", webURL(addr)}, started...)
+	}
+	d.log.Info("trailguard started", started...)
 	if d.opts.Ready != nil && addr != "" {
 		d.opts.Ready(addr)
 	}
@@ -196,7 +210,12 @@ func (d *Daemon) serve() (addr string, stop func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("server.listen: %w", err)
 	}
-	srv := &http.Server{Handler: d.mux(), ReadHeaderTimeout: 5 * time.Second}
+	mux := d.mux()
+	if err := d.mountWeb(mux); err != nil {
+		_ = ln.Close()
+		return "", nil, fmt.Errorf("web page: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	var server errgroup.Group
 	server.Go(func() error {
 		// A server that fails after it listened is logged, as before: the

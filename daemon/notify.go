@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/history"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/dispatch"
 	"github.com/trailguard/trailguard/notifiers/email"
@@ -33,6 +34,8 @@ import (
 const (
 	readyCheckEvery        = 5 * time.Minute
 	readyCheckWhileFailing = 30 * time.Second
+	// historyPruneEvery applies the history's retention while no alert comes.
+	historyPruneEvery = time.Minute
 )
 
 // notifier is the daemon's side of alert delivery: the dispatcher built from
@@ -43,6 +46,10 @@ type notifier struct {
 	memState bool
 	redis    *redis.Client
 	sqlite   *state.SQLite
+	// history records every alert handled, for the web page; histSQLite is
+	// its table in the state file, when the state is SQLite.
+	history    *history.History
+	histSQLite *history.SQLite
 	// users counts what may still use redis or sqlite: run (with the
 	// dispatcher's own Run) and the final flush, which the daemon calls in
 	// either order. The last to finish closes the client.
@@ -103,6 +110,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	n := &notifier{log: log, health: h, readyOK: errChecking}
 	n.users.Store(2)
 	var st state.State
+	var hb history.Backend
 	switch cfg.State.Type {
 	case config.StateRedis:
 		// go-redis logs (pool and connection trouble) in our format, not as
@@ -112,6 +120,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 			Addr: cfg.State.Redis.Addr, Password: cfg.State.Redis.Password.Reveal(), DB: cfg.State.Redis.DB,
 		})
 		st = state.NewRedis(n.redis, "")
+		hb = history.NewRedis(n.redis, "")
 	case config.StateSQLite:
 		path, note, err := state.SQLitePath(cfg.State.SQLite.Path)
 		if err != nil {
@@ -127,9 +136,15 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		}
 		log.InfoContext(ctx, "state kept in SQLite: delivered alerts, dedup windows and stateful-rule records survive a restart", "path", path)
 		st = n.sqlite
+		if n.histSQLite, err = history.OpenSQLite(ctx, path); err != nil {
+			_ = n.sqlite.Close()
+			return nil, err
+		}
+		hb = n.histSQLite
 	default:
 		n.memState = true
 		st = state.NewMemory(state.MemoryOptions{})
+		hb = history.NewMemory()
 	}
 	if c, ok := st.(notifiers.Checker); ok && !n.memState {
 		n.probe = c
@@ -137,6 +152,9 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 	// The stateful rules' records come from the store itself, as they did
 	// before the store was wrapped for health.
 	records, _ := st.(state.Records)
+	n.history = history.New(hb, history.Options{Logger: log,
+		Retention: history.Retention{MaxAge: cfg.History.MaxAge, MaxCount: cfg.History.MaxAlerts}})
+	m.reg.MustRegister(n.history.Metrics())
 	obs := nmetrics.New("trailguard")
 	m.reg.MustRegister(obs)
 	d, err := dispatch.New(dispatch.Config{
@@ -152,6 +170,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		Observer:     obs,
 		Seen:         opts.Seen,
 		Logger:       log,
+		History:      n.history,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notifiers: %w", err)
@@ -209,6 +228,7 @@ func (n *notifier) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { n.d.Run(ctx) })
+	wg.Go(func() { n.history.Run(ctx, historyPruneEvery) })
 	if n.probe != nil {
 		wg.Go(func() { n.health.probeState(ctx, n.probe) })
 	}
@@ -271,6 +291,11 @@ func (n *notifier) release() {
 	if n.sqlite != nil {
 		if err := n.sqlite.Close(); err != nil {
 			n.log.Warn("closing the SQLite state", "error", err)
+		}
+	}
+	if n.histSQLite != nil {
+		if err := n.histSQLite.Close(); err != nil {
+			n.log.Warn("closing the SQLite alert history", "error", err)
 		}
 	}
 }

@@ -48,5 +48,12 @@ if ! command -v redis-server >/dev/null; then
 fi
 command -v redis-server
 
+step "chromium for the web page's browser test (driven headless by the test itself)"
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+command -v chromium
+
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...

@@ -28,18 +28,18 @@ func (s claimStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 	c, err := d.state.Claim(ctx, dl.key, d.claimTTL)
 	if err != nil {
 		// Without the claim we cannot promise "once"; fail so the message returns.
-		d.obs.Notified(name, OutcomeFailed)
+		d.notified(dl, name, OutcomeFailed)
 		dl.log.ErrorContext(ctx, "cannot claim delivery", "err", err)
 		return nil, fmt.Errorf("claim delivery: %w", err)
 	}
 	switch c.Status {
 	case state.Delivered:
 		dl.log.DebugContext(ctx, "already delivered; skipping")
-		d.obs.Notified(name, OutcomeAlreadyDelivered)
+		d.notified(dl, name, OutcomeAlreadyDelivered)
 		return nil, nil
 	case state.InFlight:
 		dl.log.InfoContext(ctx, "delivery in progress elsewhere; deferring")
-		d.obs.Notified(name, OutcomeInFlight)
+		d.notified(dl, name, OutcomeInFlight)
 		return nil, ErrInFlight
 	}
 
@@ -56,7 +56,7 @@ func (s claimStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 	if err == nil {
 		return nil, nil // a stage chose not to send; it reported why
 	}
-	d.obs.Notified(name, OutcomeFailed)
+	d.notified(dl, name, OutcomeFailed)
 	dl.log.ErrorContext(ctx, "alert not delivered", "permanent", notifiers.IsPermanent(err), "err", err)
 	return nil, err
 }

@@ -67,6 +67,10 @@ type Config struct {
 	// suppression and stateful rules, whether the dedup window then holds it
 	// back or not: what `trailguard run` counts for its summary at shutdown.
 	Seen func(*alert.Alert)
+	// History records every alert handled and its outcome per notifier (see
+	// the history package); default none. A failed write is logged, and the
+	// alert goes on.
+	History Recorder
 	// Now is the clock for dedup windows; default time.Now.
 	Now func() time.Time
 }

@@ -50,14 +50,14 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 		Now: d.now(), EventTime: at, Window: d.dedupWindow, PendingTTL: d.pendingTTL,
 	})
 	if err != nil {
-		d.observe(dl.targets, OutcomeFailed)
+		d.observe(dl, OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
 	dl.window = v.Window
 	if !v.Lead {
 		dl.log.DebugContext(ctx, "alert held back by the dedup window")
 		others, threaded := d.splitThreaded(dl.targets)
-		d.observe(others, OutcomeDeduplicated)
+		d.observeTo(dl, others, OutcomeDeduplicated)
 		if len(threaded) == 0 {
 			return nil, nil
 		}

@@ -15,7 +15,7 @@ func (s markDeliveredStage) exec(ctx context.Context, dl *delivery) (*delivery, 
 		// send it again. Sending twice beats reporting a sent alert as failed.
 		dl.log.WarnContext(ctx, "sent, but could not record the delivery", "err", err)
 	}
-	d.obs.Notified(dl.notifier.Name(), OutcomeSent)
+	d.notified(dl, dl.notifier.Name(), OutcomeSent)
 	dl.log.DebugContext(ctx, "alert sent")
 	return dl, nil
 }

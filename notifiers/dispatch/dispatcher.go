@@ -56,6 +56,7 @@ type Dispatcher struct {
 	log          *slog.Logger
 	obs          Observer
 	seen         func(*alert.Alert)
+	history      Recorder
 	now          func() time.Time
 }
 
@@ -73,6 +74,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		log:          cfg.Logger,
 		obs:          cfg.Observer,
 		seen:         cfg.Seen,
+		history:      cfg.History,
 		now:          cfg.Now,
 	}
 	d.iso = newIsolator(cfg.Timeouts, d.retry.AttemptTimeout)
@@ -146,7 +148,9 @@ func New(cfg Config) (*Dispatcher, error) {
 
 	// The dispatcher. To add a step, write its stage in a file of its own and
 	// add it here; it sees alerts and summaries alike (delivery.kind).
-	// Stateful rules count first: every candidate, whether routed or not.
+	// Stateful rules count first: every candidate, whether routed or not. The
+	// history brackets the list (see exec), as the claim brackets the sending:
+	// it records what the list decided.
 	d.stages = stages{
 		statefulStage{d},
 		routeStage{d},
@@ -179,7 +183,7 @@ func hash(parts ...string) string {
 // suppressed or held back; otherwise an *Error (wrapped in notifiers.Permanent
 // when every failure was permanent).
 func (d *Dispatcher) Dispatch(ctx context.Context, a *alert.Alert) error {
-	_, err := d.stages.exec(ctx, &delivery{
+	_, err := d.exec(ctx, &delivery{
 		kind: kindAlert, alert: a, subject: "alert", what: "alert " + a.RuleID + " " + a.EventID,
 		identity: hash("alert", a.Key()),
 		log:      d.log.With("rule_id", a.RuleID, "event_id", a.EventID),

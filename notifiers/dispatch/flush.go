@@ -81,7 +81,7 @@ func (d *Dispatcher) summarize(ctx context.Context, p state.Pending) error {
 		d.log.ErrorContext(ctx, "dedup summary unreadable; count lost", "group", p.Group, "count", p.Count, "err", err)
 		return notifiers.Permanent(fmt.Errorf("decode held-back alert: %w", err))
 	}
-	_, err := d.stages.exec(ctx, &delivery{
+	_, err := d.exec(ctx, &delivery{
 		kind: kindSummary, alert: &a, pending: p,
 		subject: "dedup summary", what: fmt.Sprintf("summary for %s (%d alerts)", a.RuleID, p.Count),
 		// A summary's identity is its group and first held-back alert: a requeued

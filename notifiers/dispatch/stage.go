@@ -71,11 +71,24 @@ type delivery struct {
 	// Set per notifier by the fan-out, for the stages that run once per target.
 	notifier notifiers.Notifier
 	key      string // the State key of this notifier's delivery
+
+	// rec collects the outcomes for the history; shared by the fan-out's
+	// copies. Nil when there is no history.
+	rec *record
 }
 
 // observe reports one outcome for every target.
-func (d *Dispatcher) observe(targets []notifiers.Notifier, o Outcome) {
-	for _, n := range targets {
-		d.obs.Notified(n.Name(), o)
+func (d *Dispatcher) observe(dl *delivery, o Outcome) { d.observeTo(dl, dl.targets, o) }
+
+// observeTo reports o for dl's alert to the notifiers ns.
+func (d *Dispatcher) observeTo(dl *delivery, ns []notifiers.Notifier, o Outcome) {
+	for _, n := range ns {
+		d.notified(dl, n.Name(), o)
 	}
+}
+
+// notified reports one notifier's outcome to the Observer and the history.
+func (d *Dispatcher) notified(dl *delivery, notifier string, o Outcome) {
+	d.obs.Notified(notifier, o)
+	dl.rec.add(notifier, o, d.now())
 }

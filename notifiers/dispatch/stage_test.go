@@ -28,7 +28,7 @@ func (s *muteStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 	s.seen = append(s.seen, map[kind]string{kindAlert: "alert ", kindSummary: "summary "}[dl.kind]+dl.alert.Principal)
 	s.mu.Unlock()
 	if dl.kind == kindAlert && dl.alert.Principal == s.principal {
-		s.d.observe(dl.targets, "muted")
+		s.d.observe(dl, "muted")
 		return nil, nil
 	}
 	return dl, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/history"
 	"github.com/trailguard/trailguard/notifiers/state"
 )
 
@@ -39,6 +40,7 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		// failing would bring its SQS message back for ever. Said, and left.
 		dl.log.WarnContext(ctx, "stateful rule skips a record without a valid eventTime: it cannot be placed in a window",
 			"event_time", a.EventTime, "error", err)
+		dl.rec.end(history.OutcomeSkipped)
 		return nil, nil
 	}
 	for _, c := range sf.CountedBy {
@@ -76,17 +78,19 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		}
 		if sf.Signal {
 			dl.log.DebugContext(ctx, "signal recorded")
+			dl.rec.end(history.OutcomeSignal)
 			return nil, nil
 		}
 		return dl, nil
 	}
 	if err != nil {
 		// Routing comes later; those it would have picked hear of the failure.
-		s.d.observe(s.d.route(a), OutcomeFailed)
+		s.d.observeTo(dl, s.d.route(a), OutcomeFailed)
 		return nil, fmt.Errorf("dispatch alert %s %s: %w", a.RuleID, a.EventID, err)
 	}
 	if f == nil {
 		dl.log.DebugContext(ctx, "counted by the stateful rule")
+		dl.rec.end(history.OutcomeCounted)
 		return nil, nil
 	}
 	out := statefulAlert(*a, f, group, window)
@@ -179,7 +183,7 @@ func (s statefulStage) raise(ctx context.Context, out *alert.Alert, f *state.Fir
 	if err := s.feed(ctx, out, then, f.Last); err != nil || signal {
 		return err
 	}
-	_, err := s.d.stages.exec(ctx, &delivery{
+	_, err := s.d.exec(ctx, &delivery{
 		kind: kindAlert, alert: out, subject: "alert", what: "stateful alert " + out.RuleID + " " + groupText(group),
 		identity: hash(append([]string{"stateful", out.RuleID, groupText(group)}, f.EventIDs...)...),
 		log:      s.d.log.With("rule_id", out.RuleID, "event_id", out.EventID),

@@ -13,6 +13,6 @@ func (s suppressStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 		return dl, nil
 	}
 	dl.log.InfoContext(ctx, dl.subject+" suppressed", "reason", sup.Reason, "owner", sup.Owner)
-	s.d.observe(dl.targets, OutcomeSuppressed)
+	s.d.observe(dl, OutcomeSuppressed)
 	return nil, nil
 }
