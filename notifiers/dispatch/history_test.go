@@ -78,7 +78,7 @@ func TestHistoryRecordsEveryOutcome(t *testing.T) {
 		}
 	}
 	for _, e := range p.Entries {
-		if e.Kind == history.KindSummary && !strings.Contains(e.Note, "1 similar alert was suppressed") {
+		if e.Kind == history.KindSummary && !strings.Contains(e.Note, "1 more aws.loud by arn:alice") {
 			t.Errorf("summary note %q", e.Note)
 		}
 	}
