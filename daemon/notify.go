@@ -136,7 +136,7 @@ func newNotifier(ctx context.Context, cfg *config.Config, opts Options, log *slo
 		}
 		log.InfoContext(ctx, "state kept in SQLite: delivered alerts, dedup windows and stateful-rule records survive a restart", "path", path)
 		st = n.sqlite
-		if n.histSQLite, err = history.OpenSQLite(ctx, path); err != nil {
+		if n.histSQLite, err = history.OpenSQLite(context.WithoutCancel(ctx), path); err != nil {
 			_ = n.sqlite.Close()
 			return nil, err
 		}
