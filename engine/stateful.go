@@ -293,18 +293,11 @@ func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) 
 			continue
 		}
 		for i, step := range d.seq.Steps {
-			sr := byID[step]
-			switch {
-			case sr == nil:
-				bad(d, "custom.sequence.steps: %q names no loaded rule", step)
-				continue
-			case step == d.rule.ID:
-				bad(d, "custom.sequence.steps: a sequence cannot be a step of itself")
-				continue
-			case slices.Index(d.seq.Steps, step) != i:
-				bad(d, "custom.sequence.steps: %q is named twice; a step is one rule", step)
+			if msg := badRef("custom.sequence.steps", d.seq.Steps, i, d.rule.ID, byID); msg != "" {
+				bad(d, "%s", msg)
 				continue
 			}
+			sr := byID[step]
 			// A sequence's or counter's alert is a copy of the candidate
 			// that made it fire, so it has that rule's fields.
 			for _, f := range d.seq.GroupBy {
@@ -355,17 +348,12 @@ func (e *Engine) linkStateful(decls []*statefulDecl, keys map[string]alertKeys) 
 func checkCounted(d *statefulDecl, byID map[string]*Rule, composite map[string]bool, keys map[string]alertKeys, bad func(*statefulDecl, string, ...any)) {
 	t := d.counter.Threshold
 	for i, id := range t.Rules {
+		if msg := badRef("custom.threshold.rules", t.Rules, i, d.rule.ID, byID); msg != "" {
+			bad(d, "%s", msg)
+			continue
+		}
 		r := byID[id]
 		switch {
-		case r == nil:
-			bad(d, "custom.threshold.rules: %q names no loaded rule", id)
-			continue
-		case id == d.rule.ID:
-			bad(d, "custom.threshold.rules: a rule cannot count itself")
-			continue
-		case slices.Index(t.Rules, id) != i:
-			bad(d, "custom.threshold.rules: %q is named twice", id)
-			continue
 		case composite[id] || r.Stateful != nil && (r.Stateful.Threshold != nil || r.Stateful.NewValue != nil):
 			// Its alerts are not candidates the stage sees one by one.
 			bad(d, "custom.threshold.rules: %s is itself a stateful rule (threshold, new_value, sequence); a counter counts the candidates of plain rules", id)
@@ -378,6 +366,21 @@ func checkCounted(d *statefulDecl, byID map[string]*Rule, composite map[string]b
 			}
 		}
 	}
+}
+
+// badRef says what is wrong with list[i], a rule id that a sequence or a
+// counter names under path, or "".
+func badRef(path string, list []string, i int, self string, byID map[string]*Rule) string {
+	id := list[i]
+	switch {
+	case byID[id] == nil:
+		return fmt.Sprintf("%s: %q names no loaded rule", path, id)
+	case id == self:
+		return fmt.Sprintf("%s: a rule cannot name itself", path)
+	case slices.Index(list, id) != i:
+		return fmt.Sprintf("%s: %q is named twice", path, id)
+	}
+	return ""
 }
 
 // statefulOf is r.Stateful, made when r has none.

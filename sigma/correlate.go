@@ -2,8 +2,8 @@ package sigma
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -169,7 +169,7 @@ func (p *planner) use(c *corrEntry, r *Rule, fields map[string]string, signal bo
 	}
 	u.signal = u.signal && signal
 	if r.Correlation == nil {
-		for _, key := range sortedStrings(fields) {
+		for _, key := range slices.Sorted(maps.Keys(fields)) {
 			path := strings.Split(fields[key], ".")
 			if prev, ok := u.fields[key]; ok && !slices.Equal(prev, path) {
 				p.bad(c, c.d.correlation, "rule %q would carry %q from both %s and %s; give one an alias of another name",
@@ -202,7 +202,7 @@ func (p *planner) condition(c *corrEntry) {
 	if at == nil {
 		at = c.d.correlation
 	}
-	ops := sortedKeys(k.Condition)
+	ops := slices.Sorted(maps.Keys(k.Condition))
 	switch k.Type {
 	case "event_count", "value_count":
 		if len(ops) != 1 || (ops[0] != "gte" && ops[0] != "gt") {
@@ -227,22 +227,11 @@ func (p *planner) condition(c *corrEntry) {
 
 func condText(m map[string]int64) string {
 	parts := make([]string, 0, len(m))
-	for _, op := range sortedKeys(m) {
+	for _, op := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s: %d", op, m[op]))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedStrings(m map[string]string) []string { return sortedKeys(m) }
 
 // fieldOf is the value under key in mapping n, or nil.
 func fieldOf(n *yaml.Node, key string) *yaml.Node {

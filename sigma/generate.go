@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -76,7 +77,7 @@ func generate(r *Rule, det *detection, u *usage) (string, []string, error) {
 // correlations read: the value at each path of the record, null when absent.
 func correlationFields(fields map[string][]string) string {
 	var b strings.Builder
-	for _, key := range sortedKeys(fields) {
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
 		path := make([]string, len(fields[key]))
 		for i, p := range fields[key] {
 			path[i] = quote(p)

@@ -162,11 +162,10 @@ func (d *document) meta() (*Rule, []Problem) {
 	}
 	r.RuleID = "sigma." + r.ID
 	r.Package = packageFor(r.ID)
-	switch {
-	case r.Level == "":
+	if r.Level == "" {
 		r.Severity = "medium"
 		r.Warnings = append(r.Warnings, "no level: severity medium")
-	default:
+	} else {
 		s, ok := severities[r.Level]
 		if !ok {
 			probs = append(probs, d.problem(d.fields["level"], "level %q: want informational, low, medium, high or critical", r.Level))

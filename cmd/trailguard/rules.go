@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -83,10 +84,23 @@ func statefulKinds(list []engine.Rule) map[string]string {
 		case sf.Signal:
 			kinds[r.ID] = "signal"
 		}
-		if sf != nil {
-			for _, seq := range sf.StepOf {
-				kinds[seq.Rule.ID] = "sequence"
+		if sf == nil {
+			continue
+		}
+		// Sequences and counters have no candidates of their own: they are
+		// known from the rules they gather.
+		seqs := slices.Clone(sf.StepOf)
+		for _, c := range sf.CountedBy {
+			kinds[c.Rule.ID] = "threshold"
+			if c.Threshold.Distinct != "" {
+				kinds[c.Rule.ID] = "distinct"
 			}
+			seqs = append(seqs, c.Then...)
+		}
+		for len(seqs) > 0 {
+			seq := seqs[0]
+			seqs = append(seqs[1:], seq.Then...)
+			kinds[seq.Rule.ID] = "sequence"
 		}
 	}
 	return kinds

@@ -193,3 +193,29 @@ func TestRulesStatefulKinds(t *testing.T) {
 		t.Errorf("stateful kinds %v, want %v", kinds, want)
 	}
 }
+
+// Sigma correlations show as the stateful rules they become: an event_count
+// a threshold, a value_count distinct, temporal ones sequences (also one whose
+// steps are a correlation and a signal), their referenced rules signals.
+func TestRulesStatefulSigmaCorrelations(t *testing.T) {
+	code, out, errs := runCLI(t, "", "rules", "--packs", "none", "--sigma", "../../engine/testdata/sigmacorr", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var list []struct {
+		ID       string `json:"id"`
+		Stateful string `json:"stateful"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range list {
+		got[strings.TrimPrefix(r.ID, "sigma.7d3f1c1e-5a8e-4d8e-9a59-1f0c4a0b")] = r.Stateful
+	}
+	want := map[string]string{"0001": "signal", "0002": "signal", "0003": "threshold", "0004": "sequence",
+		"0011": "", "0012": "distinct", "0021": "signal", "0022": "signal", "0023": "sequence"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("stateful kinds %v, want %v", got, want)
+	}
+}

@@ -223,8 +223,12 @@ state: {type: sqlite, sqlite: {path: %q}}
 		return fmt.Errorf("%w (daemon log: %s)", err, o.daemonLog)
 	}
 	pid := cmd.Process.Pid
-	fmt.Fprintf(os.Stderr, "soak: daemon pid %d, %d log files notified %g/s for %s, sampling every %s\n",
-		pid, len(keys.order), o.rate, o.duration, o.sample)
+	what := fmt.Sprintf("%d log files", len(keys.order))
+	if o.fresh > 0 {
+		what = "new log files (event time +" + o.fresh.String() + " each)"
+	}
+	fmt.Fprintf(os.Stderr, "soak: daemon pid %d, %s notified %g/s for %s, sampling every %s\n",
+		pid, what, o.rate, o.duration, o.sample)
 
 	csv, err := os.Create(o.csv)
 	if err != nil {
