@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,12 +10,6 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/notifiers"
 )
-
-// ErrStuck is reported for a notifier with a call that has not returned
-// although its timeout passed (a write to a pipe nobody reads ignores every
-// context). Its deliveries fail at once, without retries, until that call
-// returns: the message comes back for them, and the other notifiers go on.
-var ErrStuck = errors.New("notifier stuck: an earlier call has not returned past its timeout")
 
 // stuckGrace is how long a call that reached its timeout is given to return
 // before it counts as stuck: a notifier that honours its context returns
