@@ -26,6 +26,7 @@ type isolator struct {
 	fallback time.Duration
 	mu       sync.Mutex
 	stuck    map[string]*atomic.Int32 // calls past their timeout still running, by name
+	down     map[string]bool          // notifiers that gave up on an alert and have not delivered since, with mu
 	running  int                      // calls not returned, with mu
 	idle     chan struct{}            // closed when running drops to 0, with mu
 }
@@ -62,7 +63,29 @@ func (s *isolator) allReturned() <-chan struct{} {
 }
 
 func newIsolator(timeouts map[string]time.Duration, fallback time.Duration) *isolator {
-	return &isolator{timeouts: timeouts, fallback: fallback, stuck: map[string]*atomic.Int32{}}
+	return &isolator{timeouts: timeouts, fallback: fallback, stuck: map[string]*atomic.Int32{}, down: map[string]bool{}}
+}
+
+// failing says whether the named notifier gave up on an alert and has not
+// delivered since (see Dispatcher.send).
+func (s *isolator) failing(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down[name]
+}
+
+// setFailing records whether the named notifier is failing, and returns what
+// was recorded before.
+func (s *isolator) setFailing(name string, down bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := s.down[name]
+	if down {
+		s.down[name] = true
+	} else {
+		delete(s.down, name)
+	}
+	return was
 }
 
 func (s *isolator) timeout(name string) time.Duration {
