@@ -10,6 +10,12 @@ import (
 // back, the delivery is either done (and skipped) or free to try again.
 var ErrInFlight = errors.New("another dispatcher is delivering this alert right now")
 
+// ErrStuck is reported for a notifier with a call that has not returned
+// although its timeout passed (a write to a pipe nobody reads ignores every
+// context). Its deliveries fail at once, without retries, until that call
+// returns: the message comes back for them, and the other notifiers go on.
+var ErrStuck = errors.New("notifier stuck: an earlier call has not returned past its timeout")
+
 // Failure is one notifier's final error for an alert.
 type Failure struct {
 	Notifier string

@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,12 +10,6 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/notifiers"
 )
-
-// ErrStuck is reported for a notifier with a call that has not returned
-// although its timeout passed (a write to a pipe nobody reads ignores every
-// context). Its deliveries fail at once, without retries, until that call
-// returns: the message comes back for them, and the other notifiers go on.
-var ErrStuck = errors.New("notifier stuck: an earlier call has not returned past its timeout")
 
 // stuckGrace is how long a call that reached its timeout is given to return
 // before it counts as stuck: a notifier that honours its context returns
@@ -33,6 +26,7 @@ type isolator struct {
 	fallback time.Duration
 	mu       sync.Mutex
 	stuck    map[string]*atomic.Int32 // calls past their timeout still running, by name
+	down     map[string]bool          // notifiers that gave up on an alert and have not delivered since, with mu
 	running  int                      // calls not returned, with mu
 	idle     chan struct{}            // closed when running drops to 0, with mu
 }
@@ -69,7 +63,29 @@ func (s *isolator) allReturned() <-chan struct{} {
 }
 
 func newIsolator(timeouts map[string]time.Duration, fallback time.Duration) *isolator {
-	return &isolator{timeouts: timeouts, fallback: fallback, stuck: map[string]*atomic.Int32{}}
+	return &isolator{timeouts: timeouts, fallback: fallback, stuck: map[string]*atomic.Int32{}, down: map[string]bool{}}
+}
+
+// failing says whether the named notifier gave up on an alert and has not
+// delivered since (see Dispatcher.send).
+func (s *isolator) failing(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down[name]
+}
+
+// setFailing records whether the named notifier is failing, and returns what
+// was recorded before.
+func (s *isolator) setFailing(name string, down bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := s.down[name]
+	if down {
+		s.down[name] = true
+	} else {
+		delete(s.down, name)
+	}
+	return was
 }
 
 func (s *isolator) timeout(name string) time.Duration {

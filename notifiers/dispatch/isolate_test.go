@@ -14,6 +14,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/internal/fakeslack"
+	"github.com/trailguard/trailguard/internal/fakesmtp"
 	"github.com/trailguard/trailguard/notifiers"
 	"github.com/trailguard/trailguard/notifiers/stdout"
 )
@@ -148,5 +149,66 @@ func TestStuckNotifierFailsOnlyItsOwnDeliveries(t *testing.T) {
 	}
 	if n := len(srv.Posts()); n != 20 {
 		t.Errorf("Slack got %d posts after the redeliveries, want 20", n)
+	}
+}
+
+// A notifier that is down (connections refused) costs the first alert its
+// full retries, and each later alert one attempt, until it delivers again:
+// the other notifiers get a log's alerts without waiting MaxElapsedTime per
+// alert. Once it is back, its first success restores the retries.
+func TestNotifierDownGetsOneAttemptPerAlertUntilItDelivers(t *testing.T) {
+	addr := fakesmtp.FreeAddr(t) // nothing listens yet
+	out, buf := newStdout("console")
+	rec := newRecorder()
+	retry := fastRetry
+	retry.InitialInterval, retry.MaxInterval, retry.MaxElapsedTime = 50*time.Millisecond, 50*time.Millisecond, 400*time.Millisecond
+	d := mustNew(t, Config{
+		Notifiers: []notifiers.Notifier{out, newEmail(t, addr)},
+		Routes:    everything("console", "email"), Retry: retry, Observer: rec,
+	})
+	ctx := context.Background()
+	var alerts []*alert.Alert
+	for i := range 10 {
+		a := mkAlert("iam.create_user", alert.High, "alice")
+		alerts = append(alerts, a)
+		t0 := time.Now()
+		err := d.Dispatch(ctx, a)
+		var de *Error
+		if !errors.As(err, &de) || len(de.Failures) != 1 || de.Failures[0].Notifier != "email" {
+			t.Fatalf("alert %d: %v, want a failure of email only", i, err)
+		}
+		took := time.Since(t0)
+		switch {
+		case i == 0 && took < 300*time.Millisecond:
+			t.Errorf("first alert gave up after %s, before its retries", took)
+		case i > 0 && took > 200*time.Millisecond:
+			t.Errorf("alert %d took %s with email known down", i, took)
+		case i > 0 && !strings.Contains(err.Error(), "not retried"):
+			t.Errorf("alert %d: %v does not say it was not retried", i, err)
+		}
+	}
+	if n := len(buf.lines(t)); n != 10 {
+		t.Fatalf("stdout got %d of 10 alerts", n)
+	}
+	retried := rec.retried("email")
+
+	// SMTP comes back: the redeliveries send email everything, stdout nothing again.
+	srv := fakesmtp.Start(t, fakesmtp.Options{TLS: fakesmtp.None, Addr: addr})
+	for i, a := range alerts {
+		if err := d.Dispatch(ctx, a); err != nil {
+			t.Fatalf("redelivery %d: %v", i, err)
+		}
+	}
+	if n := len(srv.Messages()); n != 10 {
+		t.Errorf("email got %d of 10 alerts", n)
+	}
+	if n := len(buf.lines(t)); n != 10 {
+		t.Errorf("stdout has %d lines after the redeliveries, want 10", n)
+	}
+	if rec.retried("email") != retried {
+		t.Errorf("email retried during a healthy redelivery")
+	}
+	if d.iso.failing("email") {
+		t.Errorf("email still marked failing after delivering")
 	}
 }

@@ -12,9 +12,16 @@ import (
 	"github.com/trailguard/trailguard/notifiers"
 )
 
-// send makes attempts (each bounded by the notifier's timeout) until one succeeds, an error is permanent, the next wait
-// would pass MaxElapsedTime, or ctx ends. Waits follow exponential backoff with
-// jitter, except after a RetryAfter error, whose delay is used as given.
+// send makes attempts (each bounded by the notifier's timeout) until one
+// succeeds, an error is permanent, the next wait would pass MaxElapsedTime, or
+// ctx ends. Waits follow exponential backoff with jitter, except after a
+// RetryAfter error, whose delay is used as given.
+//
+// Once a notifier has used up its retries for one alert, its next alerts get
+// one attempt each until one succeeds: alerts are handed on one after another,
+// so a notifier that is down would otherwise hold each later alert of a log
+// for MaxElapsedTime before the other notifiers see it. Their messages come
+// back for that notifier alone.
 func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Alert, note string, late func(error)) error {
 	p := d.retry
 	b := &backoff.ExponentialBackOff{
@@ -25,9 +32,13 @@ func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Al
 	}
 	b.Reset()
 	start := time.Now()
+	name := n.Name()
 	for attempt := 1; ; attempt++ {
 		err := d.iso.notify(ctx, n, a, note, late)
 		if err == nil {
+			if d.iso.setFailing(name, false) {
+				d.log.InfoContext(ctx, "notifier delivers again; failed alerts are retried again", "notifier", name)
+			}
 			return nil
 		}
 		// A stuck notifier is not retried here: waiting for it would hold up
@@ -38,11 +49,18 @@ func (d *Dispatcher) send(ctx context.Context, n notifiers.Notifier, a *alert.Al
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w (stopped: %w)", err, context.Cause(ctx))
 		}
+		if d.iso.failing(name) {
+			return fmt.Errorf("not retried: the notifier gave up on an earlier alert and has not delivered since: %w", err)
+		}
 		wait := b.NextBackOff()
 		if after, ok := notifiers.RetryDelay(err); ok {
 			wait = after
 		}
 		if time.Since(start)+wait > p.MaxElapsedTime {
+			if !d.iso.setFailing(name, true) {
+				d.log.WarnContext(ctx, "notifier keeps failing: its next alerts get one attempt each until one is delivered",
+					"notifier", name, "err", err)
+			}
 			return fmt.Errorf("gave up after %d attempts in %s: %w", attempt, time.Since(start).Round(time.Millisecond), err)
 		}
 		d.obs.Retried(n.Name())
