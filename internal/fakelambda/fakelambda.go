@@ -183,9 +183,8 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 
 func (r *Runtime) answer(isErr bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		body, ok := readBody(w, req)
+		if !ok {
 			return
 		}
 		id := req.PathValue("id")
@@ -206,9 +205,8 @@ func (r *Runtime) answer(isErr bool) http.HandlerFunc {
 }
 
 func (r *Runtime) initError(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	body, ok := readBody(w, req)
+	if !ok {
 		return
 	}
 	r.mu.Lock()
@@ -249,6 +247,15 @@ func (r *Runtime) extensionNext(w http.ResponseWriter, req *http.Request) {
 	case <-req.Context().Done():
 	case <-r.closed:
 	}
+}
+
+// readBody reads a request's whole body, chunked or not, or answers 400.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+	}
+	return body, err == nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
