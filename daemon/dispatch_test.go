@@ -94,7 +94,7 @@ func testDedup(t *testing.T, p *peers) {
 	if got[0].EventID != first[0].ID() || got[0].Note != "" {
 		t.Errorf("first alert: event %s, note %q; want %s without a note", got[0].EventID, got[0].Note, first[0].ID())
 	}
-	if got[1].EventID != next.ID() || !strings.HasPrefix(got[1].Note, "3 similar alerts suppressed by the 3s dedup window since ") {
+	if got[1].EventID != next.ID() || !strings.HasPrefix(got[1].Note, "3 more ") || !strings.HasSuffix(got[1].Note, "held back by the 3s dedup window") {
 		t.Errorf("first alert after the window: event %s, note %q; want event %s with the count 3", got[1].EventID, got[1].Note, next.ID())
 	}
 

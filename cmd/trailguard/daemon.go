@@ -12,7 +12,8 @@ import (
 	"github.com/trailguard/trailguard/internal/tally"
 )
 
-const daemonHelp = "Runs the daemon until SIGINT or SIGTERM; SIGHUP reloads the policies."
+const daemonHelp = "Runs the daemon until SIGINT or SIGTERM; SIGHUP reloads the policies. When it stops, it writes\n" +
+	"the alerts it handled by severity and by rule to stderr."
 
 func setupDaemon(flags *flag.FlagSet, std stdio) action {
 	cfgPath := flags.String("config", "", "configuration file (default: the embedded default: sample logs in examples/logs, alerts to stdout)")

@@ -26,7 +26,8 @@ import (
 )
 
 const evalHelp = "Evaluates CloudTrail logs (delivery files, arrays, NDJSON, single records, EventBridge events;\n" +
-	"gzip or not) against the policies and prints one alert per line. Directories are read recursively;\n" +
+	"gzip or not) against the policies and prints the alerts (see --format), then on stderr a summary by\n" +
+	"severity and by rule. Directories are read recursively;\n" +
 	"no argument or - reads standard input. Exit 0: all input read; 1: some input was bad; 2: usage.\n\n" +
 	"An S3URL, s3://BUCKET/PREFIX/, replays the log objects under the prefix, in key order, many at a time\n" +
 	"(--files). --since, --until, --accounts and --regions choose the folders of CloudTrail's layout\n" +

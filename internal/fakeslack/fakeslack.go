@@ -1,6 +1,8 @@
 // Package fakeslack is a Slack Web API and incoming-webhook peer for tests: an
 // httptest server in Slack's shape that records what was posted and answers from
-// a script. It is used by tests only.
+// a script. chat.postMessage answers with a ts of its own per message and
+// records thread_ts (Messages); chat.update edits a message posted before, by
+// channel ID and ts, as Slack requires (Updates). It is used by tests only.
 package fakeslack
 
 import (

@@ -67,8 +67,12 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 		return dl, nil
 	}
 	if v.HeldBack > 0 {
-		dl.note = fmt.Sprintf("%d similar %s suppressed by the %s dedup window since %s",
-			v.HeldBack, plural(v.HeldBack), fmtDuration(d.dedupWindow), v.Since.UTC().Format(time.RFC3339))
+		when := eventSpan(v.EventFirst, v.EventLast)
+		if v.EventFirst.IsZero() {
+			when = "processed since " + v.Since.UTC().Format(time.RFC3339)
+		}
+		dl.note = fmt.Sprintf("%d more %s %s, held back by the %s dedup window",
+			v.HeldBack, groupLabel(a, d.dedupKey), when, fmtDuration(d.dedupWindow))
 	}
 	return dl, nil
 }
@@ -170,13 +174,6 @@ func eventSpan(first, last time.Time) string {
 		end = last.Format(day + clock)
 	}
 	return "between " + first.Format(day+clock) + " and " + end
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "alert"
-	}
-	return "alerts"
 }
 
 // fmtDuration prints 1h rather than 1h0m0s.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/notifiers"
@@ -41,12 +42,9 @@ func (s threadStage) exec(ctx context.Context, dl *delivery) (*delivery, error) 
 	}
 	key := hash("thread", dl.group, dl.window, dl.notifier.Name())
 	if dl.kind == kindReply {
-		ref, err := threads.Thread(ctx, key)
+		ref, err := waitThread(ctx, threads, key)
 		if err != nil {
-			return nil, fmt.Errorf("dedup thread: %w", err)
-		}
-		if ref == "" {
-			return nil, errNoThread
+			return nil, err
 		}
 		// A reply given up on (the notifier's timeout) and posted late is
 		// not marked: the redelivery may post it again, a repeat in a thread.
@@ -70,6 +68,38 @@ func (s threadStage) exec(ctx context.Context, dl *delivery) (*delivery, error) 
 	}
 	return dl, nil
 }
+
+// threadWait is how long a repeat waits for its window's first alert to be
+// posted: the records of one log are evaluated, and their alerts dispatched,
+// concurrently, so a repeat often overtakes its lead by a moment.
+var threadWait = 10 * time.Second
+
+// waitThread returns the thread recorded under key, polling for up to
+// threadWait; errNoThread when there is none by then.
+func waitThread(ctx context.Context, threads state.Threads, key string) (string, error) {
+	deadline := time.Now().Add(threadWait)
+	for {
+		ref, err := threads.Thread(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("dedup thread: %w", err)
+		}
+		if ref != "" {
+			return ref, nil
+		}
+		if time.Now().Add(threadPoll).After(deadline) {
+			return "", errNoThread
+		}
+		t := time.NewTimer(threadPoll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("%w (stopped: %w)", errNoThread, context.Cause(ctx))
+		}
+	}
+}
+
+const threadPoll = 100 * time.Millisecond
 
 // lead is a Threader whose Notify opens a thread and keeps its reference:
 // what the dispatcher's retries call.

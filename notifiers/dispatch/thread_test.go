@@ -102,9 +102,41 @@ func TestSlackThreadsRepeats(t *testing.T) {
 	}
 }
 
-// A repeat that comes before its window's first alert is posted (another
-// replica still sending it) fails retryably, and threads when it comes back.
+// A repeat that overtakes its window's first alert (records of one log are
+// dispatched concurrently) waits for the thread and goes into it.
+func TestRepeatOvertakingItsLead(t *testing.T) {
+	clk := newClock()
+	srv := fakeslack.New(t)
+	d := mustNew(t, Config{Notifiers: []notifiers.Notifier{newSlack(t, srv)}, Routes: everything("slack"),
+		State: state.NewMemory(state.MemoryOptions{Now: clk.Now}), Now: clk.Now, Dedup: dedup(time.Hour)})
+	hold := make(chan struct{})
+	held := fakeslack.OK
+	held.Hold = hold
+	srv.Script(held)
+	ctx := context.Background()
+	lead := make(chan error, 1)
+	go func() { lead <- d.Dispatch(ctx, mkAlert("r", alert.High, "alice")) }()
+	for len(srv.Requests()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	repeat := make(chan error, 1)
+	go func() { repeat <- d.Dispatch(ctx, mkAlert("r", alert.High, "alice")) }()
+	time.Sleep(3 * threadPoll) // the repeat is waiting
+	close(hold)
+	if err := errors.Join(<-lead, <-repeat); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 2 || msgs[1].ThreadTS != msgs[0].TS {
+		t.Fatalf("messages: %+v", msgs)
+	}
+}
+
+// A repeat whose window's first alert could not be posted fails retryably,
+// and threads when both messages come back.
 func TestRepeatWaitsForItsThread(t *testing.T) {
+	defer func(w time.Duration) { threadWait = w }(threadWait)
+	threadWait = 2 * threadPoll
 	clk := newClock()
 	srv := fakeslack.New(t)
 	st := state.NewMemory(state.MemoryOptions{Now: clk.Now})

@@ -49,8 +49,9 @@ type window struct {
 	leader string
 	end    time.Time
 	// what the leader reports: counts held back before the window
-	count int
-	first time.Time
+	count         int
+	first         time.Time
+	efirst, elast time.Time // their events' span
 }
 
 type pending struct {
@@ -60,6 +61,11 @@ type pending struct {
 	alert         []byte
 	seen          map[string]struct{}
 	expires       time.Time
+}
+
+// verdict is what the window's leader is told.
+func (w *window) verdict() Verdict {
+	return Verdict{Lead: true, HeldBack: w.count, Since: w.first, EventFirst: w.efirst, EventLast: w.elast, Window: w.leader}
 }
 
 // NewMemory returns an empty in-memory State.
@@ -217,17 +223,17 @@ func (m *Memory) Observe(_ context.Context, o Occurrence) (Verdict, error) {
 		// A new window; its leader reports what the previous one held back.
 		w = &window{leader: o.AlertKey, end: o.Now.Add(o.Window)}
 		if p != nil {
-			w.count, w.first = p.count, p.first
+			w.count, w.first, w.efirst, w.elast = p.count, p.first, p.efirst, p.elast
 			delete(m.pending, o.Group)
 		}
 		if len(m.windows) >= m.max {
 			m.evictWindow(o.Now)
 		}
 		m.windows[o.Group] = w
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
+		return w.verdict(), nil
 	}
 	if w.leader == o.AlertKey {
-		return Verdict{Lead: true, HeldBack: w.count, Since: w.first, Window: w.leader}, nil
+		return w.verdict(), nil
 	}
 	if p == nil {
 		p = &pending{seen: map[string]struct{}{}}

@@ -209,21 +209,25 @@ end`
 }
 
 // observeScript: KEYS w, p, s, pending; ARGV group, alertKey, nowMs, windowMs,
-// pendingTTLMs, alert, eventMs. Returns {lead, count, first}.
+// pendingTTLMs, alert, eventMs. Returns {lead, count, first, window, efirst,
+// elast}.
 var observeScript = redis.NewScript(dropExpired + `
 local leader = redis.call('HGET', KEYS[1], 'leader')
 if not leader then
   local cnt = tonumber(redis.call('HGET', KEYS[2], 'count') or '0')
   local first = redis.call('HGET', KEYS[2], 'first') or '0'
+  local efirst = redis.call('HGET', KEYS[2], 'efirst') or '0'
+  local elast = redis.call('HGET', KEYS[2], 'elast') or '0'
   redis.call('DEL', KEYS[2], KEYS[3])
   redis.call('ZREM', KEYS[4], ARGV[1])
   local endms = now + tonumber(ARGV[4])
-  redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first)
+  redis.call('HSET', KEYS[1], 'leader', ARGV[2], 'end', endms, 'count', cnt, 'first', first, 'efirst', efirst, 'elast', elast)
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return {1, cnt, first, ARGV[2]}
+  return {1, cnt, first, ARGV[2], efirst, elast}
 end
 if leader == ARGV[2] then
-  return {1, tonumber(redis.call('HGET', KEYS[1], 'count')), redis.call('HGET', KEYS[1], 'first'), leader}
+  local w = redis.call('HMGET', KEYS[1], 'count', 'first', 'efirst', 'elast')
+  return {1, tonumber(w[1]), w[2], leader, w[3] or '0', w[4] or '0'}
 end
 if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'count', 1)
@@ -237,7 +241,7 @@ local ttl = math.max(endms - now, 1) + tonumber(ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], endms, ARGV[1])
-return {0, tonumber(redis.call('HGET', KEYS[2], 'count')), '0', leader}`)
+return {0, tonumber(redis.call('HGET', KEYS[2], 'count')), '0', leader, '0', '0'}`)
 
 // Observe implements State in one script, so concurrent replicas agree on the
 // leader and every held-back alert is counted exactly once.
@@ -247,7 +251,7 @@ func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, fmt.Errorf("redis dedup window: %w", err)
 	}
-	if len(res) != 4 {
+	if len(res) != 6 {
 		return Verdict{}, fmt.Errorf("redis dedup window: unexpected reply %v", res)
 	}
 	lead, _ := res[0].(int64)
@@ -255,7 +259,7 @@ func (r *Redis) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	window, _ := res[3].(string)
 	v := Verdict{Lead: lead == 1, HeldBack: int(count), Window: window}
 	if f := msTime(res[2]); count > 0 && v.Lead {
-		v.Since = f
+		v.Since, v.EventFirst, v.EventLast = f, msTime(res[4]), msTime(res[5])
 	}
 	return v, nil
 }

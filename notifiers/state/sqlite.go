@@ -43,7 +43,8 @@ const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, val TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_expires ON deliveries (expires);
 CREATE TABLE IF NOT EXISTS windows (grp TEXT PRIMARY KEY, leader TEXT NOT NULL, end_ms INTEGER NOT NULL,
-	count INTEGER NOT NULL, first_ms INTEGER NOT NULL);
+	count INTEGER NOT NULL, first_ms INTEGER NOT NULL,
+	efirst_ms INTEGER NOT NULL DEFAULT 0, elast_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS pending (grp TEXT PRIMARY KEY, count INTEGER NOT NULL, first_ms INTEGER NOT NULL,
 	last_ms INTEGER NOT NULL, alert BLOB, end_ms INTEGER NOT NULL, expires INTEGER NOT NULL,
 	efirst_ms INTEGER NOT NULL DEFAULT 0, elast_ms INTEGER NOT NULL DEFAULT 0);
@@ -184,31 +185,32 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 			return err
 		}
 		var leader string
-		var end, count, first int64
-		err := tx.QueryRow(`SELECT leader, end_ms, count, first_ms FROM windows WHERE grp = ? AND end_ms > ?`, o.Group, now).
-			Scan(&leader, &end, &count, &first)
+		var end, count, first, efirst, elast int64
+		err := tx.QueryRow(`SELECT leader, end_ms, count, first_ms, efirst_ms, elast_ms FROM windows WHERE grp = ? AND end_ms > ?`, o.Group, now).
+			Scan(&leader, &end, &count, &first, &efirst, &elast)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			// A new window; its leader reports what the previous one held back.
-			count, first = 0, 0
-			err := tx.QueryRow(`SELECT count, first_ms FROM pending WHERE grp = ? AND expires > ?`, o.Group, now).Scan(&count, &first)
+			count, first, efirst, elast = 0, 0, 0, 0
+			err := tx.QueryRow(`SELECT count, first_ms, efirst_ms, elast_ms FROM pending WHERE grp = ? AND expires > ?`, o.Group, now).
+				Scan(&count, &first, &efirst, &elast)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 			if err := deletePending(tx, o.Group); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT OR REPLACE INTO windows (grp, leader, end_ms, count, first_ms) VALUES (?, ?, ?, ?, ?)`,
-				o.Group, o.AlertKey, ms(o.Now.Add(o.Window)), count, first); err != nil {
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO windows (grp, leader, end_ms, count, first_ms, efirst_ms, elast_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				o.Group, o.AlertKey, ms(o.Now.Add(o.Window)), count, first, efirst, elast); err != nil {
 				return err
 			}
-			v = leadVerdict(count, first, o.AlertKey)
+			v = leadVerdict(count, first, efirst, elast, o.AlertKey)
 			return nil
 		}
 		if leader == o.AlertKey {
-			v = leadVerdict(count, first, leader)
+			v = leadVerdict(count, first, efirst, elast, leader)
 			return nil
 		}
 		var pexp int64
@@ -243,10 +245,10 @@ func (s *SQLite) Observe(ctx context.Context, o Occurrence) (Verdict, error) {
 	return v, err
 }
 
-func leadVerdict(count, first int64, window string) Verdict {
+func leadVerdict(count, first, efirst, elast int64, window string) Verdict {
 	v := Verdict{Lead: true, HeldBack: int(count), Window: window}
 	if count > 0 {
-		v.Since = time.UnixMilli(first)
+		v.Since, v.EventFirst, v.EventLast = time.UnixMilli(first), msTime(efirst), msTime(elast)
 	}
 	return v
 }
@@ -328,29 +330,39 @@ const spanEventsSQL = `efirst_ms = CASE WHEN excluded.efirst_ms > 0 AND (efirst_
 		THEN excluded.efirst_ms ELSE efirst_ms END,
 	elast_ms = max(elast_ms, excluded.elast_ms)`
 
-// addEventColumns adds the event-time columns to a pending table created
-// before they existed: a state file survives an upgrade.
+// addEventColumns adds the event-time columns to the pending and windows
+// tables of a file created before they existed: a state file survives an
+// upgrade.
 func addEventColumns(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('pending')`)
+	for _, table := range []string{"pending", "windows"} {
+		if err := addEventColumnsTo(ctx, db, table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addEventColumnsTo(ctx context.Context, db *sql.DB, table string) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
 	if err != nil {
-		return fmt.Errorf("read the pending table's columns: %w", err)
+		return fmt.Errorf("read the %s table's columns: %w", table, err)
 	}
 	have := map[string]bool{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			_ = rows.Close()
-			return fmt.Errorf("read the pending table's columns: %w", err)
+			return fmt.Errorf("read the %s table's columns: %w", table, err)
 		}
 		have[name] = true
 	}
 	if err := rows.Close(); err != nil {
-		return fmt.Errorf("read the pending table's columns: %w", err)
+		return fmt.Errorf("read the %s table's columns: %w", table, err)
 	}
 	for _, c := range []string{"efirst_ms", "elast_ms"} {
 		if !have[c] {
-			if _, err := db.ExecContext(ctx, `ALTER TABLE pending ADD COLUMN `+c+` INTEGER NOT NULL DEFAULT 0`); err != nil {
-				return fmt.Errorf("add column %s to the pending table: %w", c, err)
+			if _, err := db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+c+` INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("add column %s to the %s table: %w", c, table, err)
 			}
 		}
 	}

@@ -92,6 +92,9 @@ type Verdict struct {
 	// window that no summary has reported yet.
 	HeldBack int
 	Since    time.Time
+	// EventFirst and EventLast, for a lead, span the event times of the
+	// alerts HeldBack counts (zero when none was known).
+	EventFirst, EventLast time.Time
 	// Window names the dedup window the alert fell in (its first alert's key):
 	// a lead and the alerts it holds back share it, the next window differs.
 	// For an alert held back, HeldBack is how many the window holds back so

@@ -514,3 +514,56 @@ func TestThreads(t *testing.T) {
 		}
 	})
 }
+
+// The next window's leader reports the held-back alerts' event times too,
+// also when its alert is redelivered.
+func TestLeaderReportsEventTimes(t *testing.T) {
+	eachState(t, func(t *testing.T, h harness) {
+		ev := time.Date(2023, 4, 1, 10, 0, 0, 0, time.UTC)
+		at := func(key string, e time.Time) Verdict {
+			t.Helper()
+			o := occ(h, "g", key)
+			o.EventTime = e
+			v, err := h.st.Observe(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		at("a1", ev)
+		at("a2", ev.Add(40*time.Minute))
+		at("a3", ev.Add(5*time.Minute))
+		h.advance(2 * time.Hour)
+		for range 2 {
+			v := at("b1", ev.Add(3*time.Hour))
+			if !v.Lead || v.HeldBack != 2 || !v.EventFirst.Equal(ev.Add(5*time.Minute)) || !v.EventLast.Equal(ev.Add(40*time.Minute)) {
+				t.Fatalf("leader: %+v", v)
+			}
+		}
+	})
+}
+
+// A windows table written before the event-time columns existed opens too.
+func TestSQLiteAddsWindowEventColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	c := &clock{t: t0}
+	s := openSQLite(t, path, c)
+	for _, q := range []string{`DROP TABLE windows`, `CREATE TABLE windows (grp TEXT PRIMARY KEY, leader TEXT NOT NULL,
+		end_ms INTEGER NOT NULL, count INTEGER NOT NULL, first_ms INTEGER NOT NULL)`,
+		`INSERT INTO windows VALUES ('g', 'a1', ` + fmt.Sprint(t0.Add(time.Hour).UnixMilli()) + `, 0, 0)`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSQLite(t, path, c)
+	h := harness{st: s, clock: c, advance: c.add}
+	if v := observe(t, h, "g", "a1"); !v.Lead || v.Window != "a1" {
+		t.Fatalf("the window written before the upgrade: %+v", v)
+	}
+	if v := observe(t, h, "g", "a2"); v.Lead || v.HeldBack != 1 {
+		t.Fatalf("held back: %+v", v)
+	}
+}
