@@ -29,6 +29,11 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"sevClass": func(s alert.Severity) string { return "sev-" + s.String() },
 	"add":      func(a, b int) int { return a + b },
+	// isURL tells a link from prose: a runbook may be either.
+	"isURL": func(s string) bool {
+		u, err := url.Parse(s)
+		return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	},
 }
 
 func parsePages() (map[string]*template.Template, error) {
