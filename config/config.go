@@ -301,7 +301,7 @@ func defaults() *Config {
 		// merged, since each may need its own response.
 		Dedup:   Dedup{Window: time.Hour, Key: []string{alert.FieldRuleID, alert.FieldAccountID, alert.FieldPrincipal}},
 		State:   State{Type: StateSQLite, DeliveredTTL: DefaultDeliveredTTL},
-		History: History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 20000},
+		History: History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 10000},
 	}
 }
 

@@ -723,7 +723,7 @@ func TestDefaults(t *testing.T) {
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
 		State:     State{Type: "sqlite", DeliveredTTL: 14 * 24 * time.Hour},
-		History:   History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 20000},
+		History:   History{MaxAge: 7 * 24 * time.Hour, MaxAlerts: 10000},
 	}
 	want.warnings = def.warnings
 	if !reflect.DeepEqual(def, want) {

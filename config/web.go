@@ -20,7 +20,7 @@ type Web struct {
 // It lives in the state backend (memory, the SQLite file, or Redis).
 type History struct {
 	MaxAge    time.Duration `yaml:"max_age" json:"max_age"`       // 1m..8760h; default 168h (7 days)
-	MaxAlerts int           `yaml:"max_alerts" json:"max_alerts"` // 100..10000000; default 20000 (well under 100 MiB)
+	MaxAlerts int           `yaml:"max_alerts" json:"max_alerts"` // 100..10000000; default 10000 (about 60 MiB in SQLite)
 }
 
 // MaxHistoryAlerts bounds history.max_alerts.

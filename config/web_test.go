@@ -31,7 +31,7 @@ func TestWebSecretsAndWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Server.Web.BearerToken.Reveal() != "s3cret" || !cfg.Server.Web.Enabled || cfg.History.MaxAge != 24*time.Hour || cfg.History.MaxAlerts != 20000 {
+	if cfg.Server.Web.BearerToken.Reveal() != "s3cret" || !cfg.Server.Web.Enabled || cfg.History.MaxAge != 24*time.Hour || cfg.History.MaxAlerts != 10000 {
 		t.Errorf("web %+v history %+v", cfg.Server.Web, cfg.History)
 	}
 	if w := cfg.Warnings(); len(w) != 0 {

@@ -186,10 +186,10 @@ type Page struct {
 
 // Backend stores entries. Implementations are safe for concurrent use.
 type Backend interface {
-	// Get returns the entry with id, or nil when there is none.
-	Get(ctx context.Context, id string) (*Entry, error)
-	// Put stores e, replacing the entry with its ID.
-	Put(ctx context.Context, e Entry) error
+	// Get returns the encoded entry with id, or nil when there is none.
+	Get(ctx context.Context, id string) ([]byte, error)
+	// Put stores e, encoded as body, replacing the entry with its ID.
+	Put(ctx context.Context, e *Entry, body []byte) error
 	// Find returns a page of the entries f matches, newest first.
 	Find(ctx context.Context, f Filter) (Page, error)
 	// Each calls fn for every entry f matches (paging aside), newest first;

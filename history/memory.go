@@ -23,26 +23,17 @@ func NewMemory() *Memory {
 }
 
 // Get implements Backend.
-func (m *Memory) Get(_ context.Context, id string) (*Entry, error) {
+func (m *Memory) Get(_ context.Context, id string) ([]byte, error) {
 	m.mu.Lock()
-	b, ok := m.entries[id]
-	m.mu.Unlock()
-	if !ok {
-		return nil, nil
-	}
-	return decode(b)
+	defer m.mu.Unlock()
+	return m.entries[id], nil
 }
 
 // Put implements Backend.
-func (m *Memory) Put(_ context.Context, e Entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
+func (m *Memory) Put(_ context.Context, e *Entry, body []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.entries[e.ID] = b
-	m.seen[e.ID] = e.Seen
+	m.entries[e.ID], m.seen[e.ID] = body, e.Seen
 	return nil
 }
 

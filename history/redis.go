@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -29,25 +28,18 @@ func NewRedis(c redis.UniversalClient, prefix string) *Redis {
 }
 
 // Get implements Backend.
-func (r *Redis) Get(ctx context.Context, id string) (*Entry, error) {
+func (r *Redis) Get(ctx context.Context, id string) ([]byte, error) {
 	b, err := r.c.HGet(ctx, r.store, id).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, nil
+		err = nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return decode(b)
+	return b, err
 }
 
 // Put implements Backend: the entry and its index in one transaction.
-func (r *Redis) Put(ctx context.Context, e Entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, r.store, e.ID, b)
+func (r *Redis) Put(ctx context.Context, e *Entry, body []byte) error {
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, r.store, e.ID, body)
 		p.ZAdd(ctx, r.index, redis.Z{Score: float64(e.Seen.UnixMilli()), Member: e.ID})
 		return nil
 	})

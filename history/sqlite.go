@@ -3,7 +3,6 @@ package history
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -56,30 +55,22 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 func (s *SQLite) Close() error { return s.db.Close() }
 
 // Get implements Backend.
-func (s *SQLite) Get(ctx context.Context, id string) (*Entry, error) {
+func (s *SQLite) Get(ctx context.Context, id string) ([]byte, error) {
 	var b []byte
-	err := s.db.QueryRowContext(ctx, `SELECT body FROM history WHERE id = ?`, id).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	if err := s.db.QueryRowContext(ctx, `SELECT body FROM history WHERE id = ?`, id).Scan(&b); !errors.Is(err, sql.ErrNoRows) {
+		return b, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	return decode(b)
+	return nil, nil
 }
 
 // Put implements Backend.
-func (s *SQLite) Put(ctx context.Context, e Entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
+func (s *SQLite) Put(ctx context.Context, e *Entry, body []byte) error {
 	a := &e.Alert
-	_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO history
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO history
 		(id, seen_ms, severity, rule, pack, account, region, principal, source_ip, outcome, search, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.Seen.UnixMilli(), int(a.Severity), a.RuleID, e.Pack(), a.AccountID, a.Region,
-		a.Principal, a.SourceIP, e.Outcome, searchText(&e), b)
+		a.Principal, a.SourceIP, e.Outcome, searchText(e), body)
 	return err
 }
 

@@ -23,29 +23,34 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 }
 
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, status int, err error) {
-	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "web api", "path", r.URL.Path, "error", err)
-		err = errors.New("the alert history could not be read; the daemon's log says why")
-	}
-	s.writeJSON(w, r, status, map[string]string{"error": err.Error()})
+	s.writeJSON(w, r, status, map[string]string{"error": s.public(r, status, err)})
 }
 
-func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
+// answer serves a question about the alerts a filter matches: 400 for a
+// filter that cannot be read, 500 when the history cannot answer.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, ask func(q query) (any, error)) {
 	q, err := parseQuery(r.URL.Query(), s.o.Now())
 	if err != nil {
 		s.apiError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	p, err := s.o.History.Find(r.Context(), q.F)
+	v, err := ask(q)
 	if err != nil {
 		s.apiError(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, struct {
-		history.Page
-		Offset int `json:"offset"`
-		Limit  int `json:"limit"`
-	}{p, q.F.Offset, q.F.Limit})
+	s.writeJSON(w, r, http.StatusOK, v)
+}
+
+func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
+	s.answer(w, r, func(q query) (any, error) {
+		p, err := s.o.History.Find(r.Context(), q.F)
+		return struct {
+			history.Page
+			Offset int `json:"offset"`
+			Limit  int `json:"limit"`
+		}{p, q.F.Offset, q.F.Limit}, err
+	})
 }
 
 func (s *Server) apiAlert(w http.ResponseWriter, r *http.Request) {
@@ -61,17 +66,7 @@ func (s *Server) apiAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r.URL.Query(), s.o.Now())
-	if err != nil {
-		s.apiError(w, r, http.StatusBadRequest, err)
-		return
-	}
-	st, err := s.o.History.Stats(r.Context(), q.F, chartBuckets)
-	if err != nil {
-		s.apiError(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, st)
+	s.answer(w, r, func(q query) (any, error) { return s.o.History.Stats(r.Context(), q.F, chartBuckets) })
 }
 
 func (s *Server) apiRules(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,11 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"sevClass": func(s alert.Severity) string { return "sev-" + s.String() },
 	"add":      func(a, b int) int { return a + b },
+	// isURL tells a link from prose: a runbook may be either.
+	"isURL": func(s string) bool {
+		u, err := url.Parse(s)
+		return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	},
 }
 
 func parsePages() (map[string]*template.Template, error) {
@@ -68,11 +73,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
-	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "web", "path", r.URL.Path, "error", err)
-		err = errors.New("the alert history could not be read; the daemon's log says why")
+	s.render(w, r, status, "error", page{Title: http.StatusText(status), Data: s.public(r, status, err)})
+}
+
+// public is what a visitor is told of err: a bad request's reason; of an
+// internal failure only that it happened (the log has the rest, which may
+// name files or addresses).
+func (s *Server) public(r *http.Request, status int, err error) string {
+	if status < 500 {
+		return err.Error()
 	}
-	s.render(w, r, status, "error", page{Title: http.StatusText(status), Data: err.Error()})
+	s.log.ErrorContext(r.Context(), "web", "path", r.URL.Path, "error", err)
+	return "the alert history could not be read; the daemon's log says why"
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {

@@ -40,17 +40,18 @@ type History interface {
 
 // Rule is one loaded rule, as the Rules page and the detail show it.
 type Rule struct {
-	ID          string           `json:"id"`
-	Title       string           `json:"title"`
-	Description string           `json:"description,omitempty"`
-	Severity    alert.Severity   `json:"severity"`
-	Pack        string           `json:"pack"`
-	Tags        []string         `json:"tags,omitempty"`
-	Runbook     string           `json:"runbook,omitempty"`
-	References  []string         `json:"references,omitempty"`
+	ID       string         `json:"id"`
+	Severity alert.Severity `json:"severity"`
+	Pack     string         `json:"pack"`
+	Title    string         `json:"title"`
+	// Stateful is threshold, new_value or signal; "" for a per-event rule.
+	Stateful    string           `json:"stateful,omitempty"`
 	Attack      []attack.Mapping `json:"attack,omitempty"`
+	Description string           `json:"description,omitempty"`
 	File        string           `json:"file,omitempty"`
-	Stateful    string           `json:"stateful,omitempty"` // threshold, new_value, sequence, signal; "" for a per-event rule
+	Tags        []string         `json:"tags,omitempty"`
+	References  []string         `json:"references,omitempty"`
+	Runbook     string           `json:"runbook,omitempty"`
 }
 
 // Suppression is one configured suppression.
