@@ -116,7 +116,9 @@ func TestRunTextAndSummary(t *testing.T) {
 	cfg := filepath.Join(dir, "c.yaml")
 	yaml := "source: {type: dir, dir: {path: " + logs + ", watch: false}}\nserver: {listen: 127.0.0.1:0}\n" +
 		"rules: {packs: [opsworkscm]}\nnotifiers: [{name: console, type: stdout}]\nroutes: [{notifiers: [console]}]\n" +
-		"dedup: {window: 0s}\nlog: {level: warn}\n"
+		"dedup: {window: 0s}\nlog: {level: warn}\n" +
+		// A state file of its own: the default one remembers a run before this.
+		"state: {type: sqlite, sqlite: {path: " + filepath.Join(dir, "state.db") + "}}\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
