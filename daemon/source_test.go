@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/config"
@@ -36,5 +37,25 @@ func TestHandleRefusesWhatTheSourceCannotRead(t *testing.T) {
 	}
 	if err := d.handle(context.Background(), Input{ID: "y"}); err == nil {
 		t.Error("an input with nothing to read succeeded")
+	}
+}
+
+// source.type lambda runs only where Lambda set AWS_LAMBDA_RUNTIME_API:
+// `trailguard run` with it says so instead of aws-lambda-go's bare exit.
+func TestLambdaSourceNeedsTheRuntimeAPI(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_RUNTIME_API", "")
+	cfg := config.Default()
+	cfg.Source.Type = config.SourceLambda
+	cfg.Source.S3 = config.S3{Region: "us-east-1", AllowedBuckets: []string{"trail"}, ReadTimeout: time.Second}
+	src, err := newSource(context.Background(), cfg, sourceDeps{log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := src.(ObjectStore); !ok {
+		t.Error("the lambda source reads no objects")
+	}
+	err = src.Run(context.Background(), func(context.Context, Input) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "AWS_LAMBDA_RUNTIME_API") {
+		t.Errorf("Run outside Lambda: %v", err)
 	}
 }
