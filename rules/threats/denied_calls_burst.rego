@@ -5,8 +5,8 @@
 #   permission within 10 minutes (event time). aws.unauthorized_api_call (CIS
 #   4.1) reports every refusal on its own, and one refusal is usually a
 #   mistake; ten different actions refused in minutes is somebody finding out
-#   what a set of credentials can do (enumerate-iam, Pacu, ScoutSuite run with
-#   stolen keys). Different actions, not calls: automation with the wrong role
+#   what a set of credentials can do (permission enumeration with stolen
+#   keys, whatever runs it). Different actions, not calls: automation with the wrong role
 #   retries one call and would otherwise look the same. Console sessions are
 #   left out, since a console page probes the optional permissions of every
 #   panel it draws. The refusals are those of CIS 4.1, with its exclusions.
