@@ -204,6 +204,18 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Errorf("health says %q", got)
 	}
 	shot("health")
+
+	// On a phone: no page is wider than the screen (the table scrolls in
+	// its own box).
+	do("phone", chromedp.EmulateViewport(390, 844))
+	for _, p := range []string{"/", "/alerts?range=all", "/alerts/" + hostile.Alerts[0].ID, "/rules", "/health"} {
+		do("phone "+p, chromedp.Navigate(base+p), chromedp.WaitVisible("main"))
+		if got := eval(`document.documentElement.scrollWidth + " " + window.innerWidth`); got != "390 390" {
+			t.Errorf("%s on a phone: page width, screen width = %s; wider: %s", p, got,
+				eval(`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth).slice(0, 5).map(e => e.tagName + "." + e.className + "#" + e.id).join(" ")`))
+		}
+	}
+	shot("phone-alerts")
 }
 
 // TestWebHistorySurvivesRestart: the alerts of one run are on the page of
