@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -132,6 +133,8 @@ func testStdoutBlocked(t *testing.T, p *shared) {
 		t.Fatalf("console sent %v alerts into a full pipe", v)
 	}
 	logHas(t, d, 5*time.Second, map[string]string{"msg": "alert not delivered", "notifier": "console", "err": "~notifier stuck"})
+	// Readiness says so while the write hangs (a send waiting past 20 s).
+	d.waitReady(t, http.StatusServiceUnavailable, 45*time.Second, "console")
 
 	// Someone reads stdout again.
 	lines := make(chan string, 1024)
@@ -146,6 +149,7 @@ func testStdoutBlocked(t *testing.T, p *shared) {
 		}
 	}()
 	e.waitDrained(t, 0, 90*time.Second)
+	d.waitReady(t, http.StatusOK, 30*time.Second)
 	d.Stop(t)
 	_ = w.Close() // the daemon's copy is closed with it: the reader ends
 	var out strings.Builder
