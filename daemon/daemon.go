@@ -85,9 +85,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, m: newMetrics(), health: newHealth(), evalWorkers: 1}
 	// The first line says where to look: compiling the rules and reading the
 	// first logs take a while, and their notes come next.
-	if cfg.Server.Web.Enabled {
+	switch {
+	case opts.NoServer: // Lambda: no server, no page
+		d.log.Info("trailguard starting", "source", cfg.Source.Type)
+	case cfg.Server.Web.Enabled:
 		d.log.Info("trailguard starting; web page on "+webURL(cfg.Server.Listen), "web", webURL(cfg.Server.Listen), "source", cfg.Source.Type)
-	} else {
+	default:
 		d.log.Info("trailguard starting", "listen", cfg.Server.Listen, "source", cfg.Source.Type)
 	}
 	for _, w := range cfg.Warnings() {

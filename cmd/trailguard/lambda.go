@@ -86,6 +86,15 @@ func startLambda(ctx context.Context, flagPath string, std stdio) (*daemon.Daemo
 	log := newLogger(cfg.Log, std.err).With("config", path)
 	// aws-lambda-go logs through the log package: its lines become JSON too.
 	slog.SetDefault(log)
+	// The daemon's default state, a SQLite file under /var/lib or the home
+	// directory, does not exist in Lambda (only /tmp is writable, and it
+	// lives as long as one execution environment): without a state block
+	// naming a file, an environment keeps its state in memory, as the README
+	// says; Redis shares it between environments.
+	if cfg.State.Type == config.StateSQLite && cfg.State.SQLite.Path == "" {
+		cfg.State.Type = config.StateMemory
+		log.InfoContext(ctx, "state kept in this execution environment's memory: set state.type redis to share delivery claims and dedup windows between environments")
+	}
 	d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out, NoServer: true, Started: processStart})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -251,11 +252,16 @@ func TestColdStart(t *testing.T) {
 			t.Errorf("invocation %d took %s, the start %s: the policies are not compiled once per environment", i, d, ready)
 		}
 	}
-	for _, r := range recs {
-		if !strings.Contains(fn.Out.String(), `"event_id":"`+r.ID()+`"`) {
-			t.Errorf("no alert for event %s on stdout:\n%s", r.ID(), fn.Out)
+	// The function wrote each alert before it answered; the copy of its
+	// stdout into fn.Out may lag the answer by a moment.
+	testpeers.WaitFor(t, 10*time.Second, func() error {
+		for _, r := range recs {
+			if !strings.Contains(fn.Out.String(), `"event_id":"`+r.ID()+`"`) {
+				return fmt.Errorf("no alert for event %s on stdout:\n%s", r.ID(), fn.Out)
+			}
 		}
-	}
+		return nil
+	})
 	rec := fn.logged(t, "lambda function ready")
 	if rec == nil {
 		t.Fatal(`no "lambda function ready" line`)
