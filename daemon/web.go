@@ -60,20 +60,11 @@ func webRules(e *engine.Engine) []web.Rule {
 		return nil
 	}
 	var out []web.Rule
-	for _, r := range e.Rules() {
-		w := web.Rule{ID: r.ID, Title: r.Title, Description: r.Description, Severity: r.Severity, Pack: r.Pack,
-			Tags: r.Tags, Runbook: r.Runbook, References: r.References, Attack: r.Attack, File: r.File}
-		if sf := r.Stateful; sf != nil {
-			switch {
-			case sf.Signal:
-				w.Stateful = "signal"
-			case sf.Threshold != nil:
-				w.Stateful = "threshold"
-			case sf.NewValue != nil:
-				w.Stateful = "new_value"
-			}
-		}
-		out = append(out, w)
+	rules := e.Rules()
+	kinds := engine.StatefulKinds(rules)
+	for _, r := range rules {
+		out = append(out, web.Rule{ID: r.ID, Title: r.Title, Description: r.Description, Severity: r.Severity, Pack: r.Pack,
+			Tags: r.Tags, Runbook: r.Runbook, References: r.References, Attack: r.Attack, File: r.File, Stateful: kinds[r.ID]})
 	}
 	return out
 }

@@ -44,7 +44,8 @@ type Rule struct {
 	Severity alert.Severity `json:"severity"`
 	Pack     string         `json:"pack"`
 	Title    string         `json:"title"`
-	// Stateful is threshold, new_value or signal; "" for a per-event rule.
+	// Stateful is threshold, distinct, new_value, sequence or signal
+	// (engine.StatefulKinds); "" for a per-event rule.
 	Stateful    string           `json:"stateful,omitempty"`
 	Attack      []attack.Mapping `json:"attack,omitempty"`
 	Description string           `json:"description,omitempty"`

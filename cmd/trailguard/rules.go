@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -66,48 +65,8 @@ type ruleListing struct {
 	Stateful string `json:"stateful"`
 }
 
-// statefulKinds names each rule's stateful kind: threshold, distinct (a
-// threshold on distinct values), new_value, sequence (a rule other rules
-// are steps of), signal; "" for a rule on single events.
-func statefulKinds(list []engine.Rule) map[string]string {
-	kinds := map[string]string{}
-	for _, r := range list {
-		sf := r.Stateful
-		switch {
-		case sf == nil:
-		case sf.Threshold != nil && sf.Threshold.Distinct != "":
-			kinds[r.ID] = "distinct"
-		case sf.Threshold != nil:
-			kinds[r.ID] = "threshold"
-		case sf.NewValue != nil:
-			kinds[r.ID] = "new_value"
-		case sf.Signal:
-			kinds[r.ID] = "signal"
-		}
-		if sf == nil {
-			continue
-		}
-		// Sequences and counters have no candidates of their own: they are
-		// known from the rules they gather.
-		seqs := slices.Clone(sf.StepOf)
-		for _, c := range sf.CountedBy {
-			kinds[c.Rule.ID] = "threshold"
-			if c.Threshold.Distinct != "" {
-				kinds[c.Rule.ID] = "distinct"
-			}
-			seqs = append(seqs, c.Then...)
-		}
-		for len(seqs) > 0 {
-			seq := seqs[0]
-			seqs = append(seqs[1:], seq.Then...)
-			kinds[seq.Rule.ID] = "sequence"
-		}
-	}
-	return kinds
-}
-
 func writeRulesJSON(w io.Writer, list []engine.Rule) error {
-	kinds := statefulKinds(list)
+	kinds := engine.StatefulKinds(list)
 	out := make([]ruleListing, len(list))
 	for i, r := range list {
 		out[i] = ruleListing{Rule: r, Stateful: kinds[r.ID]}
@@ -121,7 +80,7 @@ func writeRulesJSON(w io.Writer, list []engine.Rule) error {
 func writeRulesText(w io.Writer, list []engine.Rule) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tPACK\tATT&CK\tSTATEFUL\tTITLE")
-	kinds := statefulKinds(list)
+	kinds := engine.StatefulKinds(list)
 	for _, r := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Pack, orDash(attackColumn(r.Attack)), orDash(kinds[r.ID]), r.Title)
 	}
