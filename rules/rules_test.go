@@ -337,7 +337,7 @@ func TestRulesAreIndexed(t *testing.T) {
 		"eventName": "GetParameter",
 		"awsRegion": "us-east-1",
 		"sourceIPAddress": "192.168.10.20",
-		"requestParameters": {"name": "/config/stratus-red-team/region", "withDecryption": false},
+		"requestParameters": {"name": "/config/app/region", "withDecryption": false},
 		"responseElements": null,
 		"readOnly": true,
 		"eventType": "AwsApiCall"
