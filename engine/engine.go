@@ -44,6 +44,9 @@ type Rule struct {
 	// Stateful is the rule's custom.threshold / new_value / sequence / signal
 	// declaration (see stateful.go); nil for a per-event rule.
 	Stateful *alert.Stateful `json:"-"`
+	// message is METADATA custom.message (message.go); nil when the rule's
+	// alert objects carry their message.
+	message *messageTemplate
 }
 
 type options struct {
@@ -322,6 +325,10 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		if a.Location != nil {
 			at.Row, at.Col = a.Location.Row, a.Location.Col
 		}
+		if r.message, err = parseMessage(a.Custom["message"]); err != nil {
+			problem("rule %s: %v", r.ID, err)
+			continue
+		}
 		decl, probs := parseStateful(r, a.Custom, at)
 		if pe.Problems = append(pe.Problems, probs...); len(probs) > 0 {
 			continue
@@ -338,7 +345,9 @@ func (e *Engine) readMetadata(c *ast.Compiler, modules map[string]*ast.Module) e
 		}
 	}
 	if len(pe.Problems) == 0 {
-		pe.Problems = e.linkStateful(decls, alertKeysOf(modules))
+		keys := alertKeysOf(modules)
+		pe.Problems = e.linkStateful(decls, keys)
+		pe.Problems = append(pe.Problems, e.checkMessages(keys)...)
 	}
 	if len(pe.Problems) > 0 {
 		return pe

@@ -224,8 +224,8 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 		return alert.Alert{}, fmt.Errorf("rule %s: alert must be an object with a message, got %T", rule.ID, b["result"])
 	}
 	msg, _ := res["message"].(string)
-	if msg == "" {
-		return alert.Alert{}, fmt.Errorf("rule %s: alert has no message", rule.ID)
+	if msg == "" && rule.message == nil {
+		return alert.Alert{}, fmt.Errorf("rule %s: alert has no message (and METADATA has no custom.message)", rule.ID)
 	}
 	a := alert.Alert{
 		RuleID:      rule.ID,
@@ -252,6 +252,13 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 	}
 	a.Fields, a.Stateful = extraFields(res), rule.Stateful
 	fillEventFields(&a, in.Value)
+	if a.Message == "" {
+		m, err := rule.message.render(rule, in.Value, &a)
+		if err != nil {
+			return alert.Alert{}, err
+		}
+		a.Message = m
+	}
 	return a, nil
 }
 

@@ -56,7 +56,10 @@ func TestSigmaRulesLoadBesideRego(t *testing.T) {
 	if got := ids(alerts); got != "sigma.6a7c1f2e-0000-4000-8000-000000000001" {
 		t.Fatalf("alerts = %q", got)
 	}
-	if a := alerts[0]; a.Severity.String() != "high" || a.Title != "Console login from a listed network" || !strings.Contains(a.Message, "198.51.100.9") {
+	// The message (custom.message, rendered by the engine) names the rule,
+	// the call, the caller and where from.
+	if a := alerts[0]; a.Severity.String() != "high" || a.Title != "Console login from a listed network" ||
+		a.Message != "Console login from a listed network: arn:aws:iam::111122223333:user/bob called signin:ConsoleLogin in us-east-1 from 198.51.100.9" {
 		t.Errorf("alert = %+v", a)
 	}
 	other := strings.Replace(loginRecord, "198.51.100.9", "203.0.113.1", 1)

@@ -47,13 +47,14 @@ func generate(r *Rule, det *detection, u *usage) (string, []string, error) {
 		return "", nil, err
 	}
 	src.WriteString(meta)
-	fmt.Fprintf(&src, "package %s\n\nimport rego.v1\n\nimport data.lib.cloudtrail\n\n", r.Package)
+	fmt.Fprintf(&src, "package %s\n\nimport rego.v1\n\n", r.Package)
+	header := src.Len()
 	fmt.Fprintf(&src, "# Sigma condition: %s\n", oneLine(det.condText))
-	msg := fmt.Sprintf("msg := sprintf(\"%%s: %%s\", [%s, cloudtrail.describe_call(input, [])])", quote(r.Title))
-
-	head := `{"message": msg}`
+	// The message is METADATA custom.message, which the engine renders for
+	// what fires: building it in Rego was most of a firing rule's cost.
+	head := "{}"
 	if u != nil && len(u.fields) > 0 {
-		head = `{"message": msg` + correlationFields(u.fields) + "}"
+		head = "{" + strings.TrimPrefix(correlationFields(u.fields), ", ") + "}"
 	}
 	bodies := g.bodies(terms)
 	for _, b := range bodies {
@@ -61,14 +62,19 @@ func generate(r *Rule, det *detection, u *usage) (string, []string, error) {
 		for _, line := range b {
 			src.WriteString("\t" + line + "\n")
 		}
-		src.WriteString("\t" + msg + "\n}\n\n")
+		src.WriteString("}\n\n")
 	}
 	src.WriteString(g.rules.String())
 	src.WriteString(library(g.uses))
+	text := src.String()
+	if g.uses["cloudtrail"] {
+		// Imported only where used: OPA refuses an unused import.
+		text = text[:header] + "import data.lib.cloudtrail\n\n" + text[header:]
+	}
 
-	out, err := format.SourceWithOpts(r.File, []byte(src.String()), format.Opts{RegoVersion: ast.RegoV1})
+	out, err := format.SourceWithOpts(r.File, []byte(text), format.Opts{RegoVersion: ast.RegoV1})
 	if err != nil {
-		return "", nil, fmt.Errorf("generated Rego does not parse (a bug in trailguard's Sigma compiler): %w\n%s", err, src.String())
+		return "", nil, fmt.Errorf("generated Rego does not parse (a bug in trailguard's Sigma compiler): %w\n%s", err, text)
 	}
 	return string(out), warnings, nil
 }
@@ -159,6 +165,7 @@ func (g *gen) body(c conj) [][]string {
 	}
 	exact := []string{}
 	folded := []string{}
+	var exactTests []string // the exact body's hoisted comparisons
 	needFolded := false
 	// OPA's index follows one prefix test per body only so far: with prefix
 	// tests on both eventSource and eventName it stops at the first, and the
@@ -172,10 +179,7 @@ func (g *gen) body(c conj) [][]string {
 		}
 	}
 	for i, t := range hoisted {
-		ref := "input"
-		for _, k := range t.path {
-			ref += refKey(k)
-		}
+		ref := directRef(t.path)
 		lits := literals(t)
 		exact = append(exact, "# "+t.source+": "+valuesText(t))
 		if len(lits) == 1 {
@@ -183,6 +187,7 @@ func (g *gen) body(c conj) [][]string {
 		} else {
 			exact = append(exact, ref+" in "+setOf(lits))
 		}
+		exactTests = append(exactTests, exact[len(exact)-1])
 		if t.cased {
 			folded = append(folded, exact[len(exact)-1])
 			continue
@@ -205,10 +210,22 @@ func (g *gen) body(c conj) [][]string {
 	}
 	out := [][]string{append(exact, tail...)}
 	if needFolded {
+		// Only where the exact body's comparisons do not all hold, so that a
+		// record written as CloudTrail writes it builds its alert once.
+		folded = append(folded, "not "+g.exactly(exactTests))
 		folded = append([]string{"# the same, in any case (Sigma compares case-insensitively)"}, folded...)
 		out = append(out, append(folded, tail...))
 	}
 	return out
+}
+
+// exactly names a helper rule that holds when all of tests (the exact
+// body's comparisons) hold.
+func (g *gen) exactly(tests []string) string {
+	g.n++
+	r := fmt.Sprintf("_exact%d", g.n)
+	fmt.Fprintf(&g.rules, "# the fields compared as written, as in the exact body\n%s if {\n\t%s\n}\n\n", r, strings.Join(tests, "\n\t"))
+	return r
 }
 
 func fieldRank(t *test) int { return slices.Index(indexedFields, strings.Join(t.path, ".")) }

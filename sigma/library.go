@@ -58,6 +58,9 @@ type metaCustom struct {
 	References     []string `yaml:"references,omitempty"`
 	FalsePositives []string `yaml:"falsepositives,omitempty"`
 	Author         string   `yaml:"author,omitempty"`
+	// Message is the engine's template for the alert's message (the rule's
+	// title and the usual sentence about the call).
+	Message string `yaml:"message"`
 	// Attack is the rule's place in ATT&CK, from its tags (see attackMappings).
 	Attack       []attackMeta `yaml:"attack,omitempty"`
 	statefulMeta `yaml:",inline"`
@@ -102,7 +105,7 @@ func metadata(r *Rule, st statefulMeta) (string, []string, error) {
 	mappings, warnings := attackMappings(attack.Enterprise(), r.Tags)
 	m := metaBlock{Title: r.Title, Description: strings.TrimSpace(r.Description), Custom: metaCustom{
 		ID: r.RuleID, Severity: r.Severity, Tags: r.Tags, References: r.References,
-		FalsePositives: r.FalsePositives, Author: r.Author,
+		FalsePositives: r.FalsePositives, Author: r.Author, Message: "{{.title}}: {{.call}}",
 		Attack: mappings, statefulMeta: st,
 		Sigma: sigmaMeta{ID: r.ID, Correlation: correlationType(r), Status: r.Status, Level: r.Level, File: r.File},
 	}}

@@ -36,24 +36,24 @@ func (g *gen) test(t *test) string {
 			fmt.Fprintf(&g.rules, "%s if not %s_present\n\n%s_present if {\n\t%s\n}\n\n", r, r, r, iter)
 		}
 	case tKeyword:
-		g.groups(r, t, "walk(input, [_, v])\n\tis_string(v)")
+		g.groups(r, t, leafIter{iter: "walk(input, [_, v])\n\tis_string(v)"})
 	default:
-		iter := g.path(t.path, "v", true)
+		it := leafIter{iter: g.path(t.path, "v", true), direct: directRef(t.path), lookup: lookup(t.path)}
 		if t.neq {
 			// Present with some value, and no value matches any of them.
 			fmt.Fprintf(&g.rules, "%s if {\n\t%s_present\n\tnot %s_any\n}\n\n", r, r, r)
-			fmt.Fprintf(&g.rules, "%s_present if {\n\t%s\n\tv != null\n}\n\n", r, iter)
-			g.groups(r+"_any", t, iter)
+			fmt.Fprintf(&g.rules, "%s_present if {\n\t%s\n\tv != null\n}\n\n", r, it.iter)
+			g.groups(r+"_any", t, it)
 			break
 		}
-		g.groups(r, t, iter)
+		g.groups(r, t, it)
 	}
 	return r
 }
 
 // groups writes rule name as the OR of the test's values on the leaf v that
 // iter binds, or, with |all, as the AND of one helper per value.
-func (g *gen) groups(name string, t *test, iter string) {
+func (g *gen) groups(name string, t *test, iter leafIter) {
 	if !t.all || len(t.vals) < 2 {
 		g.anyOf(name, t, t.vals, iter)
 		return
@@ -69,7 +69,7 @@ func (g *gen) groups(name string, t *test, iter string) {
 
 // anyOf writes rule name: some leaf v matches one of vals. Values of one
 // kind share a body where Rego can test them at once.
-func (g *gen) anyOf(name string, t *test, vals []val, iter string) {
+func (g *gen) anyOf(name string, t *test, vals []val, iter leafIter) {
 	var bodies []string
 	var lits, wild []pattern
 	var nums []string
@@ -91,6 +91,7 @@ func (g *gen) anyOf(name string, t *test, vals []val, iter string) {
 			g.uses["_str"] = true
 			bodies = append(bodies, fmt.Sprintf("regex.match(%s, _str(v))", rawQuote(v.re)))
 		case vCIDR:
+			g.uses["cloudtrail"] = true
 			bodies = append(bodies, fmt.Sprintf("cloudtrail.is_ip(v)\n\tnet.cidr_contains(%s, v)", quote(v.cidr)))
 		case vCompare:
 			g.uses["_num"] = true
@@ -132,8 +133,47 @@ func (g *gen) anyOf(name string, t *test, vals []val, iter string) {
 		bodies = append(bodies, g.wildcards(wild, t.cased)...)
 	}
 	for _, b := range bodies {
-		fmt.Fprintf(&g.rules, "%s if {\n\t%s\n\t%s\n}\n\n", name, iter, b)
+		if iter.direct == "" {
+			fmt.Fprintf(&g.rules, "%s if {\n\t%s\n\t%s\n}\n\n", name, iter.iter, b)
+			continue
+		}
+		// CloudTrail's shape first: a string reached through objects only is
+		// the one leaf there, tested without iterating; any other shape (a
+		// list on the way or at the field, a number) takes the general body.
+		fast := strings.ReplaceAll(b, "_str(v)", "v")
+		fmt.Fprintf(&g.rules, "%s if {\n\tv := %s\n\tis_string(v)\n\t%s\n}\n\n", name, iter.direct, fast)
+		fmt.Fprintf(&g.rules, "%s if {\n\tnot is_string(%s)\n\t%s\n\t%s\n}\n\n", name, iter.lookup, iter.iter, b)
 	}
+}
+
+// leafIter binds v to each leaf a test looks at: iter is the general
+// iteration (lists on the way and at the field are "any element"); direct,
+// when the test reads one field path, is the plain reference to it, which
+// names the only leaf whenever it is a string.
+type leafIter struct {
+	iter, direct string
+	// lookup is object.get(input, path, null): the value at direct, or null
+	// where direct is undefined (inside a negation OPA would otherwise bind
+	// the reference first, and an undefined one fails the whole body).
+	lookup string
+}
+
+// lookup writes object.get(input, [path…], null).
+func lookup(p []string) string {
+	keys := make([]string, len(p))
+	for i, k := range p {
+		keys[i] = quote(k)
+	}
+	return "object.get(input, [" + strings.Join(keys, ", ") + "], null)"
+}
+
+// directRef writes the plain reference input.a.b for a field path.
+func directRef(p []string) string {
+	ref := "input"
+	for _, k := range p {
+		ref += refKey(k)
+	}
+	return ref
 }
 
 // wildcards writes the tests for wildcard patterns: one anchored regex over

@@ -49,8 +49,9 @@ func libModules(t testing.TB) map[string]*ast.Module {
 // compiled is a rule compiled by OPA the way the engine compiles it: strict,
 // with rules/lib, builtin errors strict.
 type compiled struct {
-	rule  *Rule
-	query rego.PreparedEvalQuery
+	rule   *Rule
+	query  rego.PreparedEvalQuery
+	titles map[string]string // by the package's last name
 }
 
 func compileOPA(t testing.TB, rs ...*Rule) *compiled {
@@ -76,7 +77,11 @@ func compileOPA(t testing.TB, rs ...*Rule) *compiled {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &compiled{rule: rs[0], query: pq}
+	titles := map[string]string{}
+	for _, r := range rs {
+		titles[r.Package[strings.LastIndex(r.Package, ".")+1:]] = r.Title
+	}
+	return &compiled{rule: rs[0], query: pq, titles: titles}
 }
 
 // checkMetadata reads the METADATA as engine.readMetadata does.
@@ -104,7 +109,7 @@ func checkMetadata(t testing.TB, c *ast.Compiler, rs []*Rule) {
 	}
 }
 
-// fires evaluates a JSON record and returns the alert messages.
+// fires evaluates a JSON record and returns one "title: object" per alert.
 func (c *compiled) fires(t testing.TB, record string) []string {
 	t.Helper()
 	var in any
@@ -119,10 +124,12 @@ func (c *compiled) fires(t testing.TB, record string) []string {
 	if err != nil {
 		t.Fatalf("evaluation failed on %s: %v", record, err)
 	}
+	// The message is the engine's to render (custom.message); here each
+	// alert is its rule's title and the alert object.
 	var msgs []string
 	for _, r := range rs {
-		a, _ := r.Bindings["a"].(map[string]any)
-		msgs = append(msgs, fmt.Sprint(a["message"]))
+		name, _ := r.Bindings["name"].(string)
+		msgs = append(msgs, fmt.Sprintf("%s: %v", c.titles[name], r.Bindings["a"]))
 	}
 	return msgs
 }

@@ -3,7 +3,6 @@ package sigma
 import (
 	"encoding/base64"
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -141,21 +140,5 @@ func TestSemantics(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestMessageNamesTheCall(t *testing.T) {
-	r, err := Compile("m.yml", []byte(ruleWith("    sel:\n        eventName: DeleteTrail\n    condition: sel")), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs := compileOPA(t, r).fires(t, `{"eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail","sourceIPAddress":"198.51.100.7","awsRegion":"eu-west-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/mallory"}}`)
-	if len(msgs) != 1 {
-		t.Fatalf("alerts: %v", msgs)
-	}
-	for _, want := range []string{"Test rule", "DeleteTrail", "arn:aws:iam::1:user/mallory", "198.51.100.7"} {
-		if !strings.Contains(msgs[0], want) {
-			t.Errorf("message %q does not name %q", msgs[0], want)
-		}
 	}
 }

@@ -20,6 +20,7 @@
 #   severity: medium
 #   attack: [{tactic: TA0006, technique: T1555.006}]
 #   tags: [credential-access, secretsmanager, ssm, stateful, T1555.006]
+#   message: "{{.who}} read {{.secret}} with {{.action}} in {{.where}} from {{.from}}"
 #   threshold:
 #     count: 10
 #     window: 10m
@@ -88,12 +89,7 @@ _counted if {
 	not cloudtrail.by_aws_service(input)
 }
 
-_candidate(secret) := {"message": msg, "secret": secret} if {
-	msg := sprintf("%s read %s with %s in %s from %s", [
-		cloudtrail.principal(input),
-		secret,
-		cloudtrail.action(input),
-		cloudtrail.region(input),
-		cloudtrail.source(input),
-	])
-}
+# The message is custom.message, rendered by the engine: applications read
+# secrets all the time, and building the sentence here was half the cost of
+# each read.
+_candidate(secret) := {"secret": secret}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/rules"
+)
+
+// TestMessageHelpersMatchRego holds the Go helpers custom.message renders
+// with to lib.cloudtrail's, on every record the prefilter is checked on
+// (samples, detonation logs, generated traffic, case and shape variants) and
+// on hand-made edge cases: empty, missing and non-string fields, numeric
+// error codes.
+func TestMessageHelpersMatchRego(t *testing.T) {
+	ctx := context.Background()
+	lib, err := rules.FS.ReadFile("lib/cloudtrail.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq, err := rego.New(
+		rego.Query(`w := data.lib.cloudtrail.principal(input); a := data.lib.cloudtrail.action(input); `+
+			`r := data.lib.cloudtrail.region(input); s := data.lib.cloudtrail.source(input); `+
+			`o := data.lib.cloudtrail.outcome(input); c := data.lib.cloudtrail.describe_call(input, [])`),
+		rego.Module("cloudtrail.rego", string(lib)),
+	).PrepareForEval(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := equivRecords(t)
+	for _, edge := range []string{
+		`{}`,
+		`{"userIdentity": {"type": "IAMUser", "userName": "u"}, "eventName": "X"}`,
+		`{"userIdentity": {"type": "", "invokedBy": "svc.amazonaws.com"}, "eventSource": 5, "eventName": "X"}`,
+		`{"userIdentity": {"arn": ""}, "eventSource": "s3.amazonaws.com", "eventName": "", "awsRegion": ""}`,
+		`{"userIdentity": "text", "errorCode": 403, "sourceIPAddress": ""}`,
+		`{"errorCode": 1.5}`, `{"errorCode": true}`, `{"errorCode": null, "errorMessage": "no"}`,
+		`{"errorCode": "", "errorMessage": ""}`, `{"errorCode": {"a": [1]}}`, `{"errorMessage": 3}`,
+		`{"eventSource": "ec2.amazonaws.com"}`, `{"eventName": ["x"]}`,
+	} {
+		records = append(records, []byte(edge))
+	}
+	for _, raw := range records {
+		in, err := Parse(cloudtrail.Record{Raw: raw})
+		if err != nil {
+			continue
+		}
+		rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value))
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("%s: %v (%d results)", raw, err, len(rs))
+		}
+		b := rs[0].Bindings
+		ev := in.Value
+		for _, c := range []struct {
+			name, got string
+			want      any
+		}{
+			{"principal", principalOf(ev), b["w"]},
+			{"action", actionOf(ev), b["a"]},
+			{"region", regionOf(ev), b["r"]},
+			{"source", sourceOf(ev), b["s"]},
+			{"outcome", outcomeOf(ev), b["o"]},
+			{"describe_call", describeCall(ev), b["c"]},
+		} {
+			if c.got != c.want {
+				t.Errorf("%s of %s: Go %q, Rego %q", c.name, raw, c.got, c.want)
+			}
+		}
+	}
+}
+
+// TestMessageTemplate renders custom.message through the engine, and refuses
+// templates that read what no alert has or use more than plain fields.
+func TestMessageTemplate(t *testing.T) {
+	ctx := context.Background()
+	policy := func(msg string) string {
+		return "# METADATA\n# title: T\n# custom:\n#   id: t.m\n#   severity: low\n#   message: " + msg + "\n" +
+			"package rules.t.m\n\nimport rego.v1\n\nalert contains {\"thing\": input.requestParameters.thing} if input.eventName == \"Get\"\n"
+	}
+	eng, err := messageEngine(t, policy(`"{{.who}} got {{.thing}} ({{.title}}, {{.event_name}}): {{.call}}"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(`{"eventName": "Get", "eventSource": "s3.amazonaws.com", ` +
+		`"awsRegion": "eu-west-1", "sourceIPAddress": "192.0.2.1", "errorCode": "AccessDenied", ` +
+		`"userIdentity": {"type": "IAMUser", "userName": "ann"}, "requestParameters": {"thing": "b1"}}`)})
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("%d alerts, %v", len(alerts), err)
+	}
+	want := "IAMUser ann got b1 (T, Get): IAMUser ann called s3:Get in eu-west-1 from 192.0.2.1; the call failed with AccessDenied"
+	if alerts[0].Message != want {
+		t.Errorf("message %q, want %q", alerts[0].Message, want)
+	}
+	for tmpl, wantErr := range map[string]string{
+		`"{{.nothing}}"`:             `custom.message reads "nothing"`,
+		`"{{if .who}}x{{end}}"`:      "only text and plain fields",
+		`"{{.who | printf \"%s\"}}"`: "only plain fields",
+		`"{{.who"`:                   "custom.message:",
+		`""`:                         "non-empty template",
+	} {
+		_, err := messageEngine(t, policy(tmpl))
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("template %s: error %v, want one containing %q", tmpl, err, wantErr)
+		}
+	}
+}
+
+// messageEngine is an engine with lib.cloudtrail and one policy.
+func messageEngine(t *testing.T, policy string) (*Engine, error) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "m.rego"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return New(context.Background(), WithPacks(), WithPolicyPaths(dir))
+}
