@@ -290,7 +290,11 @@ func str(obj ast.Object, path ...string) string {
 		if !ok {
 			return ""
 		}
-		t := o.Get(ast.StringTerm(k))
+		key, ok := commonKeys[k] // shared terms: no allocation per lookup
+		if !ok {
+			key = ast.StringTerm(k)
+		}
+		t := o.Get(key)
 		if t == nil {
 			return ""
 		}
