@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
@@ -21,6 +23,46 @@ func decodeJSON(data []byte) (ast.Value, error) {
 	}
 	return v, nil
 }
+
+// decodeKeys decodes a record that is a JSON object (checked whole before)
+// with only the top-level members keep names; the others are skipped.
+func decodeKeys(data []byte, keep map[string]bool) (ast.Object, error) {
+	s := jsonscan.New(data)
+	if s.Peek() != '{' {
+		return nil, errNotObject
+	}
+	var buf [24][2]*ast.Term
+	members := buf[:0]
+	for it := s.Begin(); s.Next(&it); {
+		k, ok := s.Key()
+		if !ok {
+			return nil, s.Err()
+		}
+		wanted := false
+		if k.Plain {
+			wanted = keep[string(k.Bytes())] // no allocation: the conversion is in the index
+		} else {
+			wanted = keep[k.String()]
+		}
+		if !wanted {
+			if !s.Skip() {
+				return nil, s.Err()
+			}
+			continue
+		}
+		v := decodeValue(&s)
+		if v == nil {
+			return nil, s.Err()
+		}
+		members = append(members, [2]*ast.Term{keyTerm(k), ast.NewTerm(v)})
+	}
+	if s.Failed() || !s.End() {
+		return nil, s.Err()
+	}
+	return objectOf(members), nil
+}
+
+var errNotObject = errors.New("not a JSON object")
 
 // decodeValue reads the value at the scanner; nil on an error (s.Err says which).
 func decodeValue(s *jsonscan.Scanner) ast.Value {

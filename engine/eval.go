@@ -27,6 +27,9 @@ type Input struct {
 	// rules are the only rules that can match the record, when the prefilter
 	// read it (nil: evaluate every rule).
 	rules *ruleSet
+	// partial says that Value holds only the keys rules.keep names: only
+	// those rules of this engine may evaluate it.
+	partial bool
 }
 
 // DecodeRecord decodes what this engine's rules need of a record. It reads
@@ -49,11 +52,20 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	if err == nil && set == nil {
 		return &Input{Record: rec, fields: vals, pf: e.pre}, nil
 	}
-	in, perr := Parse(rec)
-	if perr == nil && err == nil {
-		in.rules, in.pf = set, e.pre
+	if err != nil || set.keep == nil {
+		in, perr := Parse(rec)
+		if perr == nil && err == nil {
+			in.rules, in.pf = set, e.pre
+		}
+		return in, perr
 	}
-	return in, perr
+	// Only what the candidate rules and the engine read (inputkeys.go); the
+	// record's JSON was checked whole by extract.
+	v, perr := decodeKeys(rec.Raw, set.keep)
+	if perr != nil {
+		return nil, cloudtrail.RecordError(rec, perr)
+	}
+	return &Input{Record: rec, Value: v, rules: set, pf: e.pre, partial: true}, nil
 }
 
 // Parse decodes a whole record for evaluation. An invalid record's error is
@@ -102,6 +114,15 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 	if in.Value == nil {
 		return nil, nil // DecodeRecord found that no rule can match
 	}
+	if in.partial && in.pf != e.pre {
+		// Decoded for another engine's rules (a reload in between): this
+		// engine evaluates every rule, on the whole record.
+		full, err := Parse(in.Record)
+		if err != nil {
+			return nil, err
+		}
+		in = full
+	}
 	pq := e.prepared
 	// The candidate rules are this engine's only if this engine decoded the
 	// record (after a reload, the new engine evaluates every rule).
@@ -141,6 +162,15 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 // own alerts, and say which rule broke.
 func (e *Engine) evaluateEachRule(ctx context.Context, in *Input, first error) ([]alert.Alert, error) {
 	e.perRuleOnce.Do(e.preparePerRule)
+	if in.partial {
+		// Every rule is evaluated here, not only those the record was
+		// decoded for.
+		full, err := Parse(in.Record)
+		if err != nil {
+			return nil, err
+		}
+		in = full
+	}
 	if e.perRuleErr != nil {
 		return nil, &EvalError{Source: in.Record.Source, Index: in.Record.Index, Err: errors.Join(first, e.perRuleErr)}
 	}

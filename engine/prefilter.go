@@ -32,6 +32,8 @@ type prefilter struct {
 	// when no index consults it); shallow, the answers per pair (shallow.go).
 	srcID, nameID int
 	shallow       map[string]*shallowEntry
+	// uses is what each rule can read of input (inputkeys.go).
+	uses map[[2]string]*inputUse
 
 	mu    sync.RWMutex
 	root  *decision
@@ -86,7 +88,37 @@ func newPrefilter(c *ast.Compiler, keys [][2]string, guards map[[2]string]*sigma
 		p.nameID = -1
 	}
 	p.addGuards(c, guards)
+	an := newInputAnalysis(c)
+	p.uses = map[[2]string]*inputUse{}
+	for _, k := range p.rules {
+		p.uses[k] = an.ruleKeys(k)
+	}
 	return p
+}
+
+// engineKeys are the top-level keys the engine reads of a decoded record
+// itself: the alert's event fields (fillEventFields), the message helpers
+// (message.go), Input.field.
+var engineKeys = []string{"eventID", "eventTime", "eventSource", "eventName", "awsRegion", "recipientAccountId",
+	"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "userIdentity"}
+
+// keepOf is the union of what rules read of input and what the engine reads,
+// or nil when one of the rules may read any of it.
+func (p *prefilter) keepOf(rules [][2]string) map[string]bool {
+	keep := map[string]bool{}
+	for _, k := range engineKeys {
+		keep[k] = true
+	}
+	for _, r := range rules {
+		u := p.uses[r]
+		if u == nil || u.all {
+			return nil
+		}
+		for k := range u.keys {
+			keep[k] = true
+		}
+	}
+	return keep
 }
 
 // inputPath turns input.a.b into ["a","b"]; other refs are not supported.
@@ -166,6 +198,10 @@ type ruleSet struct {
 	guards []setGuard
 	sub    map[uint64]*ruleSet
 
+	// keep are the top-level keys a record is decoded with for these rules;
+	// nil: all of it (inputkeys.go).
+	keep map[string]bool
+
 	once  sync.Once
 	query rego.PreparedEvalQuery
 	err   error
@@ -180,7 +216,7 @@ func (p *prefilter) intern(rules [][2]string) *ruleSet {
 	if s, ok := p.sets[key]; ok {
 		return s
 	}
-	s := &ruleSet{Rules: rules, guards: p.guardsOf(rules)}
+	s := &ruleSet{Rules: rules, guards: p.guardsOf(rules), keep: p.keepOf(rules)}
 	if len(p.sets) < maxDecisions {
 		p.sets[key] = s
 	}
