@@ -356,12 +356,13 @@ loop:
 		x.web = web.stats()
 		x.webOn = true
 	}
-	if x.statefulRules, x.statefulAlerts, err = statefulAlerts(ctx, metricsAddr); err != nil {
+	if x.stateful, err = statefulAlerts(ctx, metricsAddr); err != nil {
 		return fmt.Errorf("after the run: %w", err)
 	}
 	fmt.Println(summary(o.name, samples, x))
-	fmt.Fprintf(os.Stderr, "soak: %d notifications sent, %d samples in %s, %d Slack posts; %d stateful rules raised %d alerts\n",
-		nSent, len(samples), o.csv, x.posts, x.statefulRules, x.statefulAlerts)
+	fmt.Fprintf(os.Stderr, "soak: %d notifications sent, %d samples in %s, %d Slack posts; %d stateful rules had %d candidates, %d fired\n",
+		nSent, len(samples), o.csv, x.posts, x.stateful.rules, x.stateful.candidates, x.stateful.fired)
+	fmt.Fprintf(os.Stderr, "soak: stateful rules, fired/candidates: %s\n", x.stateful.byRule)
 	if x.webOn {
 		fmt.Fprintf(os.Stderr, "soak: the web page: %d requests, %d failed, slowest %s\n", x.web.requests, x.web.errors, x.web.slowest.Round(time.Millisecond))
 		if x.web.lastErr != "" {
@@ -498,11 +499,11 @@ func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
 
 // extra is what the summary line reports besides the samples.
 type extra struct {
-	sent                          int
-	posts                         int64
-	statefulRules, statefulAlerts int
-	webOn                         bool
-	web                           browserStats
+	sent     int
+	posts    int64
+	stateful statefulRun
+	webOn    bool
+	web      browserStats
 }
 
 // summary is the run as one benchmark-format line. The start figures are
@@ -546,8 +547,8 @@ func summary(name string, ss []sample, x extra) string {
 	cpu := 100 * (last.cpu - ss[0].cpu) / elapsed
 	line := fmt.Sprintf("%s\t1\t%d ns/op\t%.1f rss-first-MB\t%.1f rss-start-MB\t%.1f rss-max-MB\t%.1f rss-end-MB%s\t%d goroutines-first\t%d goroutines-start\t%d goroutines-max\t%d goroutines-end\t%d backlog-msgs\t%.0f events/s\t%.0f cpu-%%\t%d notifications",
 		name, int64(elapsed*1e9), ss[0].rssMB, first.rssMB, maxRSS, last.rssMB, slopeField, ss[0].goroutines, first.goroutines, maxG, last.goroutines, last.visible+last.inflight, events, cpu, x.sent)
-	line += fmt.Sprintf("\t%.0f stateful-records\t%d stateful-rules\t%d stateful-alerts\t%d slack-posts\t%.0f duration-s",
-		last.records, x.statefulRules, x.statefulAlerts, x.posts, (last.at - ss[0].at).Seconds())
+	line += fmt.Sprintf("\t%.0f stateful-records\t%d stateful-rules\t%d stateful-candidates\t%d stateful-fired\t%d slack-posts\t%.0f duration-s",
+		last.records, x.stateful.rules, x.stateful.candidates, x.stateful.fired, x.posts, (last.at - ss[0].at).Seconds())
 	if x.webOn {
 		line += fmt.Sprintf("\t%d web-requests\t%d web-errors\t%.1f web-max-ms", x.web.requests, x.web.errors, float64(x.web.slowest.Microseconds())/1e3)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -126,39 +127,66 @@ func (b *browser) stats() browserStats {
 	return browserStats{b.requests, b.errors, b.slowest, b.lastErr}
 }
 
-// statefulAlerts asks the page's API how many rules are stateful and how
-// many alerts they raised over the run (the history keeps every alert
-// handled).
-func statefulAlerts(ctx context.Context, addr string) (rules, alerts int, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/rules?range=all", nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, 0, fmt.Errorf("/api/rules: %s", resp.Status)
-	}
-	var out struct {
+// statefulRun is what the stateful rules did over the run, as the page's
+// API tells it from the history (which keeps every alert handled, counted
+// candidates included).
+type statefulRun struct {
+	rules      int    // stateful rules loaded (threshold, distinct, new_value, sequence)
+	candidates int    // their alerts in the history, whatever the outcome
+	fired      int    // those that fired: neither counted nor a signal nor skipped
+	byRule     string // "rule (kind) fired/candidates; …", for the log
+}
+
+// statefulAlerts asks the page's API which rules are stateful and, for
+// each, the outcomes of its alerts over the run.
+func statefulAlerts(ctx context.Context, addr string) (statefulRun, error) {
+	var run statefulRun
+	var rules struct {
 		Rules []struct {
 			ID       string `json:"id"`
 			Stateful string `json:"stateful"`
-			Hits     struct {
-				Count int `json:"count"`
-			} `json:"hits"`
 		} `json:"rules"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return 0, 0, fmt.Errorf("/api/rules: %w", err)
+	if err := getJSON(ctx, "http://"+addr+"/api/rules?range=all", &rules); err != nil {
+		return run, err
 	}
-	for _, r := range out.Rules {
-		if r.Stateful != "" && r.Stateful != "signal" {
-			rules++
-			alerts += r.Hits.Count
+	var parts []string
+	for _, r := range rules.Rules {
+		if r.Stateful == "" || r.Stateful == "signal" {
+			continue
 		}
+		var st struct {
+			Total     int            `json:"total"`
+			ByOutcome map[string]int `json:"by_outcome"`
+		}
+		if err := getJSON(ctx, "http://"+addr+"/api/stats?range=all&rule="+url.QueryEscape(r.ID), &st); err != nil {
+			return run, err
+		}
+		fired := st.Total - st.ByOutcome["counted"] - st.ByOutcome["signal"] - st.ByOutcome["skipped"]
+		run.rules++
+		run.candidates += st.Total
+		run.fired += fired
+		parts = append(parts, fmt.Sprintf("%s (%s) %d/%d", r.ID, r.Stateful, fired, st.Total))
 	}
-	return rules, alerts, nil
+	run.byRule = strings.Join(parts, "; ")
+	return run, nil
+}
+
+func getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil
 }
