@@ -4,7 +4,7 @@
 #   bench/run.sh [--soak DURATION] [--soak-rate N] [--count N] [--benchtime D] [--big-size SIZE] [--quick]
 #
 #   --soak 10m       how long the daemon runs at steady load (default 60s; the README figure uses 10m)
-#   --soak-rate 50   notifications (log files) a second during the soak (default 50)
+#   --soak-rate 20   notifications (log files) a second during the soak (default 20)
 #   --count 3        runs of each Go benchmark (the report takes the median; default 3)
 #   --benchtime 2s   -benchtime of the time-based benchmarks (default 2s)
 #   --big-size 1GiB  size of the uncompressed log for eval's peak RSS (default 1GiB)
@@ -28,7 +28,7 @@ OUT=bench/out
 BIN=$OUT/bin
 
 SOAK=60s
-RATE=50
+RATE=20
 COUNT=3
 BENCHTIME=2s
 BIG=1GiB
@@ -191,15 +191,16 @@ measure "BenchmarkEvalPeakRSS/$BIG" "$(stat -c %s "$OUT/big.json")" "$OUT/big.js
 measure "BenchmarkEvalProcess/large-file-25000-records" 0 "$OUT/large.json.gz"
 measure "BenchmarkEvalProcess/300-delivery-files" 0 "$OUT/logs"
 
-# The soak: every notification names a newly generated file, its events a
-# minute of event time after the last one's (the density of bench/gen's own
-# delivery files), so the stateful rules' windows turn over and new values
-# keep arriving; every 100th file carries a burst of secret reads and refused
+# The soak: every notification names a newly generated file, its events two
+# minutes of event time after the last one's (half the density of bench/gen's
+# own delivery files), so the stateful rules' windows turn over, new-value
+# rules finish learning (7 days of event time: about 4 minutes in) and new
+# values keep arriving; every 100th file carries a burst of secret reads and refused
 # calls by one principal, so the threshold rules fire; and the web page is
 # loaded every 3 s (a page, its script and style, one API question), as a
 # browser left open.
 step "the daemon at steady load for $SOAK ($RATE log files/s, stateful rules, the web page open): RSS and goroutines"
-"$BIN/soak" -trailguard "$BIN/trailguard" -fresh 1m -burst-every 100 -web-every 3s -duration "$SOAK" -rate "$RATE" \
+"$BIN/soak" -trailguard "$BIN/trailguard" -fresh 2m -burst-every 100 -web-every 3s -duration "$SOAK" -rate "$RATE" \
 	-csv "$OUT/soak.csv" -daemon-log "$OUT/soak-daemon.log" | tee -a "$RAW" ||
 	warn "the soak failed (see $OUT/soak-daemon.log)"
 
