@@ -21,10 +21,10 @@ func TestBrowser(t *testing.T) {
 		mu.Lock()
 		seen[r.URL.Path]++
 		mu.Unlock()
-		switch {
-		case r.URL.Path == "/health":
+		switch r.URL.Path {
+		case "/health":
 			http.Error(w, "down", http.StatusServiceUnavailable)
-		case r.URL.Path == "/api/alerts":
+		case "/api/alerts":
 			_, _ = w.Write([]byte(`{"alerts":[{"id":"rule.x/ev 1"}],"total":1}`))
 		default:
 			_, _ = w.Write([]byte("ok"))
