@@ -4,7 +4,7 @@
 #   bench/run.sh [--soak DURATION] [--soak-rate N] [--count N] [--benchtime D] [--big-size SIZE] [--quick]
 #
 #   --soak 10m       how long the daemon runs at steady load (default 60s; the README figure uses 10m)
-#   --soak-rate 50   notifications (log files) a second during the soak (default 50)
+#   --soak-rate 20   notifications (log files) a second during the soak (default 20)
 #   --count 3        runs of each Go benchmark (the report takes the median; default 3)
 #   --benchtime 2s   -benchtime of the time-based benchmarks (default 2s)
 #   --big-size 1GiB  size of the uncompressed log for eval's peak RSS (default 1GiB)
@@ -14,10 +14,11 @@
 # when the flags change), builds trailguard and OPA v1.22.3 into bench/out/bin,
 # starts an OPA server for the anchor benchmark, runs the Go benchmarks (each
 # next to its baseline in the same run), measures eval's peak RSS on the big
-# log and the daemon's RSS and goroutines over the soak, and prints the table
-# of figures, ratios and targets (also written to bench/out/results.md; the
-# raw benchmark output is in bench/out/bench.txt, benchstat-compatible).
-# About 4 minutes on 2 cores with the defaults (3 plus the soak), and about a
+# log and the daemon's RSS and goroutines over the soak (stateful rules
+# counting and firing, the web page open), and prints the tables of figures,
+# ratios and targets, issue 16's first (also written to bench/out/results.md;
+# the raw benchmark output is in bench/out/bench.txt, benchstat-compatible).
+# About 6 minutes on 2 cores with the defaults (5 plus the soak), and about a
 # minute more the first time, to build OPA.
 set -euo pipefail
 
@@ -27,7 +28,7 @@ OUT=bench/out
 BIN=$OUT/bin
 
 SOAK=60s
-RATE=50
+RATE=20
 COUNT=3
 BENCHTIME=2s
 BIG=1GiB
@@ -102,6 +103,11 @@ step "generate data (cached in $OUT)"
 go run ./bench/cmd/gen -out "$OUT/logs" -files 300 -large "$OUT/large.json.gz"
 go run ./bench/cmd/gen -files 0 -big "$OUT/big.json" -big-size "$BIG"
 
+if [ ! -d test/fauxqs/node_modules ]; then
+	step "install the SQS emulator's modules (once)"
+	npm ci --prefix test/fauxqs --no-audit --no-fund
+fi
+
 step "build trailguard and the tools"
 go build -o "$BIN/trailguard" ./cmd/trailguard
 go build -o "$BIN/report" ./bench/cmd/report
@@ -122,11 +128,13 @@ fi
 step "start an OPA server with the shipped rules"
 OPA_PORT=$(free_port)
 # The same arguments as opaArgs in bench/opa_test.go.
-"$BIN/opa" run --server --addr "127.0.0.1:$OPA_PORT" --log-level error --ignore '*_test.rego' \
+"$BIN/opa" run --server --addr "127.0.0.1:$OPA_PORT" --log-level error --ignore '*_test.rego' --ignore testdata \
 	rules bench/opa/alerts.rego bench/opa/data.json >"$OUT/opa.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do
+for i in $(seq 300); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$OPA_PORT") 2>/dev/null && break
+	kill -0 "${PIDS[0]}" 2>/dev/null || { warn "the OPA server exited (see $OUT/opa.log)"; break; }
+	[ "$i" = 300 ] && warn "the OPA server is not listening after 30 s (see $OUT/opa.log)"
 	sleep 0.1
 done
 export OPA_URL="http://127.0.0.1:$OPA_PORT" TRAILGUARD_BENCH_OPA=1
@@ -136,9 +144,19 @@ bench ./engine -bench '^BenchmarkEvent(Matching|NonMatching)$' -benchtime "$BENC
 # b. A log file end to end, next to the floor; GOMAXPROCS 1 and 2.
 bench ./bench -bench '^BenchmarkLogFile$' -benchtime "$BENCHTIME" -count "$COUNT"
 # e. Rule count: the pipeline with 24 rules, every pack, every pack + SigmaHQ's
-#    rules, and a non-matching event against 24 to 200 rules; the sets are
+#    rules, and a non-matching event against 24 to 400 rules; the sets are
 #    interleaved within each op (bench/rulesets_test.go).
-bench ./bench -bench '^Benchmark(RuleSets|NonMatchingRuleCount)$' -benchtime "$BENCHTIME" -count "$COUNT"
+# f. Issue 16's ratios, each side interleaved with the other within each op:
+#    the pipeline with every pack (and with SigmaHQ's rules too) vs the floor,
+#    GOMAXPROCS 2 vs 1 with every pack, a matching event vs json.Unmarshal
+#    (bench/rulesets_test.go, bench/issue16_test.go). One process, so the
+#    rule sets are compiled once for e and f.
+bench ./bench -bench '^Benchmark(RuleSets|NonMatchingRuleCount|FloorRatios|ProcsScaling|MatchingEvent)$' \
+	-benchtime "$BENCHTIME" -count "$COUNT"
+# g. A stateful candidate (threshold, distinct, new value, sequence) on each
+#    state backend next to a stateless one (rules/stateful_bench_test.go); the
+#    report reads its x-sqlite/… ratios.
+bench ./rules -bench '^BenchmarkStatefulCandidate$' -benchtime "$BENCHTIME" -count "$COUNT" -benchmem
 # d. The anchor: the same rules in the OPA server, per event.
 bench ./bench -bench '^BenchmarkOPAServer$' -benchtime "$BENCHTIME" -count "$COUNT"
 # c. The daemon through SQS and S3 next to eval over the same files (3,000 log
@@ -173,8 +191,16 @@ measure "BenchmarkEvalPeakRSS/$BIG" "$(stat -c %s "$OUT/big.json")" "$OUT/big.js
 measure "BenchmarkEvalProcess/large-file-25000-records" 0 "$OUT/large.json.gz"
 measure "BenchmarkEvalProcess/300-delivery-files" 0 "$OUT/logs"
 
-step "the daemon at steady load for $SOAK ($RATE log files/s): RSS and goroutines"
-"$BIN/soak" -trailguard "$BIN/trailguard" -logs "$OUT/logs" -duration "$SOAK" -rate "$RATE" \
+# The soak: every notification names a newly generated file, its events two
+# minutes of event time after the last one's (half the density of bench/gen's
+# own delivery files), so the stateful rules' windows turn over, new-value
+# rules finish learning (7 days of event time: about 4 minutes in) and new
+# values keep arriving; every 100th file carries a burst of secret reads and refused
+# calls by one principal, so the threshold rules fire; and the web page is
+# loaded every 3 s (a page, its script and style, one API question), as a
+# browser left open.
+step "the daemon at steady load for $SOAK ($RATE log files/s, stateful rules, the web page open): RSS and goroutines"
+"$BIN/soak" -trailguard "$BIN/trailguard" -fresh 2m -burst-every 100 -web-every 3s -duration "$SOAK" -rate "$RATE" \
 	-csv "$OUT/soak.csv" -daemon-log "$OUT/soak-daemon.log" | tee -a "$RAW" ||
 	warn "the soak failed (see $OUT/soak-daemon.log)"
 

@@ -167,10 +167,11 @@ func ratio(numName, numUnit, denName, denUnit string) func(r *results) (float64,
 // value is a metric's median; a name ending in / is a prefix.
 func value(name, unit string) func(r *results) (float64, bool) {
 	return func(r *results) (float64, bool) {
+		n := name
 		if strings.HasSuffix(name, "/") {
-			name = r.first(name)
+			n = r.first(name)
 		}
-		s := r.get(name, unit)
+		s := r.get(n, unit)
 		return s.median, s.ok()
 	}
 }
@@ -243,31 +244,12 @@ func write(w io.Writer, r *results, h header) {
 		fmt.Fprintf(w, "\n%s\n", h.note)
 	}
 
-	fmt.Fprintf(w, "\n### Targets\n\n| | measured | target | |\n|---|---:|---:|---|\n")
-	for _, t := range targets {
-		if t.prefix != "" {
-			size := "1 GB"
-			if n := r.first(t.prefix); n != "" {
-				size = strings.TrimPrefix(n, t.prefix)
-			}
-			t.what = fmt.Sprintf(t.what, size)
-		}
-		v, ok := t.value(r)
-		if !ok {
-			fmt.Fprintf(w, "| %s | not measured | %s | — |\n", t.what, bound(t))
-			continue
-		}
-		pass := v >= t.bound
-		if t.atMost {
-			pass = v <= t.bound
-		}
-		verdict := "**miss**"
-		if pass {
-			verdict = "pass"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.what, number(v, t.unit), bound(t), verdict)
-	}
+	writeIssue16(w, r)
 
+	fmt.Fprintf(w, "\n### Targets of earlier issues\n\n| what | measured | target | pass/miss |\n|---|---:|---:|---|\n")
+	for _, t := range targets {
+		writeRow(w, targetRow(r, t))
+	}
 	fmt.Fprintf(w, "\nComputed from the medians of the runs:\n")
 	for i, t := range targets {
 		fmt.Fprintf(w, "%d. %s\n", i+1, t.how)
@@ -318,7 +300,7 @@ func write(w io.Writer, r *results, h header) {
 		}
 	}
 	if len(soak) > 0 {
-		fmt.Fprintf(w, "\n### Daemon at steady load\n\n| run | events/s | CPU | RSS start → max → end (MB) | RSS slope (MB/h) | goroutines start → max → end | backlog at end |\n|---|---:|---:|---|---:|---|---:|\n")
+		fmt.Fprintf(w, "\n### Daemon at steady load\n\n| run | events/s | CPU | RSS start → max → end (MB) | RSS slope (MB/h) | goroutines start → max → end | backlog at end | stateful records at end | stateful fired / candidates | page requests (failed) |\n|---|---:|---:|---|---:|---|---:|---:|---:|---:|\n")
 		for _, name := range soak {
 			g := func(unit string) string {
 				s := r.get(name, unit)
@@ -327,9 +309,10 @@ func write(w io.Writer, r *results, h header) {
 				}
 				return trim(s.median)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s%% | %s → %s → %s | %s | %s → %s → %s | %s |\n", strings.TrimPrefix(name, "BenchmarkSoak/"),
+			fmt.Fprintf(w, "| %s | %s | %s%% | %s → %s → %s | %s | %s → %s → %s | %s | %s | %s / %s | %s (%s) |\n", strings.TrimPrefix(name, "BenchmarkSoak/"),
 				g("events/s"), g("cpu-%"), g("rss-start-MB"), g("rss-max-MB"), g("rss-end-MB"), g("rss-slope-MB/h"),
-				g("goroutines-start"), g("goroutines-max"), g("goroutines-end"), g("backlog-msgs"))
+				g("goroutines-start"), g("goroutines-max"), g("goroutines-end"), g("backlog-msgs"),
+				g("stateful-records"), g("stateful-fired"), g("stateful-candidates"), g("web-requests"), g("web-errors"))
 		}
 	}
 }

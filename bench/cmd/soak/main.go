@@ -66,6 +66,12 @@ type options struct {
 	// over (the cycled files would only be counted once: counting is
 	// idempotent per event).
 	fresh time.Duration
+	// burstEvery: every this many fresh files, one carries a burst of
+	// secret reads and refused calls by one principal (burstRecords), so
+	// that the threshold rules fire; 0: none.
+	burstEvery int
+	// webEvery: how often the open triage page loads (browser); 0: never.
+	webEvery time.Duration
 }
 
 func run() error {
@@ -80,6 +86,8 @@ func run() error {
 	flag.StringVar(&o.daemonLog, "daemon-log", "bench/out/soak-daemon.log", "file for the daemon's own log")
 	flag.BoolVar(&o.progress, "progress", false, "print each sample to stderr as it is taken")
 	flag.DurationVar(&o.fresh, "fresh", 0, "generate a new log file for each notification, event time advancing by this much per file (0: cycle -logs)")
+	flag.IntVar(&o.burstEvery, "burst-every", 100, "with -fresh: every N-th file carries a burst of secret reads and refused calls by one principal (0: none)")
+	flag.DurationVar(&o.webEvery, "web-every", 3*time.Second, "load a page of the web UI and ask its API this often, as a browser left open (0: never)")
 	flag.StringVar(&o.name, "name", "", "name of the output line (default BenchmarkSoak/rate<N>-<duration>)")
 	flag.Parse()
 	if o.name == "" {
@@ -237,11 +245,23 @@ state: {type: sqlite, sqlite: {path: %q}}
 	defer csv.Close()
 	fmt.Fprintln(csv, "seconds,rss_mb,goroutines,cpu_seconds,events_read,messages_deleted,queue_visible,queue_inflight,slack_posts,stateful_records")
 
-	fresh := &freshFiles{backend: backend, g: gen.New(gen.Options{Seed: 11}), step: o.fresh, start: time.Now().UTC()}
+	fresh := &freshFiles{backend: backend, g: gen.New(gen.Options{Seed: 11}), step: o.fresh, start: time.Now().UTC(), burstEvery: o.burstEvery}
 
 	// The load.
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.duration)
 	defer stopLoad()
+	var web *browser
+	webDone := make(chan struct{})
+	if o.webEvery > 0 {
+		web = newBrowser(metricsAddr)
+		go func() {
+			defer close(webDone)
+			web.run(loadCtx, o.webEvery)
+		}()
+	} else {
+		close(webDone)
+	}
+	defer func() { stopLoad(); <-webDone }()
 	sent := make(chan int, 1)
 	go func() {
 		// Every 50ms, send what the rate says is due by now, ten per
@@ -327,11 +347,28 @@ loop:
 		return err
 	}
 	nSent := <-sent
+	<-webDone
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	fmt.Println(summary(o.name, samples, nSent))
-	fmt.Fprintf(os.Stderr, "soak: %d notifications sent, %d samples in %s, %d Slack posts\n", nSent, len(samples), o.csv, slack.Posts())
+	x := extra{sent: nSent, posts: slack.Posts()}
+	if web != nil {
+		x.web = web.stats()
+		x.webOn = true
+	}
+	if x.stateful, err = statefulAlerts(ctx, metricsAddr); err != nil {
+		return fmt.Errorf("after the run: %w", err)
+	}
+	fmt.Println(summary(o.name, samples, x))
+	fmt.Fprintf(os.Stderr, "soak: %d notifications sent, %d samples in %s, %d Slack posts; %d stateful rules had %d candidates, %d fired\n",
+		nSent, len(samples), o.csv, x.posts, x.stateful.rules, x.stateful.candidates, x.stateful.fired)
+	fmt.Fprintf(os.Stderr, "soak: stateful rules, fired/candidates: %s\n", x.stateful.byRule)
+	if x.webOn {
+		fmt.Fprintf(os.Stderr, "soak: the web page: %d requests, %d failed, slowest %s\n", x.web.requests, x.web.errors, x.web.slowest.Round(time.Millisecond))
+		if x.web.lastErr != "" {
+			fmt.Fprintf(os.Stderr, "soak: last failure: %s\n", x.web.lastErr)
+		}
+	}
 	return nil
 }
 
@@ -460,11 +497,21 @@ func sampleDaemon(ctx context.Context, pid int, addr string) (sample, error) {
 	return s, sc.Err()
 }
 
+// extra is what the summary line reports besides the samples.
+type extra struct {
+	sent     int
+	posts    int64
+	stateful statefulRun
+	webOn    bool
+	web      browserStats
+}
+
 // summary is the run as one benchmark-format line. The start figures are
 // those of the first sample after a warm-up of a tenth of the run (at least
-// one sample); the RSS slope, a least-squares fit over the samples after it,
-// is given only for runs of five minutes or more.
-func summary(name string, ss []sample, sent int) string {
+// one sample; the first sample's are rss-first-MB and goroutines-first);
+// the RSS slope, a least-squares fit over the samples after it, is given
+// only for runs of five minutes or more.
+func summary(name string, ss []sample, x extra) string {
 	warm := max(1, len(ss)/10)
 	if warm >= len(ss) {
 		warm = len(ss) - 1
@@ -498,8 +545,14 @@ func summary(name string, ss []sample, sent int) string {
 	elapsed := (last.at - ss[0].at).Seconds()
 	events := (last.events - ss[0].events) / elapsed
 	cpu := 100 * (last.cpu - ss[0].cpu) / elapsed
-	return fmt.Sprintf("%s\t1\t%d ns/op\t%.1f rss-start-MB\t%.1f rss-max-MB\t%.1f rss-end-MB%s\t%d goroutines-start\t%d goroutines-max\t%d goroutines-end\t%d backlog-msgs\t%.0f events/s\t%.0f cpu-%%\t%d notifications",
-		name, int64(elapsed*1e9), first.rssMB, maxRSS, last.rssMB, slopeField, first.goroutines, maxG, last.goroutines, last.visible+last.inflight, events, cpu, sent)
+	line := fmt.Sprintf("%s\t1\t%d ns/op\t%.1f rss-first-MB\t%.1f rss-start-MB\t%.1f rss-max-MB\t%.1f rss-end-MB%s\t%d goroutines-first\t%d goroutines-start\t%d goroutines-max\t%d goroutines-end\t%d backlog-msgs\t%.0f events/s\t%.0f cpu-%%\t%d notifications",
+		name, int64(elapsed*1e9), ss[0].rssMB, first.rssMB, maxRSS, last.rssMB, slopeField, ss[0].goroutines, first.goroutines, maxG, last.goroutines, last.visible+last.inflight, events, cpu, x.sent)
+	line += fmt.Sprintf("\t%.0f stateful-records\t%d stateful-rules\t%d stateful-candidates\t%d stateful-fired\t%d slack-posts\t%.0f duration-s",
+		last.records, x.stateful.rules, x.stateful.candidates, x.stateful.fired, x.posts, (last.at - ss[0].at).Seconds())
+	if x.webOn {
+		line += fmt.Sprintf("\t%d web-requests\t%d web-errors\t%.1f web-max-ms", x.web.requests, x.web.errors, float64(x.web.slowest.Microseconds())/1e3)
+	}
+	return line
 }
 
 // freshFiles makes the -fresh load: file n holds new events ending n steps of
@@ -511,12 +564,18 @@ type freshFiles struct {
 	step    time.Duration
 	start   time.Time
 	keys    []string
+	// burstEvery: every this many files carries a burst (burstRecords).
+	burstEvery int
 }
 
 const freshKeep = 2000
 
 func (f *freshFiles) put(n int) string {
-	file := f.g.File(59, "us-east-1", f.start.Add(time.Duration(n)*f.step))
+	end := f.start.Add(time.Duration(n) * f.step)
+	file := f.g.File(59, "us-east-1", end)
+	if f.burstEvery > 0 && n%f.burstEvery == f.burstEvery-1 {
+		file = withBurst(f.g, n/f.burstEvery, end)
+	}
 	if _, err := f.backend.PutObject(bucket, file.Key, map[string]string{}, bytes.NewReader(file.Data), int64(len(file.Data)), nil); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: put:", err)
 	}
