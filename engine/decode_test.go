@@ -75,7 +75,7 @@ func TestDecodeRefusesWhatEncodingJSONRefuses(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `{"a":"\u00e9","b":[1,2,{"c":null}]}`, `[1,]`, `{"a":-0.5e-3}`, "{\"a\":\"\xff\"}"} {
+	for _, s := range []string{`{"a":1}`, `{"a":"\u00e9","b":[1,2,{"c":null}]}`, `{"\u0061":1,"b":{"a":2},"a":3}`, `[1,]`, `{"a":-0.5e-3}`, "{\"a\":\"\xff\"}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -92,6 +92,33 @@ func FuzzDecode(f *testing.F) {
 		}
 		if want.Compare(got) != 0 {
 			t.Fatalf("%q: decoded %v, OPA %v", data, got, want)
+		}
+		obj, ok := got.(ast.Object)
+		if !ok {
+			return
+		}
+		// decodeKeys: the same object with only the kept keys (every other
+		// key, and a key written with escapes).
+		keep := map[string]bool{}
+		i := 0
+		obj.Foreach(func(k, _ *ast.Term) {
+			if s, ok := k.Value.(ast.String); ok && i%2 == 0 {
+				keep[string(s)] = true
+			}
+			i++
+		})
+		part, err := decodeKeys(data, keep)
+		if err != nil {
+			t.Fatalf("%q: decodeKeys: %v", data, err)
+		}
+		wantPart := ast.NewObject()
+		obj.Foreach(func(k, v *ast.Term) {
+			if s, ok := k.Value.(ast.String); ok && keep[string(s)] {
+				wantPart.Insert(k, v)
+			}
+		})
+		if wantPart.Compare(part) != 0 {
+			t.Fatalf("%q with %v: decodeKeys %v, want %v", data, keep, part, wantPart)
 		}
 	})
 }
