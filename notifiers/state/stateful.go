@@ -146,6 +146,15 @@ func (s Stateful) step(ctx context.Context, key string, keep time.Duration, f fu
 	if err != nil {
 		return nil, err
 	}
+	// A firing leaves the process (its alert is sent): its step is written
+	// first, so that after a crash the redelivered event finds the firing and
+	// gives the same alert, rather than counting afresh and maybe firing with
+	// other events, which the delivery claim would not recognise.
+	if c, ok := s.R.(committer); ok && out != nil {
+		if err := c.commit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
