@@ -15,9 +15,9 @@ import (
 // Records keeps the stateful rules' per-group records (threshold windows,
 // known values, sequence steps). Each backend gives one atomic step: read a
 // record, change it, write it back, with no other step on that key in between
-// (Memory: a mutex; SQLite: one transaction on its one connection; Redis:
-// WATCH/MULTI, so replicas see one count). The primitives below are written
-// once over it, so every backend counts the same way.
+// (Memory: a mutex; SQLite: a mutex too, the steps written per batch, see
+// Batch; Redis: WATCH/MULTI, so replicas see one count). The primitives
+// below are written once over it, so every backend counts the same way.
 type Records interface {
 	// Update runs f on the record stored under key (nil if none) and stores
 	// what it returns: the record, its newest event time and how long after it
