@@ -233,18 +233,19 @@ func TestBatchFailedCommitKeepsSteps(t *testing.T) {
 }
 
 // Files in flight at once (goroutines with a batch each) feeding one group
-// see one count, on every backend: exactly one firing for 20 events at a
-// count of 20, and every batch commits.
+// see one count, on every backend: exactly one firing for 80 events at a
+// count of 80; with SQLite, once every batch has committed, the file holds
+// all 80 (steps taken while another batch's commit was writing included).
 func TestBatchesConcurrent(t *testing.T) {
 	eachRecords(t, func(t *testing.T, s Stateful) {
 		var fired atomic.Int32
 		var wg sync.WaitGroup
-		for file := range 4 {
+		for file := range 8 {
 			wg.Go(func() {
 				b := Begin(s.R)
-				for i := range 5 {
-					n := file*5 + i
-					f, err := s.Threshold(context.Background(), cand("g", fmt.Sprint("e", n), time.Duration(n)*time.Second, ""), 20, time.Hour, false)
+				for i := range 10 {
+					n := file*10 + i
+					f, err := s.Threshold(context.Background(), cand("g", fmt.Sprint("e", n), time.Duration(n)*time.Second, ""), 80, time.Hour, false)
 					if err != nil {
 						t.Error(err)
 					}
@@ -260,6 +261,11 @@ func TestBatchesConcurrent(t *testing.T) {
 		wg.Wait()
 		if fired.Load() != 1 {
 			t.Fatalf("%d firings", fired.Load())
+		}
+		if st, ok := s.R.(*SQLite); ok {
+			if ids := storedIDs(t, st.db, "g"); len(ids) != 80 {
+				t.Fatalf("the file holds %d events of 80", len(ids))
+			}
 		}
 	})
 }

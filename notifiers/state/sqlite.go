@@ -95,10 +95,7 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*SQLite, err
 
 // Close writes the stateful records' steps held back, and closes the file.
 func (s *SQLite) Close() error {
-	s.rec.mu.Lock()
-	err := s.commitLocked(context.Background(), true)
-	s.rec.mu.Unlock()
-	return errors.Join(err, s.db.Close())
+	return errors.Join(s.write(context.Background(), true), s.db.Close())
 }
 
 // Check satisfies notifiers.Checker.

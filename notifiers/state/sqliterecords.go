@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,10 +19,11 @@ import (
 // more than the engine spends on the candidate; per file it is paid once.
 //
 // The held records are never dropped before they are written: a failed
-// commit keeps them for the next, and any commit writes all of them, so a
-// commit that succeeds has stored every step taken before it. Steps are
-// serialised by one mutex, as MemoryRecords' are, so two files' steps on one
-// group count on the same record.
+// commit keeps them for the next, and any commit writes all those held when
+// it is called, so a commit that succeeds has stored every step taken before
+// it. Steps are serialised by one mutex, as MemoryRecords' are, so two logs'
+// steps on one group count on the same record; a commit does not hold that
+// mutex while it waits for the disk.
 //
 // The records written stay in memory too (clean, up to maxClean), so a
 // group's next step does not read its record back: that read, a read
@@ -41,9 +44,15 @@ const maxClean = 16384
 
 // heldRecords is SQLite's write-behind state for Records.
 type heldRecords struct {
+	// commit serialises commits, so that a later snapshot of the held
+	// records is never overwritten by an earlier one; it is taken before mu.
+	// A commit holds mu only to take its snapshot and to let go of what it
+	// wrote, not while it waits for the disk: steps go on meanwhile.
+	commit   sync.Mutex
 	mu       sync.Mutex
 	held     map[string]heldRecord // written at the next commit
 	clean    map[string]heldRecord // as written in the file
+	ver      uint64                // numbers the steps, to tell a record changed during a commit
 	open     int                   // batches open
 	steps    int                   // since the last sweep of expired records
 	get, put *sql.Stmt             // prepared once: parsing them cost as much as running them
@@ -52,6 +61,7 @@ type heldRecords struct {
 type heldRecord struct {
 	val     []byte
 	expires int64 // event time, ms
+	ver     uint64
 }
 
 // prepareRecords prepares the statements Update and commit run.
@@ -70,25 +80,36 @@ func (s *SQLite) prepareRecords(ctx context.Context) error {
 // Update implements Records: the record is read from what is held back, else
 // from the file, and the step is held back while a batch is open.
 func (s *SQLite) Update(ctx context.Context, key string, f func([]byte) ([]byte, time.Time, time.Duration, error)) error {
+	now, err := s.step(ctx, key, f)
+	if err != nil {
+		return fmt.Errorf("sqlite stateful record: %w", err)
+	}
+	if now {
+		return s.commit(ctx)
+	}
+	return nil
+}
+
+// step runs f on key's record and holds the result back; now says it is to
+// be written at once (no batch open, or too many held).
+func (s *SQLite) step(ctx context.Context, key string, f func([]byte) ([]byte, time.Time, time.Duration, error)) (now bool, err error) {
 	s.rec.mu.Lock()
 	defer s.rec.mu.Unlock()
 	old, err := s.readRecord(ctx, key)
 	if err != nil {
-		return fmt.Errorf("sqlite stateful record: %w", err)
+		return false, err
 	}
 	val, newest, keep, err := f(old)
 	if err != nil {
-		return fmt.Errorf("sqlite stateful record: %w", err)
+		return false, err
 	}
-	s.rec.held[key] = heldRecord{val: val, expires: ms(newest.Add(keep))}
+	s.rec.ver++
+	s.rec.held[key] = heldRecord{val: val, expires: ms(newest.Add(keep)), ver: s.rec.ver}
 	if n := ms(newest); n > s.newest.Load() {
 		s.newest.Store(n)
 	}
 	s.rec.steps++
-	if s.rec.open == 0 || len(s.rec.held) >= maxHeld {
-		return s.commitLocked(ctx, false)
-	}
-	return nil
+	return s.rec.open == 0 || len(s.rec.held) >= maxHeld, nil
 }
 
 // readRecord is key's record, nil when there is none or it has expired.
@@ -137,53 +158,58 @@ func (s *SQLite) Begin() Batch {
 
 type sqliteBatch struct {
 	s    *SQLite
-	done bool
+	done atomic.Bool
 }
 
 // Commit implements Batch.
 func (b *sqliteBatch) Commit(ctx context.Context) error {
-	b.s.rec.mu.Lock()
-	defer b.s.rec.mu.Unlock()
-	if !b.done {
-		b.done = true
+	if !b.done.Swap(true) {
+		b.s.rec.mu.Lock()
 		b.s.rec.open--
+		b.s.rec.mu.Unlock()
 	}
-	return b.s.commitLocked(ctx, true)
+	return b.s.write(ctx, true)
 }
 
 // commit implements committer.
-func (s *SQLite) commit(ctx context.Context) error {
-	s.rec.mu.Lock()
-	defer s.rec.mu.Unlock()
-	return s.commitLocked(ctx, false)
-}
+func (s *SQLite) commit(ctx context.Context) error { return s.write(ctx, false) }
 
-// commitLocked writes every held record in one transaction, and sweeps
-// expired records now and then. A durable commit (a batch's) runs with
-// synchronous=FULL: it returns once the WAL is on disk, so the file may be
-// acknowledged even if the machine then loses power; that fsync, paid per
-// file, is why the connection's default can stay NORMAL. Other commits (a
+// write writes every record held when it is called in one transaction, and
+// sweeps expired records now and then. A durable write (a batch's commit)
+// runs with synchronous=FULL: it returns once the WAL is on disk, so the log
+// may be acknowledged even if the machine then loses power; that fsync, paid
+// per log, is why the connection's default can stay NORMAL. Other writes (a
 // firing, no batch open, maxHeld) need to survive a killed process only.
-func (s *SQLite) commitLocked(ctx context.Context, durable bool) error {
-	if len(s.rec.held) == 0 {
+func (s *SQLite) write(ctx context.Context, durable bool) error {
+	s.rec.commit.Lock()
+	defer s.rec.commit.Unlock()
+	s.rec.mu.Lock()
+	snap := maps.Clone(s.rec.held)
+	sweep := s.rec.steps >= 1024
+	s.rec.mu.Unlock()
+	if len(snap) == 0 {
 		return nil
 	}
-	// One caller's cancelled context must not undo other files' steps.
-	ctx = context.WithoutCancel(ctx)
-	if err := s.writeHeld(ctx, durable); err != nil {
+	// One caller's cancelled context must not undo other logs' steps.
+	if err := s.writeHeld(context.WithoutCancel(ctx), snap, sweep, durable); err != nil {
 		return fmt.Errorf("sqlite stateful records: %w", err)
 	}
-	for key, h := range s.rec.held {
-		s.keepClean(key, h)
+	s.rec.mu.Lock()
+	defer s.rec.mu.Unlock()
+	for key, h := range snap {
+		// A record stepped on meanwhile stays held, for the next commit.
+		if cur := s.rec.held[key]; cur.ver == h.ver {
+			delete(s.rec.held, key)
+			s.keepClean(key, h)
+		}
 	}
-	clear(s.rec.held)
-	if s.rec.steps >= 1024 {
+	if sweep {
 		s.rec.steps = 0
 	}
 	return nil
 }
 
-func (s *SQLite) writeHeld(ctx context.Context, durable bool) (err error) {
+func (s *SQLite) writeHeld(ctx context.Context, held map[string]heldRecord, sweep, durable bool) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -209,12 +235,12 @@ func (s *SQLite) writeHeld(ctx context.Context, durable bool) (err error) {
 		}
 	}()
 	put := tx.StmtContext(ctx, s.rec.put)
-	for key, h := range s.rec.held {
+	for key, h := range held {
 		if _, err := put.ExecContext(ctx, key, h.val, h.expires); err != nil {
 			return err
 		}
 	}
-	if s.rec.steps >= 1024 {
+	if sweep {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE expires <= ?`, s.newest.Load()); err != nil {
 			return err
 		}
