@@ -53,6 +53,7 @@ func TestDaemon(t *testing.T) {
 		{Name: "HotReloadConfigMap", Run: testHotReloadConfigMap},
 		{Name: "Health", Run: testHealthAndMetrics},
 		{Name: "DirSource", Run: testDirSource},
+		{Name: "StatefulBatch", Run: testStatefulBatch},
 		{Name: "SigmaLikeEval", Run: testSigmaLikeEval},
 	})
 }

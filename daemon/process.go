@@ -206,7 +206,14 @@ func (d *Daemon) run(ctx context.Context, eng *engine.Engine, source string, log
 			}
 		},
 	}
+	// The log's stateful steps are committed together, before the log may be
+	// acknowledged (also when it failed: what was counted is kept, and
+	// counted once when the log comes back).
+	batch := d.notify.d.BeginStateful()
 	st, err := do(opts, h)
+	if cerr := batch.Commit(ctx); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("%s: stateful rules' counts not stored: %w", source, cerr))
+	}
 	d.m.eventsRead.Add(float64(st.Records))
 	d.m.eventsEvaluated.Add(float64(st.Evaluated))
 	d.m.eventsFiltered.Add(float64(st.Filtered))

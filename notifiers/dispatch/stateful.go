@@ -116,6 +116,13 @@ func (s statefulStage) exec(ctx context.Context, dl *delivery) (*delivery, error
 	return dl, nil
 }
 
+// BeginStateful opens a batch on the stateful rules' records, for one input:
+// the caller commits it once the input's alerts are dispatched and before it
+// acknowledges the input. With SQLite the input's steps are then written in
+// one transaction instead of one each; see state.Batch for why that loses
+// nothing.
+func (d *Dispatcher) BeginStateful() state.Batch { return state.Begin(d.stateful.R) }
+
 // thresholdMessage says in words what made a threshold fire.
 func thresholdMessage(a *alert.Alert, f *state.Firing, t *alert.Threshold, group map[string]string) string {
 	what := a.EventName + " calls"

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -72,45 +71,6 @@ const statefulSchema = `
 CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, val BLOB NOT NULL, expires INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS records_expires ON records (expires);
 `
-
-// Update implements Records for SQLite, in one transaction.
-func (s *SQLite) Update(ctx context.Context, key string, f func([]byte) ([]byte, time.Time, time.Duration, error)) error {
-	return s.tx(ctx, "stateful record", func(tx *sql.Tx) error {
-		var old []byte
-		var exp int64
-		err := tx.QueryRow(`SELECT val, expires FROM records WHERE key = ?`, key).Scan(&old, &exp)
-		if err == nil && exp <= s.newest.Load() {
-			old = nil
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		val, newest, keep, err := f(old)
-		if err != nil {
-			return err
-		}
-		expires := newest.Add(keep)
-		if _, err := tx.Exec(`INSERT OR REPLACE INTO records (key, val, expires) VALUES (?, ?, ?)`, key, val, ms(expires)); err != nil {
-			return err
-		}
-		if n := ms(newest); n > s.newest.Load() {
-			s.newest.Store(n)
-		}
-		if s.ops.Add(1)%1024 == 0 {
-			_, err = tx.Exec(`DELETE FROM records WHERE expires <= ?`, s.newest.Load())
-		}
-		return err
-	})
-}
-
-// Size implements Records.
-func (s *SQLite) Size(ctx context.Context) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite state size: %w", err)
-	}
-	return n, nil
-}
 
 // Update implements Records for Redis with WATCH/MULTI: a step another
 // replica changed meanwhile is retried, so replicas see one count. The key

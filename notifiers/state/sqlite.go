@@ -37,6 +37,7 @@ type SQLite struct {
 	// newest is the newest event time (ms) a stateful record was written for:
 	// the event clock that expires records.
 	newest atomic.Int64
+	rec    heldRecords // the stateful records' steps not yet written
 }
 
 const sqliteSchema = `
@@ -52,7 +53,12 @@ CREATE TABLE IF NOT EXISTS threads (key TEXT PRIMARY KEY, ref TEXT NOT NULL, exp
 CREATE TABLE IF NOT EXISTS pending_seen (grp TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (grp, key)) WITHOUT ROWID;
 `
 
-// OpenSQLite opens (creating if need be) the state file at path, in WAL mode.
+// OpenSQLite opens (creating if need be) the state file at path, in WAL mode
+// with synchronous=NORMAL: a commit survives a killed process (SQLite has
+// written the WAL when COMMIT returns) but not always a power loss or kernel
+// crash, which can roll back the commits since the last fsync. A batch's
+// commit (see Batch), which the acknowledgement of a file waits for, runs
+// with synchronous=FULL: it fsyncs the WAL, and with it every commit before.
 func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite state: %w", err)
@@ -77,14 +83,20 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*SQLite, err
 		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
 	}
 	s := &SQLite{db: db, now: o.Now}
+	if err := s.prepareRecords(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	return s, nil
 }
 
-// Close closes the file.
-func (s *SQLite) Close() error { return s.db.Close() }
+// Close writes the stateful records' steps held back, and closes the file.
+func (s *SQLite) Close() error {
+	return errors.Join(s.write(context.Background(), true), s.db.Close())
+}
 
 // Check satisfies notifiers.Checker.
 func (s *SQLite) Check(ctx context.Context) error {

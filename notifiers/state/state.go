@@ -3,7 +3,8 @@
 // delivered (so a redelivered SQS message does not notify twice) and the dedup
 // windows' counters (so similar alerts are counted, and reported, once).
 //
-// Two implementations: Memory for a single replica, Redis for several.
+// Three implementations: Memory (tests, eval), SQLite for a single replica
+// that must not forget across restarts, Redis for several.
 package state
 
 import (

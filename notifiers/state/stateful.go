@@ -15,9 +15,9 @@ import (
 // Records keeps the stateful rules' per-group records (threshold windows,
 // known values, sequence steps). Each backend gives one atomic step: read a
 // record, change it, write it back, with no other step on that key in between
-// (Memory: a mutex; SQLite: one transaction on its one connection; Redis:
-// WATCH/MULTI, so replicas see one count). The primitives below are written
-// once over it, so every backend counts the same way.
+// (Memory: a mutex; SQLite: a mutex too, the steps written per batch, see
+// Batch; Redis: WATCH/MULTI, so replicas see one count). The primitives
+// below are written once over it, so every backend counts the same way.
 type Records interface {
 	// Update runs f on the record stored under key (nil if none) and stores
 	// what it returns: the record, its newest event time and how long after it
@@ -145,6 +145,15 @@ func (s Stateful) step(ctx context.Context, key string, keep time.Duration, f fu
 	})
 	if err != nil {
 		return nil, err
+	}
+	// A firing leaves the process (its alert is sent): its step is written
+	// first, so that after a crash the redelivered event finds the firing and
+	// gives the same alert, rather than counting afresh and maybe firing with
+	// other events, which the delivery claim would not recognise.
+	if c, ok := s.R.(committer); ok && out != nil {
+		if err := c.commit(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
