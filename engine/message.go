@@ -86,7 +86,7 @@ func parseMessage(v any) (*messageTemplate, error) {
 		}
 		return nil
 	}
-	if err := walk(t.Tree.Root); err != nil {
+	if err := walk(t.Root); err != nil {
 		return nil, err
 	}
 	return m, nil
