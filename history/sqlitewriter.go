@@ -50,11 +50,11 @@ var errClosed = errors.New("sqlite history: closed")
 
 // row is an entry as the history table stores it.
 type row struct {
-	id                                                                 string
-	seen                                                               int64
-	severity                                                           int
+	id                                                                string
+	seen                                                              int64
+	severity                                                          int
 	rule, pack, account, region, principal, sourceIP, outcome, search string
-	body                                                               []byte
+	body                                                              []byte
 }
 
 func newRow(e *Entry, body []byte) *row {
