@@ -34,6 +34,12 @@ CREATE INDEX IF NOT EXISTS history_seen ON history (seen_ms DESC, id DESC);
 // OpenSQLite opens (creating if need be) the history table in the file at
 // path, in WAL mode: the page reads while the dispatcher writes.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	return openSQLiteDelay(ctx, path, flushDelay)
+}
+
+// openSQLiteDelay is OpenSQLite with the longest a partial batch waits
+// (tests wait long, to see what is buffered, or little).
+func openSQLiteDelay(ctx context.Context, path string, delay time.Duration) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite history: %w", err)
 	}
@@ -50,7 +56,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("sqlite history %s: create table: %w", path, err)
 	}
 	s := &SQLite{db: db}
-	if err := s.startWriter(ctx); err != nil {
+	if err := s.startWriter(ctx, delay); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite history %s: %w", path, err)
 	}

@@ -75,8 +75,10 @@ type writer struct {
 	writing map[string]*row // being written: Get still finds them here
 	closed  bool
 	written func(n int, err error) // told of every write (History's metrics)
+	delay   time.Duration          // flushDelay but in tests
 
-	kick      chan struct{} // Put: the buffer has its first row, or flushAt
+	kick      chan struct{} // Put: the buffer has its first row
+	full      chan struct{} // Put: the buffer has flushAt rows
 	stop      chan struct{}
 	done      chan struct{} // the goroutine has ended
 	closeOnce sync.Once
@@ -85,7 +87,7 @@ type writer struct {
 }
 
 // startWriter prepares the statements and starts the goroutine Close ends.
-func (s *SQLite) startWriter(ctx context.Context) error {
+func (s *SQLite) startWriter(ctx context.Context, delay time.Duration) error {
 	w := &s.w
 	var err error
 	if w.get, err = s.db.PrepareContext(ctx, `SELECT body FROM history WHERE id = ?`); err != nil {
@@ -96,8 +98,9 @@ func (s *SQLite) startWriter(ctx context.Context) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
-	w.pending = map[string]*row{}
-	w.kick, w.stop, w.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	w.pending, w.delay = map[string]*row{}, delay
+	w.kick, w.full = make(chan struct{}, 1), make(chan struct{}, 1)
+	w.stop, w.done = make(chan struct{}), make(chan struct{})
 	go s.run()
 	return nil
 }
@@ -121,17 +124,25 @@ func (s *SQLite) Put(_ context.Context, e *Entry, body []byte) error {
 	}
 	n := len(w.pending)
 	w.pending[r.id] = r
-	if n == 0 || n+1 == flushAt {
-		select {
-		case w.kick <- struct{}{}:
-		default: // a kick is waiting already
-		}
+	switch n + 1 {
+	case 1:
+		signal(w.kick)
+	case flushAt:
+		signal(w.full)
 	}
 	w.mu.Unlock()
 	if n+1 >= maxBuffered {
 		s.flush()
 	}
 	return nil
+}
+
+// signal wakes the goroutine, or leaves it the signal already waiting.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
 // Get implements Backend: a buffered entry, else the file's.
@@ -165,15 +176,19 @@ func (s *SQLite) run() {
 		case <-w.kick:
 		}
 		if s.buffered() < flushAt {
-			t := time.NewTimer(flushDelay)
+			t := time.NewTimer(w.delay)
 			select {
 			case <-w.stop:
 				t.Stop()
 				return // Close writes what is left
-			case <-w.kick:
+			case <-w.full:
 			case <-t.C:
 			}
 			t.Stop()
+		}
+		select { // this write takes every row: a full signal now is stale
+		case <-w.full:
+		default:
 		}
 		s.flush()
 	}
