@@ -144,28 +144,22 @@ func (s *SQLite) query(ctx context.Context, q string, args []any, fn func(*Entry
 }
 
 // Prune implements Backend, buffered entries included. The entries beyond
-// keep are counted first and deleted from the old end of the index, so a
-// prune that deletes little reads little: "LIMIT -1 OFFSET keep" walked keep
-// index entries each time, half of what recording cost.
+// keep are deleted from the old end of the index, as many as the count says
+// in the same statement (prunes at once delete them once), so a prune that
+// deletes little reads little: "LIMIT -1 OFFSET keep" walked keep index
+// entries each time, half of what recording cost.
 func (s *SQLite) Prune(ctx context.Context, cutoff time.Time, keep int) (int, error) {
 	s.flush()
 	old, err := s.db.ExecContext(ctx, `DELETE FROM history WHERE seen_ms < ?`, cutoff.UnixMilli())
 	if err != nil {
 		return 0, err
 	}
-	a, _ := old.RowsAffected()
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM history`).Scan(&n); err != nil {
-		return int(a), err
-	}
-	if n <= keep {
-		return int(a), nil
-	}
 	over, err := s.db.ExecContext(ctx, `DELETE FROM history WHERE id IN
-		(SELECT id FROM history ORDER BY seen_ms ASC, id ASC LIMIT ?)`, n-keep)
+		(SELECT id FROM history ORDER BY seen_ms ASC, id ASC LIMIT max(0, (SELECT count(*) FROM history) - ?))`, keep)
 	if err != nil {
-		return int(a), err
+		return 0, err
 	}
+	a, _ := old.RowsAffected()
 	b, _ := over.RowsAffected()
 	return int(a + b), nil
 }

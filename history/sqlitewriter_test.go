@@ -268,3 +268,29 @@ func TestSQLiteConcurrent(t *testing.T) {
 		t.Fatalf("delivered entries after reopening: %d of %d, %v", p.Total, workers*each, err)
 	}
 }
+
+// TestConcurrentPrunesKeepCount: prunes at once (the writer's, Run's timer,
+// replicas) delete the entries beyond the count once, not once each; over
+// a thousand at a time (Redis's script deletes in parts).
+func TestConcurrentPrunesKeepCount(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b Backend) {
+		ctx := context.Background()
+		h := New(b, Options{Retention: Retention{MaxAge: 1000 * time.Hour, MaxCount: 10}, Now: func() time.Time { return t0 }})
+		for round := range 5 {
+			seed(t, h, 1200) // the same ids each round
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					if _, err := h.Prune(ctx); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			p, err := h.Find(ctx, Filter{})
+			if err != nil || p.Total != 10 || p.Entries[0].ID != "id1199" || p.Entries[9].ID != "id1190" {
+				t.Fatalf("round %d: kept %v, want id1199..id1190 (%v)", round, ids(p.Entries), err)
+			}
+		}
+	})
+}
