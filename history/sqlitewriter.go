@@ -13,9 +13,10 @@ import (
 // to a buffer and returns; one goroutine, started by OpenSQLite and ended by
 // Close, writes the buffer in one transaction once it holds flushAt rows or
 // flushDelay after its first row. One transaction per entry cost about
-// 140 µs (BEGIN IMMEDIATE's lock, the WAL frames written at COMMIT, the
-// statement parsed again), more than the rest of an alert's handling; per
-// batch it is paid once (see BenchmarkRecord).
+// 200 µs under load (BEGIN IMMEDIATE's lock, the WAL frames written at
+// COMMIT, the statement parsed again); per batch it is paid once, and a
+// recorded entry costs about 40 µs in all, most of it the row's insert
+// (BenchmarkRecord).
 //
 // Reads see what is buffered: Get, which the dispatcher calls for every
 // entry to merge a redelivery, looks in the buffer first; Find, Each, Prune
