@@ -27,7 +27,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, b Backend)) {
 	})
 }
 
-func openSQLite(t *testing.T, path string) *SQLite {
+func openSQLite(t testing.TB, path string) *SQLite {
 	t.Helper()
 	s, err := OpenSQLite(context.Background(), path)
 	if err != nil {

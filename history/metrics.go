@@ -24,7 +24,7 @@ func newMetrics() *Metrics {
 		recorded: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "trailguard", Name: "history_records_total",
 			Help: "Alerts recorded in the alert history, by outcome."}, []string{"outcome"}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "trailguard", Name: "history_write_errors_total",
-			Help: "Alert history writes that failed (the alert was delivered all the same; each is logged)."}),
+			Help: "Alert history entries whose write failed (the alert was handled all the same; the failure is logged)."}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "trailguard", Name: "history_pruned_total",
 			Help: "Alert history entries deleted by the retention (history.max_age, history.max_alerts)."}),
 		entries: prometheus.NewDesc("trailguard_history_entries", "Alerts kept in the alert history.", nil, nil),

@@ -107,41 +107,29 @@ func (r *Redis) Each(ctx context.Context, f Filter, fn func(*Entry) error) error
 	return r.scan(ctx, f, fn)
 }
 
+// pruneScript deletes the ids scored before ARGV[1] and then the lowest
+// beyond ARGV[2] entries, from the index (KEYS[1]) and the entries
+// (KEYS[2]), in one step: prunes at once (replicas, Run's timer) delete the
+// entries beyond the count once, where reading the count and then deleting
+// let each delete them again. Ids go to ZREM and HDEL in parts: Lua's
+// unpack takes a few thousand values at most.
+var pruneScript = redis.NewScript(`
+local function drop(ids)
+	for i = 1, #ids, 1000 do
+		local part = {unpack(ids, i, math.min(i + 999, #ids))}
+		redis.call('ZREM', KEYS[1], unpack(part))
+		redis.call('HDEL', KEYS[2], unpack(part))
+	end
+	return #ids
+end
+local n = drop(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]))
+return n + drop(redis.call('ZRANGE', KEYS[1], 0, -tonumber(ARGV[2]) - 1))
+`)
+
 // Prune implements Backend.
 func (r *Redis) Prune(ctx context.Context, cutoff time.Time, keep int) (int, error) {
-	old, err := r.c.ZRangeByScore(ctx, r.index, &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff.UnixMilli(), 10)}).Result()
-	if err != nil {
-		return 0, err
-	}
-	// The oldest beyond keep: ranks 0 .. n-keep-1 of the ascending order.
-	n, err := r.c.ZCard(ctx, r.index).Result()
-	if err != nil {
-		return 0, err
-	}
-	if over := n - int64(keep); over > 0 {
-		ids, err := r.c.ZRange(ctx, r.index, 0, over-1).Result()
-		if err != nil {
-			return 0, err
-		}
-		old = append(old, ids...)
-	}
-	if len(old) == 0 {
-		return 0, nil
-	}
-	members := make([]any, len(old))
-	for i, id := range old {
-		members[i] = id
-	}
-	var removed *redis.IntCmd
-	_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		removed = p.ZRem(ctx, r.index, members...)
-		p.HDel(ctx, r.store, old...)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(removed.Val()), nil
+	return pruneScript.Run(ctx, r.c, []string{r.index, r.store},
+		"("+strconv.FormatInt(cutoff.UnixMilli(), 10), keep).Int()
 }
 
 // Size implements Backend: the ids indexed and the memory of both keys.

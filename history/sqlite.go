@@ -3,7 +3,6 @@ package history
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,9 +15,11 @@ import (
 // SQLite keeps entries in a table of an SQLite file (the daemon uses its
 // state file), so they survive restarts. The columns the filters use are
 // stored beside the encoded entry and indexed by time; the rest of a filter
-// is SQL too, so a page reads only its rows.
+// is SQL too, so a page reads only its rows. Entries are written behind,
+// in batches (see writer).
 type SQLite struct {
 	db *sql.DB
+	w  writer
 }
 
 const historySchema = `
@@ -33,6 +34,12 @@ CREATE INDEX IF NOT EXISTS history_seen ON history (seen_ms DESC, id DESC);
 // OpenSQLite opens (creating if need be) the history table in the file at
 // path, in WAL mode: the page reads while the dispatcher writes.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	return openSQLiteDelay(ctx, path, flushDelay)
+}
+
+// openSQLiteDelay is OpenSQLite with the longest a partial batch waits
+// (tests wait long, to see what is buffered, or little).
+func openSQLiteDelay(ctx context.Context, path string, delay time.Duration) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite history: %w", err)
 	}
@@ -48,30 +55,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite history %s: create table: %w", path, err)
 	}
-	return &SQLite{db: db}, nil
-}
-
-// Close closes the file.
-func (s *SQLite) Close() error { return s.db.Close() }
-
-// Get implements Backend.
-func (s *SQLite) Get(ctx context.Context, id string) ([]byte, error) {
-	var b []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT body FROM history WHERE id = ?`, id).Scan(&b); !errors.Is(err, sql.ErrNoRows) {
-		return b, err
+	s := &SQLite{db: db}
+	if err := s.startWriter(ctx, delay); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite history %s: %w", path, err)
 	}
-	return nil, nil
-}
-
-// Put implements Backend.
-func (s *SQLite) Put(ctx context.Context, e *Entry, body []byte) error {
-	a := &e.Alert
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO history
-		(id, seen_ms, severity, rule, pack, account, region, principal, source_ip, outcome, search, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Seen.UnixMilli(), int(a.Severity), a.RuleID, e.Pack(), a.AccountID, a.Region,
-		a.Principal, a.SourceIP, e.Outcome, searchText(e), body)
-	return err
+	return s, nil
 }
 
 // where is f in SQL: Filter.Match, column by column.
@@ -109,8 +98,9 @@ func where(f Filter) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// Find implements Backend.
+// Find implements Backend, buffered entries included.
 func (s *SQLite) Find(ctx context.Context, f Filter) (Page, error) {
+	s.flush()
 	w, args := where(f)
 	p := Page{Entries: []Entry{}}
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM history`+w, args...).Scan(&p.Total); err != nil {
@@ -124,8 +114,9 @@ func (s *SQLite) Find(ctx context.Context, f Filter) (Page, error) {
 	return p, err
 }
 
-// Each implements Backend.
+// Each implements Backend, buffered entries included.
 func (s *SQLite) Each(ctx context.Context, f Filter, fn func(*Entry) error) error {
+	s.flush()
 	w, args := where(f)
 	return s.query(ctx, `SELECT body FROM history`+w+` ORDER BY seen_ms DESC, id DESC`, args, fn)
 }
@@ -152,14 +143,19 @@ func (s *SQLite) query(ctx context.Context, q string, args []any, fn func(*Entry
 	return rows.Err()
 }
 
-// Prune implements Backend.
+// Prune implements Backend, buffered entries included. The entries beyond
+// keep are deleted from the old end of the index, as many as the count says
+// in the same statement (prunes at once delete them once), so a prune that
+// deletes little reads little: "LIMIT -1 OFFSET keep" walked keep index
+// entries each time, half of what recording cost.
 func (s *SQLite) Prune(ctx context.Context, cutoff time.Time, keep int) (int, error) {
+	s.flush()
 	old, err := s.db.ExecContext(ctx, `DELETE FROM history WHERE seen_ms < ?`, cutoff.UnixMilli())
 	if err != nil {
 		return 0, err
 	}
 	over, err := s.db.ExecContext(ctx, `DELETE FROM history WHERE id IN
-		(SELECT id FROM history ORDER BY seen_ms DESC, id DESC LIMIT -1 OFFSET ?)`, keep)
+		(SELECT id FROM history ORDER BY seen_ms ASC, id ASC LIMIT max(0, (SELECT count(*) FROM history) - ?))`, keep)
 	if err != nil {
 		return 0, err
 	}
@@ -171,6 +167,7 @@ func (s *SQLite) Prune(ctx context.Context, cutoff time.Time, keep int) (int, er
 // Size implements Backend: the entries, and the file's pages in use (the
 // history table shares the file with the dispatcher's state).
 func (s *SQLite) Size(ctx context.Context) (int, int64, error) {
+	s.flush()
 	var n int
 	var pages, size, free int64
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM history`).Scan(&n); err != nil {

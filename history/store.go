@@ -37,6 +37,11 @@ type History struct {
 	now  func() time.Time
 	m    *Metrics
 	puts atomic.Int64
+	// behind: b writes after Put returns (writeBehind), and History prunes
+	// after its writes, in its goroutine, rather than in Record.
+	behind bool
+	stored atomic.Int64 // entries a write behind has stored
+	lost   atomic.Int64 // entries lost by a write behind since the last that worked
 }
 
 // Options configure New.
@@ -55,7 +60,40 @@ func New(b Backend, o Options) *History {
 		h.now = time.Now
 	}
 	h.m.size = b.Size
+	if w, ok := b.(writeBehind); ok {
+		h.behind = true
+		w.reportWrites(h.written)
+	}
 	return h
+}
+
+// writeBehind is implemented by the backends that store entries after Put
+// returns (SQLite): they tell History of each write, from the goroutine that
+// writes, so that the entries a failed write loses are counted as failed
+// writes too, and the retention is applied there.
+type writeBehind interface {
+	reportWrites(fn func(n int, err error))
+}
+
+// written counts the n entries a failed write lost and logs the first
+// failure of a run, with its reason, and the end of the run: a file that
+// stays locked gives one line, not one per write. Every pruneEvery entries
+// stored, it prunes, as Record does for the other backends.
+func (h *History) written(n int, err error) {
+	if err == nil {
+		if lost := h.lost.Swap(0); lost > 0 {
+			h.log.Info("alert history written again", "entries_lost", lost)
+		}
+		if s := h.stored.Add(int64(n)); s/pruneEvery != (s-int64(n))/pruneEvery {
+			h.prune(context.Background())
+		}
+		return
+	}
+	h.m.writeErrors.Add(float64(n))
+	if h.lost.Add(int64(n)) == int64(n) {
+		h.log.Warn("alert history entries lost: their write failed (the alerts were handled all the same)",
+			"entries", n, "error", err)
+	}
 }
 
 // Metrics returns the Prometheus collector of h's write errors and size.
@@ -71,7 +109,7 @@ func (h *History) Record(ctx context.Context, e Entry) error {
 		return fmt.Errorf("history: record %s: %w", e.ID, err)
 	}
 	h.m.recorded.WithLabelValues(e.Outcome).Inc()
-	if h.puts.Add(1)%pruneEvery == 0 {
+	if !h.behind && h.puts.Add(1)%pruneEvery == 0 {
 		h.prune(ctx)
 	}
 	return nil
