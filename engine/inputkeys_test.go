@@ -20,6 +20,7 @@ who(e) := e.userIdentity.arn
 code(e) := object.get(e, "errorCode", "")
 nested(e) := who(e)
 direct if input.resources
+named[input.eventType].seen := true
 `
 	cases := []struct{ body, want string }{
 		{`input.eventName == "X"`, "eventName"},
@@ -29,6 +30,7 @@ direct if input.resources
 		{`data.lib.t.code(input) == "a"`, "errorCode"},
 		{`x := input; x.tlsDetails`, "tlsDetails"},
 		{`data.lib.t.direct`, "resources"},
+		{`data.lib.t.named.AwsApiCall.seen`, "eventType"},
 		{`is_object(input); input.eventName`, "eventName"},
 		{`object.get(input, ["additionalEventData", "MFAUsed"], "") == "No"`, "additionalEventData"},
 		{`walk(input, [_, "x"])`, "all"},
