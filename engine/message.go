@@ -37,6 +37,17 @@ import (
 // TestMessageHelpersMatchRego holds the Go helpers to the Rego ones.
 var messageHelpers = []string{"call", "who", "action", "where", "from", "outcome", "title", "event_time"}
 
+// eventHelpers are the template names read from the record.
+var eventHelpers = map[string]func(ast.Object) string{
+	"call":       describeCall,
+	"who":        principalOf,
+	"action":     actionOf,
+	"where":      regionOf,
+	"from":       sourceOf,
+	"outcome":    outcomeOf,
+	"event_time": func(ev ast.Object) string { return str(ev, "eventTime") },
+}
+
 // messageTemplate is a parsed custom.message.
 type messageTemplate struct {
 	t     *template.Template
@@ -124,23 +135,11 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 func (m *messageTemplate) render(rule *Rule, ev ast.Object, a *alert.Alert) (string, error) {
 	data := make(map[string]string, len(m.names))
 	for _, n := range m.names {
-		switch n {
-		case "call":
-			data[n] = describeCall(ev)
-		case "who":
-			data[n] = principalOf(ev)
-		case "action":
-			data[n] = actionOf(ev)
-		case "where":
-			data[n] = regionOf(ev)
-		case "from":
-			data[n] = sourceOf(ev)
-		case "outcome":
-			data[n] = outcomeOf(ev)
-		case "title":
+		switch f, ok := eventHelpers[n]; {
+		case ok:
+			data[n] = f(ev)
+		case n == "title":
 			data[n] = rule.Title
-		case "event_time":
-			data[n] = str(ev, "eventTime")
 		default:
 			v, ok := a.Field(n)
 			if !ok {
