@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/internal/testpeers"
 )
 
 // never is a flush delay no test waits for: what is written was written by
@@ -44,24 +44,6 @@ func fileRows(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// lockedBuffer is a log a test reads while a goroutine may write it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func entry(id, rule string) Entry {
@@ -170,7 +152,7 @@ func TestSQLiteFullBufferWritten(t *testing.T) {
 func TestSQLiteFailedWrite(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
-	var logs lockedBuffer
+	var logs testpeers.SyncBuffer
 	h := New(openDelay(t, path, never), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {

@@ -160,11 +160,7 @@ type leafIter struct {
 
 // lookup writes object.get(input, [path…], null).
 func lookup(p []string) string {
-	keys := make([]string, len(p))
-	for i, k := range p {
-		keys[i] = quote(k)
-	}
-	return "object.get(input, [" + strings.Join(keys, ", ") + "], null)"
+	return "object.get(input, " + listOf(p) + ", null)"
 }
 
 // directRef writes the plain reference input.a.b for a field path.
