@@ -53,9 +53,9 @@ func (e *Engine) eval(ctx context.Context, pq rego.PreparedEvalQuery, v ast.Valu
 	// The cancellation is the engine's, not OPA's: left to itself OPA starts
 	// a goroutine per evaluation to watch the context (and the budget needs a
 	// context with a timer of its own), and collects metrics nobody reads;
-	// together about 3 µs of every evaluation, which for a record that
-	// raises an alert is a tenth of its cost. A timer and a callback on the
-	// caller's context cancel the query instead.
+	// together 1.4-4 µs of an evaluation of 44-53 µs (BenchmarkQueryOverhead).
+	// A timer and a callback on the caller's context cancel the query
+	// instead.
 	c := topdown.NewCancel()
 	defer context.AfterFunc(ctx, c.Cancel)()
 	var timedOut atomic.Bool
