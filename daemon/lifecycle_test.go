@@ -59,6 +59,18 @@ func TestStopUnderLoadLeavesNoGoroutines(t *testing.T) {
 	// on the stdout notifier makes no HTTP call, whose idle connections would
 	// be the test's, not the daemon's.
 	r.Out.waitAlerts(t, 10, 30*time.Second)
+	// Make sure of the load at the stop rather than hope for it: once S3
+	// holds its answers far longer than the shutdown grace, a held GET is a
+	// message the daemon is handling (the grace then cuts it short).
+	// A request recorded after the store reads the new delay (the proxy
+	// records a request before it reads Delay).
+	e.s3.Delay.Store(int64(time.Minute))
+	n0 := len(e.s3.Requests())
+	for deadline := time.Now().Add(30 * time.Second); len(e.s3.Requests()) == n0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon made no S3 request in 30s after its tenth alert")
+		}
+	}
 	if err := r.Stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
