@@ -148,7 +148,12 @@ func cachedEngine(b *testing.B, key string, opts ...engine.Option) *engine.Engin
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng, err := engine.New(context.Background(), append([]engine.Option{engine.WithData(data)}, opts...)...)
+	base := []engine.Option{engine.WithData(data)}
+	if ev := os.Getenv("TRAILGUARD_BENCH_EVALUATOR"); ev != "" {
+		// To compare the evaluators: every rule set on one of them.
+		base = append(base, engine.WithEvaluator(ev))
+	}
+	eng, err := engine.New(context.Background(), append(base, opts...)...)
 	if err != nil {
 		b.Fatalf("%s: %v", key, err)
 	}

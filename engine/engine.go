@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -59,6 +60,7 @@ type options struct {
 
 	evalTimeout time.Duration
 	overruns    *Overruns
+	evaluator   string
 }
 
 // Option configures New.
@@ -128,6 +130,16 @@ type Engine struct {
 	// counts evaluations stuck past it (see budget.go).
 	evalTimeout time.Duration
 	overruns    *Overruns
+
+	// plans are the rules' query plans (plan.go), made on first need; nil
+	// when every rule runs on OPA's evaluator. data is the data document,
+	// for the plans.
+	plans   map[[2]string]*planned
+	data    ast.Value
+	allKeys [][2]string
+	// planEvals counts the records evaluated through plans, planDone those
+	// that did not fall back to OPA's evaluator.
+	planEvals, planDone atomic.Int64
 }
 
 // New loads and compiles policies. Errors in policies come back as a
@@ -164,6 +176,20 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		keys = append(keys, e.keyOf[r])
 	}
 	e.pre = newPrefilter(e.compiler, keys, set.guards)
+	e.allKeys = keys
+	switch o.evaluator {
+	case "", EvaluatorPlan:
+		if e.data, err = ast.InterfaceToValue(set.data); err != nil {
+			return nil, fmt.Errorf("data documents: %w", err)
+		}
+		e.plans = make(map[[2]string]*planned, len(keys))
+		for _, k := range keys {
+			e.plans[k] = &planned{}
+		}
+	case EvaluatorTopdown:
+	default:
+		return nil, fmt.Errorf("unknown evaluator %q (%s or %s)", o.evaluator, EvaluatorPlan, EvaluatorTopdown)
+	}
 	return e, nil
 }
 

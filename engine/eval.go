@@ -131,6 +131,19 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 			pq = q
 		}
 	}
+	if e.plans != nil {
+		keys := e.allKeys
+		if in.rules != nil && in.pf == e.pre {
+			keys = in.rules.Rules
+		}
+		alerts, ok, err := e.evalPlan(ctx, in, keys)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return alerts, nil
+		}
+	}
 	rs, err := e.eval(ctx, pq, in.Value)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -1,0 +1,602 @@
+package irvm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
+)
+
+// What running a block tells the block around it. A block that ran to its
+// end, or was left by a statement that was undefined or by a break of index
+// 0, lets the enclosing block go on; a break of index n > 0 leaves n
+// enclosing blocks more. These are the semantics of OPA's Wasm compiler,
+// which nests one Wasm block per IR block (a loop for a scan's body).
+const (
+	ctlEnd    = -1 // ran to its end
+	ctlReturn = -2 // a ReturnLocalStmt: the function returns
+)
+
+// cancelEvery is how many statements run between two looks at the
+// cancellation.
+const cancelEvery = 256
+
+// ErrCancelled is returned when the evaluation's Cancel was cancelled.
+var ErrCancelled = errors.New("evaluation cancelled")
+
+// ConflictError is a rule that produced two different values where Rego
+// allows one (complete rules, object keys, function outputs).
+type ConflictError struct {
+	Location *ast.Location
+	What     string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s: eval_conflict_error: %s", e.Location, e.What)
+}
+
+// Options are an evaluation's settings.
+type Options struct {
+	// Cancel stops the evaluation (checked every few hundred statements).
+	Cancel topdown.Cancel
+}
+
+// state is one evaluation.
+type state struct {
+	p      *Program
+	ctx    context.Context
+	cancel topdown.Cancel
+	steps  int
+
+	bctx    topdown.BuiltinContext
+	out     *ast.Term // a built-in's output
+	outs    int
+	many    []*ast.Term // a relation's outputs
+	relates bool
+	onOut   func(*ast.Term) error
+	scratch [8]*ast.Term
+
+	memo     []*ast.Term
+	memoDone []bool
+	stack    []*ast.Term // the functions' frames
+
+	ret     *ast.Term // the value of the last ReturnLocalStmt
+	results []*ast.Term
+}
+
+// Eval runs the program on input and data and returns the values the plan
+// adds to its result set: one object per result, holding the query's
+// variables by name.
+func (p *Program) Eval(ctx context.Context, input, data ast.Value, o Options) ([]*ast.Term, error) {
+	s := states.Get().(*state)
+	defer s.release()
+	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
+	s.bctx = topdown.BuiltinContext{
+		Context: ctx,
+		Cancel:  o.Cancel,
+		Seed:    rand.Reader,
+		Cache:   builtins.Cache{},
+	}
+	if p.usesNow {
+		s.bctx.Time = ast.NumberTerm(json.Number(strconv.FormatInt(time.Now().UnixNano(), 10)))
+	}
+	if p.nmemo > 0 {
+		s.memo = slices.Grow(s.memo[:0], p.nmemo)[:p.nmemo]
+		s.memoDone = slices.Grow(s.memoDone[:0], p.nmemo)[:p.nmemo]
+	}
+	fr := s.frame(p.nlocals)
+	if input != nil {
+		fr[ir.Input] = ast.NewTerm(input)
+	}
+	fr[ir.Data] = ast.NewTerm(data)
+	for _, b := range p.plan.Blocks {
+		r, err := s.block(fr, b)
+		if err != nil {
+			return nil, err
+		}
+		if r == ctlReturn {
+			break
+		}
+	}
+	return s.results, nil
+}
+
+// states are evaluations' working memory, reused.
+var states = sync.Pool{New: func() any {
+	s := &state{}
+	s.onOut = s.output
+	return s
+}}
+
+// release clears s of the evaluation's values and gives it back.
+func (s *state) release() {
+	clear(s.stack)
+	clear(s.memo)
+	clear(s.memoDone)
+	clear(s.scratch[:])
+	s.stack, s.results = s.stack[:0], nil
+	s.p, s.ctx, s.cancel, s.bctx, s.out, s.many, s.ret = nil, nil, nil, topdown.BuiltinContext{}, nil, nil, nil
+	s.steps = 0
+	states.Put(s)
+}
+
+// frame is a function's locals, from the evaluation's stack.
+func (s *state) frame(n int) []*ast.Term {
+	if len(s.stack)+n > cap(s.stack) {
+		// A new stack; frames on the old one keep it.
+		s.stack = make([]*ast.Term, 0, max(512, 2*n))
+	}
+	top := len(s.stack)
+	s.stack = s.stack[:top+n]
+	return s.stack[top : top+n : top+n]
+}
+
+// pop gives fr, the newest frame, back to the stack.
+func (s *state) pop(fr []*ast.Term) {
+	clear(fr)
+	top := len(s.stack) - len(fr)
+	if top >= 0 && len(fr) > 0 && &s.stack[top] == &fr[0] {
+		s.stack = s.stack[:top]
+	}
+}
+
+func (s *state) output(t *ast.Term) error {
+	if s.relates {
+		s.many = append(s.many, t)
+		return nil
+	}
+	s.out = t
+	s.outs++
+	return nil
+}
+
+func (s *state) operand(fr []*ast.Term, o ir.Operand) *ast.Term {
+	switch v := o.Value.(type) {
+	case ir.Local:
+		return fr[v]
+	case ir.StringIndex:
+		return s.p.strs[v]
+	case ir.Bool:
+		return ast.InternedTerm(bool(v))
+	}
+	return nil
+}
+
+func (s *state) tick() error {
+	s.steps++
+	if s.steps%cancelEvery == 0 && s.cancel != nil && s.cancel.Cancelled() {
+		return ErrCancelled
+	}
+	return nil
+}
+
+// block runs one block on the frame fr and says how it ended (ctlEnd,
+// ctlReturn, or the number of enclosing blocks a break leaves).
+//
+//nolint:gocyclo // one case per statement type: the switch is the machine
+func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
+	if err := s.tick(); err != nil {
+		return 0, err
+	}
+	for _, st := range b.Stmts {
+		switch st := st.(type) {
+		case *ir.DotStmt:
+			v := dot(s.operand(fr, st.Source), s.operand(fr, st.Key))
+			if v == nil {
+				return 0, nil
+			}
+			fr[st.Target] = v
+		case *ir.EqualStmt:
+			a, b := s.operand(fr, st.A), s.operand(fr, st.B)
+			if a == nil || b == nil || ast.Compare(a.Value, b.Value) != 0 {
+				return 0, nil
+			}
+		case *ir.NotEqualStmt:
+			a, b := s.operand(fr, st.A), s.operand(fr, st.B)
+			if a == nil || b == nil || ast.Compare(a.Value, b.Value) == 0 {
+				return 0, nil
+			}
+		case *ir.CallStmt:
+			ok, err := s.call(fr, st)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				return 0, nil
+			}
+		case *ir.AssignVarStmt:
+			fr[st.Target] = s.operand(fr, st.Source)
+		case *ir.AssignVarOnceStmt:
+			v := s.operand(fr, st.Source)
+			if cur := fr[st.Target]; cur != nil && v != nil && ast.Compare(cur.Value, v.Value) != 0 {
+				return 0, &ConflictError{Location: location(st.Location, nil), What: "complete rules must not produce multiple outputs"}
+			}
+			fr[st.Target] = v
+		case *ir.BlockStmt:
+			for _, inner := range st.Blocks {
+				r, err := s.block(fr, inner)
+				if err != nil {
+					return 0, err
+				}
+				if r == ctlReturn {
+					return r, nil
+				}
+				if r >= 1 {
+					return r - 1, nil
+				}
+			}
+		case *ir.BreakStmt:
+			return int(st.Index), nil
+		case *ir.NotStmt:
+			r, err := s.block(fr, st.Block)
+			if err != nil {
+				return 0, err
+			}
+			switch {
+			case r == ctlReturn:
+				return r, nil
+			case r == ctlEnd:
+				return 0, nil // the negated block held: the not does not
+			case r >= 1:
+				return r - 1, nil
+			}
+		case *ir.ScanStmt:
+			r, err := s.scan(fr, st)
+			if err != nil {
+				return 0, err
+			}
+			if r != ctlEnd {
+				return r, nil
+			}
+		case *ir.IsDefinedStmt:
+			if fr[st.Source] == nil {
+				return 0, nil
+			}
+		case *ir.IsUndefinedStmt:
+			if fr[st.Source] != nil {
+				return 0, nil
+			}
+		case *ir.ResetLocalStmt:
+			fr[st.Target] = nil
+		case *ir.ReturnLocalStmt:
+			s.ret = fr[st.Source]
+			return ctlReturn, nil
+		case *ir.ResultSetAddStmt:
+			s.results = append(s.results, fr[st.Value])
+		case *ir.MakeObjectStmt:
+			fr[st.Target] = ast.NewTerm(ast.NewObject())
+		case *ir.MakeArrayStmt:
+			fr[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
+		case *ir.MakeSetStmt:
+			fr[st.Target] = ast.NewTerm(ast.NewSet())
+		case *ir.MakeNullStmt:
+			fr[st.Target] = ast.InternedNullTerm
+		case *ir.MakeNumberIntStmt:
+			fr[st.Target] = intTerm(st.Value)
+		case *ir.MakeNumberRefStmt:
+			fr[st.Target] = s.p.numbers[st.Index]
+		case *ir.AssignIntStmt:
+			fr[st.Target] = intTerm(st.Value)
+		case *ir.LenStmt:
+			n, ok := length(s.operand(fr, st.Source))
+			if !ok {
+				return 0, nil
+			}
+			fr[st.Target] = intTerm(int64(n))
+		case *ir.IsArrayStmt:
+			if v := s.operand(fr, st.Source); v == nil || !isArray(v.Value) {
+				return 0, nil
+			}
+		case *ir.IsObjectStmt:
+			if v := s.operand(fr, st.Source); v == nil || !isObject(v.Value) {
+				return 0, nil
+			}
+		case *ir.IsSetStmt:
+			if v := s.operand(fr, st.Source); v == nil || !isSet(v.Value) {
+				return 0, nil
+			}
+		case *ir.ArrayAppendStmt:
+			t := fr[st.Array]
+			arr, ok := t.Value.(*ast.Array)
+			if !ok {
+				return 0, fmt.Errorf("irvm: append to a %s", ast.ValueName(t.Value))
+			}
+			if s.p.consts[t] {
+				// A folded literal is shared by every evaluation.
+				fr[st.Array] = ast.NewTerm(arr.Append(s.operand(fr, st.Value)))
+				break
+			}
+			// In place, as the plan means it: every local holding this
+			// array sees the element.
+			t.Value = arr.Append(s.operand(fr, st.Value))
+		case *ir.ObjectInsertStmt:
+			obj, err := objectAt(fr, st.Object)
+			if err != nil {
+				return 0, err
+			}
+			obj.Insert(s.operand(fr, st.Key), s.operand(fr, st.Value))
+		case *ir.ObjectInsertOnceStmt:
+			obj, err := objectAt(fr, st.Object)
+			if err != nil {
+				return 0, err
+			}
+			k, v := s.operand(fr, st.Key), s.operand(fr, st.Value)
+			if cur := obj.Get(k); cur != nil && ast.Compare(cur.Value, v.Value) != 0 {
+				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
+			}
+			obj.Insert(k, v)
+		case *ir.ObjectMergeStmt:
+			a, aok := fr[st.A].Value.(ast.Object)
+			b, bok := fr[st.B].Value.(ast.Object)
+			if !aok || !bok {
+				return 0, &ConflictError{Location: location(st.Location, nil), What: "merge of a value that is not an object"}
+			}
+			m, ok := a.Merge(b)
+			if !ok {
+				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
+			}
+			fr[st.Target] = ast.NewTerm(m)
+		case *ir.SetAddStmt:
+			t := fr[st.Set]
+			set, ok := t.Value.(ast.Set)
+			if !ok {
+				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
+			}
+			set.Add(s.operand(fr, st.Value))
+		case *ir.CallDynamicStmt:
+			ok, err := s.callDynamic(fr, st)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				return 0, nil
+			}
+		case *constStmt:
+			fr[st.Target] = st.Value
+		case *ir.NopStmt:
+		default:
+			return 0, fmt.Errorf("irvm: statement %T is not supported", st)
+		}
+	}
+	return ctlEnd, nil
+}
+
+// scan runs the scan's block for each element of its source, as OPA's Wasm
+// compiler does: the block ending, or a break of index 0, goes on to the next
+// element; a break of index 1 ends the scan; n > 1 leaves n-2 blocks around
+// the scan's own.
+func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
+	src := fr[st.Source]
+	if src == nil {
+		return ctlEnd, nil
+	}
+	each := func(k, v *ast.Term) (int, bool, error) {
+		fr[st.Key], fr[st.Value] = k, v
+		r, err := s.block(fr, st.Block)
+		switch {
+		case err != nil:
+			return 0, true, err
+		case r == ctlReturn:
+			return r, true, nil
+		case r == 1:
+			return ctlEnd, true, nil
+		case r >= 2:
+			return r - 2, true, nil
+		}
+		return ctlEnd, false, nil
+	}
+	switch v := src.Value.(type) {
+	case *ast.Array:
+		for i := range v.Len() {
+			if r, stop, err := each(intTerm(int64(i)), v.Elem(i)); stop || err != nil {
+				return r, err
+			}
+		}
+	case ast.Object:
+		for _, k := range v.Keys() {
+			if r, stop, err := each(k, v.Get(k)); stop || err != nil {
+				return r, err
+			}
+		}
+	case ast.Set:
+		for _, e := range v.Slice() {
+			if r, stop, err := each(e, e); stop || err != nil {
+				return r, err
+			}
+		}
+	}
+	return ctlEnd, nil
+}
+
+// call runs a CallStmt; false when its result is undefined.
+func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
+	c := s.p.calls[st]
+	if c.fn != nil {
+		args := s.scratch[:0]
+		if len(st.Args) > len(s.scratch) {
+			args = make([]*ast.Term, 0, len(st.Args))
+		}
+		for _, a := range st.Args {
+			args = append(args, s.operand(fr, a))
+		}
+		v, err := s.invoke(c.fn, args)
+		if err != nil || v == nil {
+			return false, err
+		}
+		fr[st.Result] = v
+		return true, nil
+	}
+	// Built-ins do not call back into the plan, nor keep the slice of their
+	// operands (only, perhaps, the operands).
+	ops := s.scratch[:len(st.Args)]
+	if len(st.Args) > len(s.scratch) {
+		ops = make([]*ast.Term, len(st.Args))
+	}
+	for i, a := range st.Args {
+		ops[i] = s.operand(fr, a)
+		if ops[i] == nil {
+			return false, nil
+		}
+	}
+	s.out, s.outs, s.relates, s.many = nil, 0, c.relation, nil
+	bctx := s.bctx
+	bctx.Location = c.loc
+	if err := c.bi(bctx, ops, s.onOut); err != nil {
+		var h topdown.Halt
+		if errors.As(err, &h) {
+			err = h.Err
+		}
+		return false, err
+	}
+	if c.void {
+		return true, nil
+	}
+	if c.relation {
+		fr[st.Result] = ast.NewTerm(ast.NewArray(s.many...))
+		return true, nil
+	}
+	if s.outs > 1 {
+		return false, fmt.Errorf("irvm: built-in %s gave %d outputs", c.name, s.outs)
+	}
+	if s.out == nil {
+		return false, nil
+	}
+	fr[st.Result] = s.out
+	return true, nil
+}
+
+// invoke calls a planned function with args (copied into its frame).
+func (s *state) invoke(fn *function, args []*ast.Term) (*ast.Term, error) {
+	if fn.memo >= 0 && s.memoDone[fn.memo] {
+		return s.memo[fn.memo], nil
+	}
+	fr := s.frame(fn.nlocals)
+	defer s.pop(fr)
+	for i, l := range fn.f.Params {
+		fr[l] = args[i]
+	}
+	var v *ast.Term
+	returned := false
+	for _, b := range fn.f.Blocks {
+		r, err := s.block(fr, b)
+		if err != nil {
+			return nil, err
+		}
+		if r == ctlReturn {
+			v, returned = s.ret, true
+			break
+		}
+	}
+	if !returned {
+		v = fr[fn.f.Return]
+	}
+	if fn.memo >= 0 {
+		s.memo[fn.memo], s.memoDone[fn.memo] = v, true
+	}
+	return v, nil
+}
+
+// callDynamic calls the planned function at a data path computed at run
+// time; false when there is none there, or it is undefined.
+func (s *state) callDynamic(fr []*ast.Term, st *ir.CallDynamicStmt) (bool, error) {
+	var path strings.Builder
+	for i, o := range st.Path {
+		t := s.operand(fr, o)
+		if t == nil {
+			return false, nil
+		}
+		str, ok := t.Value.(ast.String)
+		if !ok {
+			return false, nil
+		}
+		if i > 0 {
+			path.WriteByte(0)
+		}
+		path.WriteString(string(str))
+	}
+	fn := s.p.dyn[path.String()]
+	if fn == nil {
+		return false, nil
+	}
+	args := make([]*ast.Term, len(st.Args))
+	for i, l := range st.Args {
+		args[i] = fr[l]
+	}
+	v, err := s.invoke(fn, args)
+	if err != nil || v == nil {
+		return false, err
+	}
+	fr[st.Result] = v
+	return true, nil
+}
+
+// dot is src[key], or nil when src has no such member.
+func dot(src, key *ast.Term) *ast.Term {
+	if src == nil || key == nil {
+		return nil
+	}
+	switch v := src.Value.(type) {
+	case ast.Object:
+		return v.Get(key)
+	case *ast.Array:
+		n, ok := key.Value.(ast.Number)
+		if !ok {
+			return nil
+		}
+		i, ok := n.Int()
+		if !ok || i < 0 || i >= v.Len() {
+			return nil
+		}
+		return v.Elem(i)
+	case ast.Set:
+		if v.Contains(key) {
+			return key
+		}
+	}
+	return nil
+}
+
+func length(t *ast.Term) (int, bool) {
+	if t == nil {
+		return 0, false
+	}
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		return v.Len(), true
+	case ast.Object:
+		return v.Len(), true
+	case ast.Set:
+		return v.Len(), true
+	case ast.String:
+		return utf8.RuneCountInString(string(v)), true
+	}
+	return 0, true
+}
+
+func isArray(v ast.Value) bool  { _, ok := v.(*ast.Array); return ok }
+func isObject(v ast.Value) bool { _, ok := v.(ast.Object); return ok }
+func isSet(v ast.Value) bool    { _, ok := v.(ast.Set); return ok }
+
+func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
+	t := fr[l]
+	if t == nil {
+		return nil, errors.New("irvm: insert into an undefined object")
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("irvm: insert into a %s", ast.ValueName(t.Value))
+	}
+	return obj, nil
+}

@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/engine/internal/irvm"
+)
+
+// Evaluators: the engine runs each candidate rule through OPA's query plan
+// (internal/irvm) and falls back to OPA's evaluator (topdown) for a rule the
+// plan cannot run, and for a record whose evaluation failed, where the
+// per-rule slow path then says which rule broke. Both evaluate the same
+// compiled modules; TestPlanEvaluatorAgrees holds their alerts equal.
+const (
+	EvaluatorPlan    = "plan"
+	EvaluatorTopdown = "topdown"
+)
+
+// WithEvaluator chooses how rules are evaluated: EvaluatorPlan (the default)
+// or EvaluatorTopdown, OPA's evaluator for everything.
+func WithEvaluator(name string) Option {
+	return func(o *options) { o.evaluator = name }
+}
+
+// planned is one rule's plan, made the first time a record is a candidate
+// for the rule.
+type planned struct {
+	once sync.Once
+	prog *irvm.Program
+	err  error
+}
+
+// planFor is rule key's plan; nil when the plan cannot run it (the reason is
+// kept for Engine.PlanErrors).
+func (e *Engine) planFor(key [2]string) *irvm.Program {
+	p := e.plans[key]
+	if p == nil {
+		return nil
+	}
+	p.once.Do(func() {
+		q := fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])
+		p.prog, p.err = irvm.Plan(context.Background(), e.compiler, e.store, q)
+	})
+	return p.prog
+}
+
+// PlanErrors lists the rules evaluated so far that the plan evaluator could
+// not run, and why; OPA's evaluator runs them.
+func (e *Engine) PlanErrors() map[string]error {
+	out := map[string]error{}
+	for k, p := range e.plans {
+		if p.prog == nil && p.err != nil {
+			out[e.rules[k].ID] = p.err
+		}
+	}
+	return out
+}
+
+// evalPlan evaluates keys' rules on in through their plans. ok is false when
+// a rule has no plan or an evaluation failed: the caller then evaluates the
+// record with OPA's evaluator, which reports failures rule by rule.
+func (e *Engine) evalPlan(ctx context.Context, in *Input, keys [][2]string) (alerts []alert.Alert, ok bool, err error) {
+	progs := make([]*irvm.Program, len(keys))
+	for i, k := range keys {
+		if progs[i] = e.planFor(k); progs[i] == nil {
+			return nil, false, nil
+		}
+	}
+	c := topdown.NewCancel()
+	defer context.AfterFunc(ctx, c.Cancel)()
+	var timedOut atomic.Bool
+	if e.evalTimeout > 0 {
+		t := time.AfterFunc(e.evalTimeout, func() {
+			timedOut.Store(true)
+			c.Cancel()
+		})
+		defer t.Stop()
+		if e.overruns != nil {
+			defer e.watchOverrun()()
+		}
+	}
+	e.planEvals.Add(1)
+	for i, k := range keys {
+		rs, err := progs[i].Eval(ctx, in.Value, e.data, irvm.Options{Cancel: c})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			return nil, false, nil
+		}
+		for _, r := range rs {
+			obj, isObj := r.Value.(ast.Object)
+			if !isObj {
+				return nil, false, nil
+			}
+			res := obj.Get(resultVar)
+			if res == nil {
+				return nil, false, nil
+			}
+			v, err := ast.JSON(res.Value)
+			if err != nil {
+				return nil, false, nil
+			}
+			a, err := e.toAlert(in, rego.Vars{"pack": k[0], "name": k[1], "result": v})
+			if err != nil {
+				return nil, false, nil
+			}
+			alerts = append(alerts, a)
+		}
+	}
+	e.planDone.Add(1)
+	return alerts, true, nil
+}
+
+var resultVar = ast.StringTerm("result")
