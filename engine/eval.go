@@ -30,6 +30,36 @@ type Input struct {
 	// partial says that Value holds only the keys rules.keep names: only
 	// those rules of this engine may evaluate it.
 	partial bool
+	// lazy is the record, decoded as far as it is read, for the plan
+	// evaluator; Value is then decoded only if OPA's evaluator needs it.
+	lazy *lazyObject
+}
+
+// decode decodes what the candidate rules read of a lazily read record, for
+// OPA's evaluator.
+func (in *Input) decode() error {
+	if in.rules == nil || in.rules.keep == nil {
+		full, err := Parse(in.Record)
+		if err != nil {
+			return err
+		}
+		in.Value, in.partial = full.Value, false
+		return nil
+	}
+	v, err := decodeKeys(in.Record.Raw, in.rules.keep)
+	if err != nil {
+		return cloudtrail.RecordError(in.Record, err)
+	}
+	in.Value = v
+	return nil
+}
+
+// event is the record as the alert reads it.
+func (in *Input) event() event {
+	if in.lazy != nil {
+		return in.lazy
+	}
+	return objectEvent{in.Value}
 }
 
 // DecodeRecord decodes what this engine's rules need of a record. It reads
@@ -51,6 +81,11 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	set, err := e.pre.candidates(vals)
 	if err == nil && set == nil {
 		return &Input{Record: rec, fields: vals, pf: e.pre}, nil
+	}
+	if err == nil && e.plans != nil {
+		// The plans read the record member by member (lazy.go); OPA's
+		// evaluator, if it is needed, has it decoded then.
+		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, vals.top), rules: set, pf: e.pre, partial: true}, nil
 	}
 	if err != nil || set.keep == nil {
 		in, perr := Parse(rec)
@@ -111,7 +146,7 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 // EvaluateInput runs every rule against a parsed record. An error in one rule's
 // evaluation is reported as an *EvalError without hiding the other rules' alerts.
 func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
-	if in.Value == nil {
+	if in.Value == nil && in.lazy == nil {
 		return nil, nil // DecodeRecord found that no rule can match
 	}
 	if in.partial && in.pf != e.pre {
@@ -142,6 +177,11 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		}
 		if ok {
 			return alerts, nil
+		}
+	}
+	if in.Value == nil {
+		if err := in.decode(); err != nil {
+			return nil, err
 		}
 	}
 	rs, err := e.eval(ctx, pq, in.Value)
@@ -294,9 +334,10 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 		a.DedupKey = k
 	}
 	a.Fields, a.Stateful = extraFields(res), rule.Stateful
-	fillEventFields(&a, in.Value)
+	ev := in.event()
+	fillEventFields(&a, ev)
 	if a.Message == "" {
-		m, err := rule.message.render(rule, in.Value, &a)
+		m, err := rule.message.render(rule, ev, &a)
 		if err != nil {
 			return alert.Alert{}, err
 		}
@@ -306,7 +347,7 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 }
 
 // fillEventFields copies what people need to read an alert from the record.
-func fillEventFields(a *alert.Alert, ev ast.Object) {
+func fillEventFields(a *alert.Alert, ev event) {
 	a.EventID = str(ev, "eventID")
 	a.EventTime = str(ev, "eventTime")
 	a.EventSource = str(ev, "eventSource")
@@ -326,12 +367,22 @@ func fillEventFields(a *alert.Alert, ev ast.Object) {
 	}
 }
 
-func str(obj ast.Object, path ...string) string {
-	var v ast.Value = obj
+// event is a record as the alert reads it: decoded (objectEvent), or
+// decoded as far as it is read (lazyObject).
+type event interface {
+	// at is the value at path, nil when there is none.
+	at(path ...string) ast.Value
+}
+
+// objectEvent is a decoded record.
+type objectEvent struct{ ast.Object }
+
+func (e objectEvent) at(path ...string) ast.Value {
+	var v ast.Value = e.Object
 	for _, k := range path {
 		o, ok := v.(ast.Object)
 		if !ok {
-			return ""
+			return nil
 		}
 		key, ok := commonKeys[k] // shared terms: no allocation per lookup
 		if !ok {
@@ -339,14 +390,27 @@ func str(obj ast.Object, path ...string) string {
 		}
 		t := o.Get(key)
 		if t == nil {
-			return ""
+			return nil
 		}
 		v = t.Value
 	}
-	if s, ok := v.(ast.String); ok {
+	return v
+}
+
+// str is the string at path, "" when there is none.
+func str(ev event, path ...string) string {
+	if s, ok := ev.at(path...).(ast.String); ok {
 		return string(s)
 	}
 	return ""
+}
+
+// plainValue is v, made whole if it is a lazyObject.
+func plainValue(v ast.Value) ast.Value {
+	if l, ok := v.(*lazyObject); ok {
+		return l.Whole()
+	}
+	return v
 }
 
 // EventSource is the record's eventSource, e.g. opsworks-cm.amazonaws.com.
@@ -358,8 +422,11 @@ func (in *Input) EventTime() string { return in.field("eventTime") }
 // field is a top-level string field; the prefilter reads eventSource and
 // eventTime from every record it does not decode.
 func (in *Input) field(key string) string {
+	if in.lazy != nil {
+		return str(in.lazy, key)
+	}
 	if in.Value != nil {
-		return str(in.Value, key)
+		return str(objectEvent{in.Value}, key)
 	}
 	id, ok := in.pf.paths.find([]string{key})
 	if !ok {

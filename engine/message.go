@@ -38,14 +38,14 @@ import (
 var messageHelpers = []string{"call", "who", "action", "where", "from", "outcome", "title", "event_time"}
 
 // eventHelpers are the template names read from the record.
-var eventHelpers = map[string]func(ast.Object) string{
+var eventHelpers = map[string]func(event) string{
 	"call":       describeCall,
 	"who":        principalOf,
 	"action":     actionOf,
 	"where":      regionOf,
 	"from":       sourceOf,
 	"outcome":    outcomeOf,
-	"event_time": func(ev ast.Object) string { return str(ev, "eventTime") },
+	"event_time": func(ev event) string { return str(ev, "eventTime") },
 }
 
 // messageTemplate is a parsed custom.message.
@@ -132,7 +132,7 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 
 // render writes the message of alert a (its event fields and the alert
 // object's keys filled in) from the decoded record ev.
-func (m *messageTemplate) render(rule *Rule, ev ast.Object, a *alert.Alert) (string, error) {
+func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, error) {
 	data := make(map[string]string, len(m.names))
 	for _, n := range m.names {
 		switch f, ok := eventHelpers[n]; {
@@ -164,20 +164,20 @@ func orUnknown(s, unknown string) string {
 }
 
 // describeCall is lib.cloudtrail.describe_call(e, []).
-func describeCall(ev ast.Object) string {
+func describeCall(ev event) string {
 	return principalOf(ev) + " called " + actionOf(ev) + " in " + regionOf(ev) + " from " + sourceOf(ev) + outcomeOf(ev)
 }
 
 // regionOf is lib.cloudtrail.region(e).
-func regionOf(ev ast.Object) string { return orUnknown(str(ev, "awsRegion"), "an unknown region") }
+func regionOf(ev event) string { return orUnknown(str(ev, "awsRegion"), "an unknown region") }
 
 // sourceOf is lib.cloudtrail.source(e).
-func sourceOf(ev ast.Object) string {
+func sourceOf(ev event) string {
 	return orUnknown(str(ev, "sourceIPAddress"), "an unknown source")
 }
 
 // principalOf is lib.cloudtrail.principal(e).
-func principalOf(ev ast.Object) string {
+func principalOf(ev event) string {
 	if arn := str(ev, "userIdentity", "arn"); arn != "" {
 		return arn
 	}
@@ -192,7 +192,7 @@ func principalOf(ev ast.Object) string {
 }
 
 // actionOf is lib.cloudtrail.action(e).
-func actionOf(ev ast.Object) string {
+func actionOf(ev event) string {
 	src, srcOK := strValue(ev, "eventSource")
 	name, nameOK := strValue(ev, "eventName")
 	switch {
@@ -205,11 +205,11 @@ func actionOf(ev ast.Object) string {
 }
 
 // outcomeOf is lib.cloudtrail.outcome(e).
-func outcomeOf(ev ast.Object) string {
-	if t := ev.Get(ast.StringTerm("errorCode")); t != nil {
-		if s, ok := t.Value.(ast.String); !ok || s != "" {
-			if _, null := t.Value.(ast.Null); !null {
-				return "; the call failed with " + sprintfV(t.Value)
+func outcomeOf(ev event) string {
+	if v := ev.at("errorCode"); v != nil {
+		if s, ok := v.(ast.String); !ok || s != "" {
+			if _, null := v.(ast.Null); !null {
+				return "; the call failed with " + sprintfV(plainValue(v))
 			}
 		}
 	}
@@ -245,11 +245,7 @@ func sprintfV(v ast.Value) string {
 
 // strValue is a top-level string field, and whether it is a string at all
 // (the empty string included).
-func strValue(ev ast.Object, key string) (string, bool) {
-	t := ev.Get(ast.StringTerm(key))
-	if t == nil {
-		return "", false
-	}
-	s, ok := t.Value.(ast.String)
+func strValue(ev event, key string) (string, bool) {
+	s, ok := ev.at(key).(ast.String)
 	return string(s), ok
 }

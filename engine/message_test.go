@@ -56,20 +56,23 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 			t.Fatalf("%s: %v (%d results)", raw, err, len(rs))
 		}
 		b := rs[0].Bindings
-		ev := in.Value
-		for _, c := range []struct {
-			name, got string
-			want      any
-		}{
-			{"principal", principalOf(ev), b["w"]},
-			{"action", actionOf(ev), b["a"]},
-			{"region", regionOf(ev), b["r"]},
-			{"source", sourceOf(ev), b["s"]},
-			{"outcome", outcomeOf(ev), b["o"]},
-			{"describe_call", describeCall(ev), b["c"]},
-		} {
-			if c.got != c.want {
-				t.Errorf("%s of %s: Go %q, Rego %q", c.name, raw, c.got, c.want)
+		// Both ways the engine reads a record: decoded, and decoded as far
+		// as it is read.
+		for _, ev := range []event{objectEvent{in.Value}, newLazyObject(raw)} {
+			for _, c := range []struct {
+				name, got string
+				want      any
+			}{
+				{"principal", principalOf(ev), b["w"]},
+				{"action", actionOf(ev), b["a"]},
+				{"region", regionOf(ev), b["r"]},
+				{"source", sourceOf(ev), b["s"]},
+				{"outcome", outcomeOf(ev), b["o"]},
+				{"describe_call", describeCall(ev), b["c"]},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s of %s (%T): Go %q, Rego %q", c.name, raw, ev, c.got, c.want)
+				}
 			}
 		}
 	}

@@ -89,8 +89,12 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, keys [][2]string) (ale
 		}
 	}
 	e.planEvals.Add(1)
+	var input ast.Value = in.Value
+	if in.lazy != nil {
+		input = in.lazy
+	}
 	for i, k := range keys {
-		rs, err := progs[i].Eval(ctx, in.Value, e.data, irvm.Options{Cancel: c})
+		rs, err := progs[i].Eval(ctx, input, e.data, irvm.Options{Cancel: c})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()

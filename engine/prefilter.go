@@ -346,6 +346,9 @@ type field struct {
 // fieldValues are the wanted fields of one record.
 type fieldValues struct {
 	fields []field
+	// top are the record's members, in its order (walkTop).
+	top    []lazyMember
+	topBuf [24]lazyMember
 }
 
 // fieldKey tells the field's value apart from every other: its kind and its
@@ -398,10 +401,41 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 		return nil, s.Err()
 	}
 	vals = &fieldValues{fields: make([]field, p.nPaths)}
-	if !walkObject(&s, p.paths, vals) || !s.End() {
+	if !walkTop(&s, p.paths, vals) || !s.End() {
 		return nil, s.Err()
 	}
 	return vals, nil
+}
+
+// walkTop is walkObject for the record itself, which also notes where each
+// member is, so that a record the rules read is read from there (lazy.go)
+// without a second scan.
+func walkTop(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
+	vals.top = vals.topBuf[:0]
+	for it := s.Begin(); s.Next(&it); {
+		k, ok := s.Key()
+		if !ok {
+			return false
+		}
+		var child *pathTrie
+		if k.Plain {
+			child = t.children[string(k.Bytes())]
+		} else {
+			child = t.children[k.String()]
+		}
+		s.Peek() // to the value's first byte
+		start := s.Pos()
+		if child == nil {
+			ok = s.Skip()
+		} else {
+			ok = wanted(s, child, vals)
+		}
+		if !ok {
+			return false
+		}
+		vals.top = append(vals.top, lazyMember{key: k, start: start, end: s.Pos()})
+	}
+	return !s.Failed()
 }
 
 // walkObject reads the object at the scanner, descending into wanted keys.

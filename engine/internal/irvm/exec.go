@@ -193,18 +193,18 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 	for _, st := range b.Stmts {
 		switch st := st.(type) {
 		case *ir.DotStmt:
-			v := dot(s.operand(fr, st.Source), s.operand(fr, st.Key))
+			v := dot(s.operand(fr, st.Source), plain(s.operand(fr, st.Key)))
 			if v == nil {
 				return 0, nil
 			}
 			fr[st.Target] = v
 		case *ir.EqualStmt:
-			a, b := s.operand(fr, st.A), s.operand(fr, st.B)
+			a, b := plain(s.operand(fr, st.A)), plain(s.operand(fr, st.B))
 			if a == nil || b == nil || ast.Compare(a.Value, b.Value) != 0 {
 				return 0, nil
 			}
 		case *ir.NotEqualStmt:
-			a, b := s.operand(fr, st.A), s.operand(fr, st.B)
+			a, b := plain(s.operand(fr, st.A)), plain(s.operand(fr, st.B))
 			if a == nil || b == nil || ast.Compare(a.Value, b.Value) == 0 {
 				return 0, nil
 			}
@@ -220,7 +220,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			fr[st.Target] = s.operand(fr, st.Source)
 		case *ir.AssignVarOnceStmt:
 			v := s.operand(fr, st.Source)
-			if cur := fr[st.Target]; cur != nil && v != nil && ast.Compare(cur.Value, v.Value) != 0 {
+			if cur := fr[st.Target]; cur != nil && v != nil && ast.Compare(plain(cur).Value, plain(v).Value) != 0 {
 				return 0, &ConflictError{Location: location(st.Location, nil), What: "complete rules must not produce multiple outputs"}
 			}
 			fr[st.Target] = v
@@ -274,7 +274,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			s.ret = fr[st.Source]
 			return ctlReturn, nil
 		case *ir.ResultSetAddStmt:
-			s.results = append(s.results, fr[st.Value])
+			s.results = append(s.results, plain(fr[st.Value]))
 		case *ir.MakeObjectStmt:
 			fr[st.Target] = ast.NewTerm(ast.NewObject())
 		case *ir.MakeArrayStmt:
@@ -290,7 +290,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.AssignIntStmt:
 			fr[st.Target] = intTerm(st.Value)
 		case *ir.LenStmt:
-			n, ok := length(s.operand(fr, st.Source))
+			n, ok := length(plain(s.operand(fr, st.Source)))
 			if !ok {
 				return 0, nil
 			}
@@ -315,31 +315,31 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			}
 			if s.p.consts[t] {
 				// A folded literal is shared by every evaluation.
-				fr[st.Array] = ast.NewTerm(arr.Append(s.operand(fr, st.Value)))
+				fr[st.Array] = ast.NewTerm(arr.Append(plain(s.operand(fr, st.Value))))
 				break
 			}
 			// In place, as the plan means it: every local holding this
 			// array sees the element.
-			t.Value = arr.Append(s.operand(fr, st.Value))
+			t.Value = arr.Append(plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertStmt:
 			obj, err := objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
-			obj.Insert(s.operand(fr, st.Key), s.operand(fr, st.Value))
+			obj.Insert(plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertOnceStmt:
 			obj, err := objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
-			k, v := s.operand(fr, st.Key), s.operand(fr, st.Value)
+			k, v := plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value))
 			if cur := obj.Get(k); cur != nil && ast.Compare(cur.Value, v.Value) != 0 {
 				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
 			}
 			obj.Insert(k, v)
 		case *ir.ObjectMergeStmt:
-			a, aok := fr[st.A].Value.(ast.Object)
-			b, bok := fr[st.B].Value.(ast.Object)
+			a, aok := plain(fr[st.A]).Value.(ast.Object)
+			b, bok := plain(fr[st.B]).Value.(ast.Object)
 			if !aok || !bok {
 				return 0, &ConflictError{Location: location(st.Location, nil), What: "merge of a value that is not an object"}
 			}
@@ -354,7 +354,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if !ok {
 				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
 			}
-			set.Add(s.operand(fr, st.Value))
+			set.Add(plain(s.operand(fr, st.Value)))
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
 			if err != nil {
@@ -378,7 +378,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 // element; a break of index 1 ends the scan; n > 1 leaves n-2 blocks around
 // the scan's own.
 func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
-	src := fr[st.Source]
+	src := plain(fr[st.Source])
 	if src == nil {
 		return ctlEnd, nil
 	}
@@ -449,6 +449,13 @@ func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
 		if ops[i] == nil {
 			return false, nil
 		}
+	}
+	if out, ok := lazyBuiltin(c.name, ops); ok {
+		fr[st.Result] = out
+		return true, nil
+	}
+	for i := range ops {
+		ops[i] = plain(ops[i])
 	}
 	s.out, s.outs, s.relates, s.many = nil, 0, c.relation, nil
 	bctx := s.bctx
@@ -548,6 +555,8 @@ func dot(src, key *ast.Term) *ast.Term {
 		return nil
 	}
 	switch v := src.Value.(type) {
+	case Lazy:
+		return v.Member(key)
 	case ast.Object:
 		return v.Get(key)
 	case *ast.Array:
@@ -585,9 +594,15 @@ func length(t *ast.Term) (int, bool) {
 	return 0, true
 }
 
-func isArray(v ast.Value) bool  { _, ok := v.(*ast.Array); return ok }
-func isObject(v ast.Value) bool { _, ok := v.(ast.Object); return ok }
-func isSet(v ast.Value) bool    { _, ok := v.(ast.Set); return ok }
+func isArray(v ast.Value) bool { _, ok := v.(*ast.Array); return ok }
+func isObject(v ast.Value) bool {
+	switch v.(type) {
+	case ast.Object, Lazy:
+		return true
+	}
+	return false
+}
+func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
 
 func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	t := fr[l]
