@@ -40,7 +40,7 @@ func BenchmarkCandidateCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if in.Value != nil {
+			if !in.Skipped() {
 				ins = append(ins, in)
 			}
 		}

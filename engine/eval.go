@@ -54,13 +54,19 @@ func (in *Input) decode() error {
 	return nil
 }
 
+// Skipped says that DecodeRecord found that no rule can match the record.
+func (in *Input) Skipped() bool { return in.Value == nil && in.lazy == nil }
+
 // event is the record as the alert reads it.
 func (in *Input) event() event {
 	if in.lazy != nil {
 		return in.lazy
 	}
-	return objectEvent{in.Value}
+	return in.Value
 }
+
+// lazyRecords is off only in BenchmarkLazyRecords, which compares.
+var lazyRecords = true
 
 // DecodeRecord decodes what this engine's rules need of a record. It reads
 // the few fields the rules are indexed on (eventSource, eventName, …) and
@@ -79,13 +85,15 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 		return Parse(rec) // not an object: Parse says so
 	}
 	set, err := e.pre.candidates(vals)
+	lazy := err == nil && set != nil && e.plans != nil && lazyRecords
+	top := vals.takeTop(lazy)
 	if err == nil && set == nil {
 		return &Input{Record: rec, fields: vals, pf: e.pre}, nil
 	}
-	if err == nil && e.plans != nil {
+	if lazy {
 		// The plans read the record member by member (lazy.go); OPA's
 		// evaluator, if it is needed, has it decoded then.
-		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, vals.top), rules: set, pf: e.pre, partial: true}, nil
+		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, top), rules: set, pf: e.pre, partial: true}, nil
 	}
 	if err != nil || set.keep == nil {
 		in, perr := Parse(rec)
@@ -146,8 +154,8 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 // EvaluateInput runs every rule against a parsed record. An error in one rule's
 // evaluation is reported as an *EvalError without hiding the other rules' alerts.
 func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
-	if in.Value == nil && in.lazy == nil {
-		return nil, nil // DecodeRecord found that no rule can match
+	if in.Skipped() {
+		return nil, nil
 	}
 	if in.partial && in.pf != e.pre {
 		// Decoded for another engine's rules (a reload in between): this
@@ -167,11 +175,11 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		}
 	}
 	if e.plans != nil {
-		keys := e.allKeys
+		var set *ruleSet
 		if in.rules != nil && in.pf == e.pre {
-			keys = in.rules.Rules
+			set = in.rules
 		}
-		alerts, ok, err := e.evalPlan(ctx, in, keys)
+		alerts, ok, err := e.evalPlan(ctx, in, set)
 		if err != nil {
 			return nil, err
 		}
@@ -367,28 +375,24 @@ func fillEventFields(a *alert.Alert, ev event) {
 	}
 }
 
-// event is a record as the alert reads it: decoded (objectEvent), or
-// decoded as far as it is read (lazyObject).
-type event interface {
-	// at is the value at path, nil when there is none.
-	at(path ...string) ast.Value
-}
+// event is a record as the alert reads it: decoded (an ast.Object), or
+// decoded as far as it is read (a *lazyObject).
+type event = ast.Value
 
-// objectEvent is a decoded record.
-type objectEvent struct{ ast.Object }
-
-func (e objectEvent) at(path ...string) ast.Value {
-	var v ast.Value = e.Object
+// at is the value at path in v, nil when there is none.
+func at(v ast.Value, path ...string) ast.Value {
 	for _, k := range path {
-		o, ok := v.(ast.Object)
-		if !ok {
-			return nil
+		var t *ast.Term
+		switch o := v.(type) {
+		case *lazyObject:
+			t = o.member(k)
+		case ast.Object:
+			key, ok := commonKeys[k] // shared terms: no allocation per lookup
+			if !ok {
+				key = ast.StringTerm(k)
+			}
+			t = o.Get(key)
 		}
-		key, ok := commonKeys[k] // shared terms: no allocation per lookup
-		if !ok {
-			key = ast.StringTerm(k)
-		}
-		t := o.Get(key)
 		if t == nil {
 			return nil
 		}
@@ -399,7 +403,7 @@ func (e objectEvent) at(path ...string) ast.Value {
 
 // str is the string at path, "" when there is none.
 func str(ev event, path ...string) string {
-	if s, ok := ev.at(path...).(ast.String); ok {
+	if s, ok := at(ev, path...).(ast.String); ok {
 		return string(s)
 	}
 	return ""
@@ -426,7 +430,7 @@ func (in *Input) field(key string) string {
 		return str(in.lazy, key)
 	}
 	if in.Value != nil {
-		return str(objectEvent{in.Value}, key)
+		return str(in.Value, key)
 	}
 	id, ok := in.pf.paths.find([]string{key})
 	if !ok {

@@ -19,10 +19,29 @@ type lazyObject struct {
 	whole   ast.Object
 }
 
+// lazyMember is where a member is in its object's text: small, since a
+// record's members are copied once for every record a rule reads.
 type lazyMember struct {
-	key        jsonscan.Str
-	start, end int // the value's text in raw
-	val        *ast.Term
+	k0, k1 int32 // the key, quotes included
+	v0, v1 int32 // the value
+	plain  bool  // the key has no escapes: its bytes are its value
+	val    *ast.Term
+}
+
+// memberAt is the member whose key was read as k and whose value lies
+// between start and end, in raw (of which k is a part).
+func memberAt(raw []byte, k jsonscan.Str, start, end int) lazyMember {
+	k0 := cap(raw) - cap(k.Quoted) // k is raw[k0:…]
+	return lazyMember{k0: int32(k0), k1: int32(k0 + len(k.Quoted)), v0: int32(start), v1: int32(end), plain: k.Plain}
+}
+
+// is says whether the member's key is k.
+func (m *lazyMember) is(raw []byte, k string) bool {
+	q := raw[m.k0:m.k1]
+	if m.plain {
+		return string(q[1:len(q)-1]) == k // no allocation: a comparison
+	}
+	return jsonscan.Str{Quoted: q}.String() == k
 }
 
 var _ irvm.Lazy = (*lazyObject)(nil)
@@ -40,6 +59,7 @@ func (o *lazyObject) index() {
 	if s.Peek() != '{' {
 		return
 	}
+	o.members = make([]lazyMember, 0, 8)
 	for it := s.Begin(); s.Next(&it); {
 		k, ok := s.Key()
 		if !ok {
@@ -50,7 +70,7 @@ func (o *lazyObject) index() {
 		if !s.Skip() {
 			return
 		}
-		o.members = append(o.members, lazyMember{key: k, start: start, end: s.Pos()})
+		o.members = append(o.members, memberAt(o.raw, k, start, s.Pos()))
 	}
 }
 
@@ -70,11 +90,7 @@ func (o *lazyObject) member(k string) *ast.Term {
 	}
 	for i := len(o.members) - 1; i >= 0; i-- {
 		m := &o.members[i]
-		if m.key.Plain {
-			if string(m.key.Bytes()) != k { // no allocation: a comparison
-				continue
-			}
-		} else if m.key.String() != k {
+		if !m.is(o.raw, k) {
 			continue
 		}
 		if m.val == nil {
@@ -86,7 +102,7 @@ func (o *lazyObject) member(k string) *ast.Term {
 }
 
 func (o *lazyObject) decodeMember(m *lazyMember) *ast.Term {
-	text := o.raw[m.start:m.end]
+	text := o.raw[m.v0:m.v1]
 	if len(text) > 0 && text[0] == '{' {
 		return ast.NewTerm(newLazyObject(text))
 	}
@@ -109,26 +125,6 @@ func (o *lazyObject) Whole() ast.Object {
 		o.whole = obj
 	}
 	return o.whole
-}
-
-// at is the value at path, nil when there is none.
-func (o *lazyObject) at(path ...string) ast.Value {
-	var v ast.Value = o
-	for i, k := range path {
-		cur, ok := v.(*lazyObject)
-		if !ok {
-			if obj, isObj := v.(ast.Object); isObj {
-				return objectEvent{obj}.at(path[i:]...)
-			}
-			return nil
-		}
-		t := cur.member(k)
-		if t == nil {
-			return nil
-		}
-		v = t.Value
-	}
-	return v
 }
 
 // What OPA's code may ask of a value: the whole object answers.

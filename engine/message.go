@@ -50,8 +50,17 @@ var eventHelpers = map[string]func(event) string{
 
 // messageTemplate is a parsed custom.message.
 type messageTemplate struct {
-	t     *template.Template
 	names []string // the fields it reads
+	// parts are the template in order: text, and fields. Since a template
+	// holds only those (parseMessage checks), it is rendered by writing them
+	// one after the other, as text/template would, without its reflection.
+	parts []messagePart
+}
+
+type messagePart struct {
+	text  string
+	name  string
+	field bool
 }
 
 // parseMessage reads custom.message: absent is nil.
@@ -67,7 +76,7 @@ func parseMessage(v any) (*messageTemplate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("custom.message: %w", err)
 	}
-	m := &messageTemplate{t: t}
+	m := &messageTemplate{}
 	var walk func(parse.Node) error
 	walk = func(n parse.Node) error {
 		switch n := n.(type) {
@@ -81,6 +90,7 @@ func parseMessage(v any) (*messageTemplate, error) {
 				}
 			}
 		case *parse.TextNode:
+			m.parts = append(m.parts, messagePart{text: string(n.Text)})
 		case *parse.ActionNode:
 			if len(n.Pipe.Decl) > 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
 				return fmt.Errorf("custom.message: %s: only plain fields ({{.name}}) are supported", n)
@@ -92,6 +102,7 @@ func parseMessage(v any) (*messageTemplate, error) {
 			if !slices.Contains(m.names, f.Ident[0]) {
 				m.names = append(m.names, f.Ident[0])
 			}
+			m.parts = append(m.parts, messagePart{name: f.Ident[0], field: true})
 		default:
 			return fmt.Errorf("custom.message: %s: only text and plain fields ({{.name}}) are supported", n)
 		}
@@ -133,25 +144,25 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 // render writes the message of alert a (its event fields and the alert
 // object's keys filled in) from the decoded record ev.
 func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, error) {
-	data := make(map[string]string, len(m.names))
-	for _, n := range m.names {
-		switch f, ok := eventHelpers[n]; {
+	var b strings.Builder
+	for _, p := range m.parts {
+		if !p.field {
+			b.WriteString(p.text)
+			continue
+		}
+		switch f, ok := eventHelpers[p.name]; {
 		case ok:
-			data[n] = f(ev)
-		case n == "title":
-			data[n] = rule.Title
+			b.WriteString(f(ev))
+		case p.name == "title":
+			b.WriteString(rule.Title)
 		default:
-			v, ok := a.Field(n)
+			v, ok := a.Field(p.name)
 			if !ok {
 				// The rule's alert object lacks a key its other bodies write.
-				return "", fmt.Errorf("rule %s: custom.message reads %q, which this alert does not have", rule.ID, n)
+				return "", fmt.Errorf("rule %s: custom.message reads %q, which this alert does not have", rule.ID, p.name)
 			}
-			data[n] = v
+			b.WriteString(v)
 		}
-	}
-	var b strings.Builder
-	if err := m.t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("rule %s: custom.message: %w", rule.ID, err)
 	}
 	return b.String(), nil
 }
@@ -206,7 +217,7 @@ func actionOf(ev event) string {
 
 // outcomeOf is lib.cloudtrail.outcome(e).
 func outcomeOf(ev event) string {
-	if v := ev.at("errorCode"); v != nil {
+	if v := at(ev, "errorCode"); v != nil {
 		if s, ok := v.(ast.String); !ok || s != "" {
 			if _, null := v.(ast.Null); !null {
 				return "; the call failed with " + sprintfV(plainValue(v))
@@ -246,6 +257,6 @@ func sprintfV(v ast.Value) string {
 // strValue is a top-level string field, and whether it is a string at all
 // (the empty string included).
 func strValue(ev event, key string) (string, bool) {
-	s, ok := ev.at(key).(ast.String)
+	s, ok := at(ev, key).(ast.String)
 	return string(s), ok
 }

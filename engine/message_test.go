@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/rules"
 )
@@ -58,7 +60,7 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 		b := rs[0].Bindings
 		// Both ways the engine reads a record: decoded, and decoded as far
 		// as it is read.
-		for _, ev := range []event{objectEvent{in.Value}, newLazyObject(raw)} {
+		for _, ev := range []event{in.Value, newLazyObject(raw)} {
 			for _, c := range []struct {
 				name, got string
 				want      any
@@ -121,4 +123,48 @@ func messageEngine(t *testing.T, policy string) (*Engine, error) {
 		t.Fatal(err)
 	}
 	return New(context.Background(), WithPacks(), WithPolicyPaths(dir))
+}
+
+// TestMessageRenderIsTextTemplate: rendering a template part by part gives
+// what text/template gives for the same template and fields.
+func TestMessageRenderIsTextTemplate(t *testing.T) {
+	raw := []byte(`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9",` +
+		`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ana"},"errorCode":"AccessDenied","eventTime":"2026-01-02T03:04:05Z"}`)
+	in, err := Parse(cloudtrail.Record{Raw: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := &Rule{ID: "x.y", Title: "A <title> & more"}
+	a := &alert.Alert{Fields: map[string]string{"secret": "prod/db", "count": "3"}}
+	for _, src := range []string{
+		"{{.title}}: {{.call}}", "{{.who}} read {{.secret}} {{.count}} times{{.outcome}}", "plain text, no fields",
+		"{{.action}}{{.action}} in {{.where}} from {{.from}} at {{.event_time}}.", "{{.who}}\n\t{{.title}}",
+	} {
+		m, err := parseMessage(src)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		got, err := m.render(rule, in.Value, a)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		data := map[string]string{}
+		for _, n := range m.names {
+			switch f, ok := eventHelpers[n]; {
+			case ok:
+				data[n] = f(in.Value)
+			case n == "title":
+				data[n] = rule.Title
+			default:
+				data[n], _ = a.Field(n)
+			}
+		}
+		var want strings.Builder
+		if err := template.Must(template.New("m").Option("missingkey=error").Parse(src)).Execute(&want, data); err != nil {
+			t.Fatal(err)
+		}
+		if got != want.String() {
+			t.Errorf("%q: rendered %q, text/template %q", src, got, want.String())
+		}
+	}
 }

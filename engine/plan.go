@@ -53,6 +53,25 @@ func (e *Engine) planFor(key [2]string) *irvm.Program {
 	return p.prog
 }
 
+// plansFor is the plans of keys, the rules of set (nil: every rule), or nil
+// when one of them has none. A set keeps its plans.
+func (e *Engine) plansFor(set *ruleSet, keys [][2]string) []*irvm.Program {
+	find := func() []*irvm.Program {
+		progs := make([]*irvm.Program, len(keys))
+		for i, k := range keys {
+			if progs[i] = e.planFor(k); progs[i] == nil {
+				return nil
+			}
+		}
+		return progs
+	}
+	if set == nil {
+		return find()
+	}
+	set.plansOnce.Do(func() { set.plans = find() })
+	return set.plans
+}
+
 // PlanErrors lists the rules evaluated so far that the plan evaluator could
 // not run, and why; OPA's evaluator runs them.
 func (e *Engine) PlanErrors() map[string]error {
@@ -68,17 +87,21 @@ func (e *Engine) PlanErrors() map[string]error {
 // evalPlan evaluates keys' rules on in through their plans. ok is false when
 // a rule has no plan or an evaluation failed: the caller then evaluates the
 // record with OPA's evaluator, which reports failures rule by rule.
-func (e *Engine) evalPlan(ctx context.Context, in *Input, keys [][2]string) (alerts []alert.Alert, ok bool, err error) {
-	progs := make([]*irvm.Program, len(keys))
-	for i, k := range keys {
-		if progs[i] = e.planFor(k); progs[i] == nil {
-			return nil, false, nil
-		}
+func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts []alert.Alert, ok bool, err error) {
+	keys := e.allKeys
+	if set != nil {
+		keys = set.Rules
 	}
-	c := topdown.NewCancel()
-	defer context.AfterFunc(ctx, c.Cancel)()
+	progs := e.plansFor(set, keys)
+	if progs == nil {
+		return nil, false, nil
+	}
+	// The plan evaluator watches ctx itself; a Cancel is needed only for
+	// the budget.
+	var c topdown.Cancel
 	var timedOut atomic.Bool
 	if e.evalTimeout > 0 {
+		c = topdown.NewCancel()
 		t := time.AfterFunc(e.evalTimeout, func() {
 			timedOut.Store(true)
 			c.Cancel()

@@ -2,12 +2,14 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
+	"github.com/trailguard/trailguard/engine/internal/irvm"
 	"github.com/trailguard/trailguard/sigma"
 )
 
@@ -202,6 +204,10 @@ type ruleSet struct {
 	// nil: all of it (inputkeys.go).
 	keep map[string]bool
 
+	// plans are the rules' plans (plan.go), made on first need.
+	plansOnce sync.Once
+	plans     []*irvm.Program
+
 	once  sync.Once
 	query rego.PreparedEvalQuery
 	err   error
@@ -346,9 +352,33 @@ type field struct {
 // fieldValues are the wanted fields of one record.
 type fieldValues struct {
 	fields []field
-	// top are the record's members, in its order (walkTop).
+	// top are the record's members, in its order (walkTop), in a buffer
+	// that takeTop gives back.
 	top    []lazyMember
-	topBuf [24]lazyMember
+	topBuf *[]lazyMember
+}
+
+// topBufs are walkTop's buffers: only the records some rule may match keep
+// their members (takeTop), and most records are not those.
+var topBufs = sync.Pool{New: func() any {
+	b := make([]lazyMember, 0, 32)
+	return &b
+}}
+
+// takeTop returns the record's members, for a record the rules read, or
+// nil (keep false), and gives the buffer back.
+func (v *fieldValues) takeTop(keep bool) []lazyMember {
+	var out []lazyMember
+	if keep {
+		out = slices.Clone(v.top)
+	}
+	if v.topBuf != nil {
+		clear(v.top)
+		*v.topBuf = v.top[:0]
+		topBufs.Put(v.topBuf)
+	}
+	v.top, v.topBuf = nil, nil
+	return out
 }
 
 // fieldKey tells the field's value apart from every other: its kind and its
@@ -401,7 +431,7 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 		return nil, s.Err()
 	}
 	vals = &fieldValues{fields: make([]field, p.nPaths)}
-	if !walkTop(&s, p.paths, vals) || !s.End() {
+	if !walkTop(&s, raw, p.paths, vals) || !s.End() {
 		return nil, s.Err()
 	}
 	return vals, nil
@@ -410,8 +440,9 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 // walkTop is walkObject for the record itself, which also notes where each
 // member is, so that a record the rules read is read from there (lazy.go)
 // without a second scan.
-func walkTop(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
-	vals.top = vals.topBuf[:0]
+func walkTop(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) bool {
+	vals.topBuf = topBufs.Get().(*[]lazyMember)
+	vals.top = (*vals.topBuf)[:0]
 	for it := s.Begin(); s.Next(&it); {
 		k, ok := s.Key()
 		if !ok {
@@ -433,7 +464,7 @@ func walkTop(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 		if !ok {
 			return false
 		}
-		vals.top = append(vals.top, lazyMember{key: k, start: start, end: s.Pos()})
+		vals.top = append(vals.top, memberAt(raw, k, start, s.Pos()))
 	}
 	return !s.Failed()
 }

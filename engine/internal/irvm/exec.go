@@ -49,7 +49,8 @@ func (e *ConflictError) Error() string {
 
 // Options are an evaluation's settings.
 type Options struct {
-	// Cancel stops the evaluation (checked every few hundred statements).
+	// Cancel, like the context, stops the evaluation (both are checked
+	// every few hundred statements).
 	Cancel topdown.Cancel
 }
 
@@ -176,8 +177,13 @@ func (s *state) operand(fr []*ast.Term, o ir.Operand) *ast.Term {
 
 func (s *state) tick() error {
 	s.steps++
-	if s.steps%cancelEvery == 0 && s.cancel != nil && s.cancel.Cancelled() {
-		return ErrCancelled
+	if s.steps%cancelEvery == 0 {
+		if s.cancel != nil && s.cancel.Cancelled() {
+			return ErrCancelled
+		}
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
