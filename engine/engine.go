@@ -134,9 +134,9 @@ type Engine struct {
 	// plans are the rules' query plans (plan.go), made on first need; nil
 	// when every rule runs on OPA's evaluator. data is the data document,
 	// for the plans.
-	plans   map[[2]string]*planned
-	data    ast.Value
-	allKeys [][2]string
+	plans    map[[2]string]*planned
+	dataTerm *ast.Term
+	allKeys  [][2]string
 	// planEvals counts the records evaluated through plans, planDone those
 	// that did not fall back to OPA's evaluator.
 	planEvals, planDone atomic.Int64
@@ -179,9 +179,11 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	e.allKeys = keys
 	switch o.evaluator {
 	case "", EvaluatorPlan:
-		if e.data, err = ast.InterfaceToValue(set.data); err != nil {
+		data, err := ast.InterfaceToValue(set.data)
+		if err != nil {
 			return nil, fmt.Errorf("data documents: %w", err)
 		}
+		e.dataTerm = ast.NewTerm(data)
 		e.plans = make(map[[2]string]*planned, len(keys))
 		for _, k := range keys {
 			e.plans[k] = &planned{}

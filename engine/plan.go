@@ -112,12 +112,12 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 		}
 	}
 	e.planEvals.Add(1)
-	var input ast.Value = in.Value
+	input := ast.NewTerm(in.Value)
 	if in.lazy != nil {
-		input = in.lazy
+		input = ast.NewTerm(in.lazy)
 	}
 	for i, k := range keys {
-		rs, err := progs[i].Eval(ctx, input, e.data, irvm.Options{Cancel: c})
+		rs, err := progs[i].Eval(ctx, input, e.dataTerm, irvm.Options{Cancel: c})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()

@@ -25,6 +25,8 @@ type Program struct {
 	nmemo   int
 	consts  map[*ast.Term]bool // the terms of constStmts
 	usesNow bool               // time.now_ns: evaluations give the built-in the time
+	// usesCache: a built-in keeps state in the evaluation\'s cache.
+	usesCache bool
 }
 
 // function is a planned function: a rule, or a Rego function.
@@ -143,6 +145,8 @@ func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {
 	switch s.Func {
 	case "time.now_ns":
 		p.usesNow = true
+	case "net.lookup_ip_addr", "rand.intn", "uuid.rfc4122":
+		p.usesCache = true // they keep state in BuiltinContext.Cache
 	case "trace", "http.send", "opa.runtime", "rego.metadata.chain", "rego.metadata.rule":
 		// Built-ins that need the evaluator's own state: leave the
 		// query to OPA's evaluator.

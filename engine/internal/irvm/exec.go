@@ -77,10 +77,10 @@ type state struct {
 	results []*ast.Term
 }
 
-// Eval runs the program on input and data and returns the values the plan
+// Eval runs the program on input (nil: none) and data and returns the values the plan
 // adds to its result set: one object per result, holding the query's
 // variables by name.
-func (p *Program) Eval(ctx context.Context, input, data ast.Value, o Options) ([]*ast.Term, error) {
+func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) ([]*ast.Term, error) {
 	s := states.Get().(*state)
 	defer s.release()
 	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
@@ -88,7 +88,9 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, o Options) ([
 		Context: ctx,
 		Cancel:  o.Cancel,
 		Seed:    rand.Reader,
-		Cache:   builtins.Cache{},
+	}
+	if p.usesCache {
+		s.bctx.Cache = builtins.Cache{}
 	}
 	if p.usesNow {
 		s.bctx.Time = ast.NumberTerm(json.Number(strconv.FormatInt(time.Now().UnixNano(), 10)))
@@ -98,10 +100,7 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, o Options) ([
 		s.memoDone = slices.Grow(s.memoDone[:0], p.nmemo)[:p.nmemo]
 	}
 	fr := s.frame(p.nlocals)
-	if input != nil {
-		fr[ir.Input] = ast.NewTerm(input)
-	}
-	fr[ir.Data] = ast.NewTerm(data)
+	fr[ir.Input], fr[ir.Data] = input, data
 	for _, b := range p.plan.Blocks {
 		r, err := s.block(fr, b)
 		if err != nil {
