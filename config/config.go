@@ -152,6 +152,10 @@ type Rules struct {
 	// past it is cancelled and reported by id, and the record's other rules
 	// are evaluated without it. 1ms..1m; default 1s.
 	EvalTimeout time.Duration `yaml:"eval_timeout" json:"eval_timeout"`
+	// Evaluator runs the rules: "plan" (OPA's query plan, interpreted by
+	// the engine, with OPA's evaluator for what a plan cannot run) or
+	// "topdown" (OPA's evaluator for everything). Default plan.
+	Evaluator string `yaml:"evaluator" json:"evaluator"`
 }
 
 // Notifier is one named alert destination. Exactly the sub-block matching
@@ -294,7 +298,7 @@ func defaults() *Config {
 			// The repository ships sample logs here, so a bare checkout runs.
 			Dir: Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second, Evaluator: "plan"},
 		Notifiers: []Notifier{{Name: "console", Type: NotifierStdout}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		// The account is part of the key: alerts of two accounts are never

@@ -189,6 +189,9 @@ func (v *validator) rules(r Rules) {
 	if r.EvalTimeout < time.Millisecond || r.EvalTimeout > time.Minute {
 		v.errorf("rules.eval_timeout", "must be between 1ms and 1m, got %s (one record's evaluation against every rule takes well under 1ms)", r.EvalTimeout)
 	}
+	if r.Evaluator != "plan" && r.Evaluator != "topdown" {
+		v.errorf("rules.evaluator", "must be plan or topdown, got %q", r.Evaluator)
+	}
 	if _, ok := r.Data["rules"]; ok {
 		v.errorf("rules.data.rules", `"rules" is reserved: the policies themselves live under data.rules`)
 	}

@@ -417,5 +417,6 @@ func FromConfig(r config.Rules) []Option {
 		WithData(r.Data),
 		WithSigma(r.Sigma...),
 		WithEvalTimeout(r.EvalTimeout),
+		WithEvaluator(r.Evaluator),
 	}
 }

@@ -72,6 +72,16 @@ func (e *Engine) plansFor(set *ruleSet, keys [][2]string) []*irvm.Program {
 	return set.plans
 }
 
+// PlanAll plans every rule now (they are otherwise planned when a record
+// first is a candidate for them) and returns PlanErrors: `trailguard
+// validate` says which rules will run on OPA's evaluator, and why.
+func (e *Engine) PlanAll() map[string]error {
+	for _, k := range e.allKeys {
+		e.planFor(k)
+	}
+	return e.PlanErrors()
+}
+
 // PlanErrors lists the rules evaluated so far that the plan evaluator could
 // not run, and why; OPA's evaluator runs them.
 func (e *Engine) PlanErrors() map[string]error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/daemon"
@@ -47,6 +49,10 @@ func setupValidate(flags *flag.FlagSet, std stdio) action {
 		}
 		for _, n := range append(notes, eng.Notes()...) {
 			fmt.Fprintln(std.err, "note:", n)
+		}
+		fallbacks := eng.PlanAll()
+		for _, id := range slices.Sorted(maps.Keys(fallbacks)) {
+			fmt.Fprintf(std.err, "note: rule %s runs on OPA's evaluator, not from its plan: %v\n", id, fallbacks[id])
 		}
 		fmt.Fprintf(std.out, "ok: %d rules\n", len(eng.Rules()))
 		return exitOK, nil
