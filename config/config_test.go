@@ -718,7 +718,7 @@ func TestDefaults(t *testing.T) {
 			S3:   S3{ReadTimeout: 30 * time.Second},
 			Dir:  Dir{Path: "examples/logs", Watch: true},
 		},
-		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second},
+		Rules:     Rules{Packs: []string{"opsworkscm", "aws", "threats"}, EvalTimeout: time.Second, Evaluator: "plan"},
 		Notifiers: []Notifier{{Name: "console", Type: "stdout"}},
 		Routes:    []Route{{Notifiers: []string{"console"}}},
 		Dedup:     Dedup{Window: time.Hour, Key: []string{"rule_id", "account_id", "principal"}},
