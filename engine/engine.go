@@ -24,6 +24,7 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/attack"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/engine/internal/irvm"
 	"github.com/trailguard/trailguard/rules"
 )
 
@@ -201,11 +202,15 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 type policies struct {
 	compiler *ast.Compiler
 	store    storage.Store
+	// mu serialises the preparations of queries, made lazily from the
+	// evaluating goroutines: OPA's rego.New writes the compiler's evaluation
+	// mode (a target plugin sets it to IR), which a preparation reads.
+	mu *sync.Mutex
 }
 
 func newPolicies(set *policySet) policies {
 	// Strict: unused variables and imports, shadowed names, are errors.
-	return policies{compiler: ast.NewCompiler().WithStrict(true), store: inmem.NewFromObject(set.data)}
+	return policies{compiler: ast.NewCompiler().WithStrict(true), store: inmem.NewFromObject(set.data), mu: &sync.Mutex{}}
 }
 
 // strictBuiltins is on everywhere: a builtin that fails (net.cidr_contains on a
@@ -215,12 +220,23 @@ const strictBuiltins = true
 
 // prepare prepares a query over the compiled policies.
 func (p policies) prepare(ctx context.Context, q string) (rego.PreparedEvalQuery, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return rego.New(
 		rego.Query(q),
 		rego.Compiler(p.compiler),
 		rego.Store(p.store),
 		rego.StrictBuiltinErrors(strictBuiltins),
 	).PrepareForEval(ctx)
+}
+
+// plan plans q for the plan evaluator (plan.go), under the same lock as
+// prepare, and leaves the compiler in the mode OPA's evaluator prepares in.
+func (p policies) plan(ctx context.Context, q string) (*irvm.Program, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.compiler.WithEvalMode(ast.EvalModeTopdown)
+	return irvm.Plan(ctx, p.compiler, p.store, q)
 }
 
 // testRunner is OPA's test runner over the policies, which compiles them itself.

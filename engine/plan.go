@@ -48,7 +48,7 @@ func (e *Engine) planFor(key [2]string) *irvm.Program {
 	}
 	p.once.Do(func() {
 		q := fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])
-		p.prog, p.err = irvm.Plan(context.Background(), e.compiler, e.store, q)
+		p.prog, p.err = e.plan(context.Background(), q)
 	})
 	return p.prog
 }
