@@ -24,7 +24,7 @@ import (
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/attack"
 	"github.com/trailguard/trailguard/config"
-	"github.com/trailguard/trailguard/engine/internal/irvm"
+	"github.com/trailguard/trailguard/internal/irvm"
 	"github.com/trailguard/trailguard/rules"
 )
 

@@ -4,7 +4,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
-	"github.com/trailguard/trailguard/engine/internal/irvm"
+	"github.com/trailguard/trailguard/internal/irvm"
 )
 
 // lazyObject is a JSON object of a record (checked whole already) that is

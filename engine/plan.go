@@ -12,7 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/trailguard/trailguard/alert"
-	"github.com/trailguard/trailguard/engine/internal/irvm"
+	"github.com/trailguard/trailguard/internal/irvm"
 )
 
 // Evaluators: the engine runs each candidate rule through OPA's query plan

@@ -9,7 +9,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
-	"github.com/trailguard/trailguard/engine/internal/irvm"
+	"github.com/trailguard/trailguard/internal/irvm"
 	"github.com/trailguard/trailguard/sigma"
 )
 
