@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"github.com/trailguard/trailguard/internal/irvm"
 	"github.com/trailguard/trailguard/rules"
 )
 
@@ -51,6 +54,7 @@ func libModules(t testing.TB) map[string]*ast.Module {
 type compiled struct {
 	rule   *Rule
 	query  rego.PreparedEvalQuery
+	plan   *irvm.Program     // the same query from OPA's plan, as the engine runs it
 	titles map[string]string // by the package's last name
 }
 
@@ -73,15 +77,19 @@ func compileOPA(t testing.TB, rs ...*Rule) *compiled {
 		t.Fatalf("generated module does not compile in strict mode: %v\n%s", c.Errors, rs[0].Module)
 	}
 	checkMetadata(t, c, rs)
-	pq, err := rego.New(rego.Query("data.rules.sigma[name].alert[a]"), rego.Compiler(c), rego.StrictBuiltinErrors(true)).PrepareForEval(context.Background())
+	pq, err := rego.New(rego.Query(sigmaQuery), rego.Compiler(c), rego.StrictBuiltinErrors(true)).PrepareForEval(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	plan, err := irvm.Plan(context.Background(), c, inmem.New(), sigmaQuery)
+	if err != nil {
+		t.Fatalf("no plan: %v\n%s", err, rs[0].Module)
 	}
 	titles := map[string]string{}
 	for _, r := range rs {
 		titles[r.Package[strings.LastIndex(r.Package, ".")+1:]] = r.Title
 	}
-	return &compiled{rule: rs[0], query: pq, titles: titles}
+	return &compiled{rule: rs[0], query: pq, plan: plan, titles: titles}
 }
 
 // checkMetadata reads the METADATA as engine.readMetadata does.
@@ -131,5 +139,26 @@ func (c *compiled) fires(t testing.TB, record string) []string {
 		name, _ := r.Bindings["name"].(string)
 		msgs = append(msgs, fmt.Sprintf("%s: %v", c.titles[name], r.Bindings["a"]))
 	}
+	// The engine runs the rule from its plan: it must agree.
+	prs, err := c.plan.Eval(context.Background(), ast.NewTerm(v), ast.NewTerm(ast.NewObject()), irvm.Options{})
+	if err != nil {
+		t.Fatalf("plan evaluation failed on %s: %v", record, err)
+	}
+	var planned []string
+	for _, r := range prs {
+		b, err := ast.JSON(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := b.(map[string]any)
+		name, _ := m["name"].(string)
+		planned = append(planned, fmt.Sprintf("%s: %v", c.titles[name], m["a"]))
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(msgs)), slices.Sorted(slices.Values(planned))) {
+		t.Fatalf("on %s OPA's evaluator gives %q, the plan %q\n%s", record, msgs, planned, c.rule.Module)
+	}
 	return msgs
 }
+
+// sigmaQuery is the engine's query, over the Sigma rules only.
+const sigmaQuery = "data.rules.sigma[name].alert[a]"
