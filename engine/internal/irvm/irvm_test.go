@@ -1,0 +1,745 @@
+package irvm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// diffCase is one differential case: modules, a query, data, and inputs,
+// each evaluated by the plan (irvm) and by OPA's evaluator (topdown).
+type diffCase struct {
+	name    string
+	modules []string // each "package x ..." in Rego v1
+	query   string
+	data    string   // JSON object; "" is {}
+	inputs  []string // JSON; "" means no input at all
+	print   bool     // compile with print statements kept
+	refuse  bool     // Plan must refuse the query
+}
+
+// outcome is one evaluation: its results, canonical, or its error.
+type outcome struct {
+	results []string // one JSON object of the bindings per result, sorted
+	err     error
+}
+
+func (o outcome) String() string {
+	if o.err != nil {
+		return "error: " + o.err.Error()
+	}
+	return "[" + strings.Join(o.results, ", ") + "]"
+}
+
+// canonical turns a JSON-able binding map into a string that compares equal
+// for equal Rego values: it goes through ast so that 1 and 1.0 are one
+// number and sets and objects are in one order.
+func canonical(bindings any) (string, error) {
+	v, err := ast.InterfaceToValue(bindings)
+	if err != nil {
+		return "", err
+	}
+	return canonValue(v), nil
+}
+
+// canonValue writes v with numbers normalised (1.0 is written 1).
+func canonValue(v ast.Value) string {
+	switch v := v.(type) {
+	case ast.Number:
+		if f, ok := v.Float64(); ok {
+			return fmt.Sprintf("%v", f)
+		}
+		return v.String()
+	case *ast.Array:
+		parts := make([]string, 0, v.Len())
+		for i := range v.Len() {
+			parts = append(parts, canonValue(v.Elem(i).Value))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case ast.Object:
+		parts := make([]string, 0, v.Len())
+		for _, k := range v.Keys() {
+			parts = append(parts, canonValue(k.Value)+":"+canonValue(v.Get(k).Value))
+		}
+		slices.Sort(parts)
+		return "{" + strings.Join(parts, ",") + "}"
+	case ast.Set:
+		parts := make([]string, 0, v.Len())
+		for _, e := range v.Slice() {
+			parts = append(parts, canonValue(e.Value))
+		}
+		slices.Sort(parts)
+		return "set(" + strings.Join(parts, ",") + ")"
+	}
+	return v.String()
+}
+
+type compiled struct {
+	compiler *ast.Compiler
+	data     map[string]any
+}
+
+func compileCase(tc diffCase) (*compiled, error) {
+	mods := map[string]*ast.Module{}
+	for i, src := range tc.modules {
+		file := fmt.Sprintf("m%d.rego", i)
+		m, err := ast.ParseModuleWithOpts(file, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, err
+		}
+		mods[file] = m
+	}
+	c := ast.NewCompiler().WithEnablePrintStatements(tc.print)
+	if c.Compile(mods); c.Failed() {
+		return nil, c.Errors
+	}
+	data := map[string]any{}
+	if tc.data != "" {
+		if err := json.Unmarshal([]byte(tc.data), &data); err != nil {
+			return nil, err
+		}
+	}
+	return &compiled{compiler: c, data: data}, nil
+}
+
+// topdownEval is the oracle: OPA's evaluator with strict built-in errors.
+func (cc *compiled) topdownEval(ctx context.Context, query string, input ast.Value) outcome {
+	pq, err := rego.New(
+		rego.Query(query),
+		rego.Compiler(cc.compiler),
+		rego.Store(inmem.NewFromObject(cc.data)),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return outcome{err: fmt.Errorf("prepare: %w", err)}
+	}
+	// Without rule indexing: this OPA's index skips a rule whose
+	// `startswith(input.v, "a")` cannot hold for a non-string input.v,
+	// so the built-in is never called and its type error is never raised;
+	// evaluated rule by rule (as the plan does), it is.
+	opts := []rego.EvalOption{rego.EvalRuleIndexing(false)}
+	if input != nil {
+		opts = append(opts, rego.EvalParsedInput(input))
+	}
+	rs, err := pq.Eval(ctx, opts...)
+	if err != nil {
+		return outcome{err: err}
+	}
+	var o outcome
+	for _, r := range rs {
+		s, err := canonical(map[string]any(r.Bindings))
+		if err != nil {
+			return outcome{err: fmt.Errorf("topdown result: %w", err)}
+		}
+		o.results = append(o.results, s)
+	}
+	slices.Sort(o.results)
+	return o
+}
+
+// irvmEval evaluates a planned program the way the engine does.
+func irvmEval(ctx context.Context, prog *Program, input ast.Value, data ast.Value) outcome {
+	rs, err := prog.Eval(ctx, input, data, Options{})
+	if err != nil {
+		return outcome{err: err}
+	}
+	var o outcome
+	for _, r := range rs {
+		obj, ok := r.Value.(ast.Object)
+		if !ok {
+			return outcome{err: fmt.Errorf("result %v is not an object", r)}
+		}
+		obj = bindings(obj)
+		// Through JSON, as the engine reads results, and as rego.Vars are.
+		j, err := ast.JSON(obj)
+		if err != nil {
+			return outcome{err: fmt.Errorf("irvm result: %w", err)}
+		}
+		s, err := canonical(j)
+		if err != nil {
+			return outcome{err: fmt.Errorf("irvm result: %w", err)}
+		}
+		o.results = append(o.results, s)
+	}
+	slices.Sort(o.results)
+	return o
+}
+
+// bindings drops from a result the variables rego.Rego leaves out of a
+// Result's Bindings: the planner's term variables ("^term1") and generated or
+// wildcard variables.
+func bindings(obj ast.Object) ast.Object {
+	out := ast.NewObject()
+	obj.Foreach(func(k, v *ast.Term) {
+		if s, ok := k.Value.(ast.String); ok {
+			name := ast.Var(s)
+			if strings.HasPrefix(string(s), "^term") || name.IsGenerated() || name.IsWildcard() {
+				return
+			}
+		}
+		out.Insert(k, v)
+	})
+	return out
+}
+
+func parseInput(s string) (ast.Value, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, err
+	}
+	return ast.InterfaceToValue(v)
+}
+
+// compare evaluates tc on every input by both evaluators; it returns a
+// description of the first disagreement, or "" when they agree.
+func compare(ctx context.Context, tc diffCase) (string, error) {
+	cc, err := compileCase(tc)
+	if err != nil {
+		return "", fmt.Errorf("compile: %w", err)
+	}
+	prog, perr := Plan(ctx, cc.compiler, inmem.NewFromObject(cc.data), tc.query)
+	if tc.refuse {
+		if perr == nil {
+			return "Plan accepted a query it must refuse", nil
+		}
+		return "", nil
+	}
+	if perr != nil {
+		return "", fmt.Errorf("plan: %w", perr)
+	}
+	data, err := ast.InterfaceToValue(cc.data)
+	if err != nil {
+		return "", err
+	}
+	inputs := tc.inputs
+	if len(inputs) == 0 {
+		inputs = []string{""}
+	}
+	for _, in := range inputs {
+		input, err := parseInput(in)
+		if err != nil {
+			return "", fmt.Errorf("input %s: %w", in, err)
+		}
+		want := cc.topdownEval(ctx, tc.query, input)
+		got := irvmEval(ctx, prog, input, data)
+		if (want.err != nil) != (got.err != nil) || !slices.Equal(want.results, got.results) {
+			return fmt.Sprintf("input %s:\n  topdown: %v\n  irvm:    %v", in, want, got), nil
+		}
+	}
+	return "", nil
+}
+
+// mod is a module in package x.
+func mod(body string) []string { return []string{"package x\n\n" + body} }
+
+var diffCases = []diffCase{
+	// Complete rules, else chains, defaults.
+	{
+		name:    "complete/else chain",
+		modules: mod(`p := "a" if { input.n == 1 } else := "b" if { input.n == 2 } else := "c"`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"n":1}`, `{"n":2}`, `{"n":3}`, `{}`, ``},
+	},
+	{
+		name: "complete/default and several bodies",
+		modules: mod(`default allow := false
+allow if input.user == "admin"
+allow if { some r in input.roles; r == "root" }`),
+		query:  "r := data.x.allow",
+		inputs: []string{`{"user":"admin"}`, `{"roles":["a","root"]}`, `{"roles":[]}`, `{}`, ``},
+	},
+	{
+		name: "complete/default with else chain",
+		modules: mod(`default p := "d"
+p := "a" if input.a else := "b" if input.b`),
+		query:  "r := data.x.p",
+		inputs: []string{`{"a":true}`, `{"a":false,"b":true}`, `{"b":false}`, `{}`},
+	},
+	{
+		name: "complete/same value twice is no conflict",
+		modules: mod(`p := 1 if input.a
+p := 1 if input.b`),
+		query:  "r := data.x.p",
+		inputs: []string{`{"a":true,"b":true}`, `{"b":true}`, `{}`},
+	},
+	{
+		name: "complete/conflict",
+		modules: mod(`p := 1 if input.a
+p := 2 if input.b`),
+		query:  "r := data.x.p",
+		inputs: []string{`{"a":true,"b":true}`, `{"a":true}`, `{"b":true}`, `{}`},
+	},
+	{
+		name: "complete/composite values",
+		modules: mod(`p := {"k": [1, {"z": input.z}], "s": {1, 2}} if input.z
+q := data.x.p.k[1].z`),
+		query:  "r := data.x.q; s := data.x.p",
+		inputs: []string{`{"z":"v"}`, `{}`},
+	},
+	// Functions.
+	{
+		name: "function/several definitions",
+		modules: mod(`f(x) := "neg" if x < 0
+f(x) := "zero" if x == 0
+f(x) := "pos" if x > 0`),
+		query:  "r := data.x.f(input.n)",
+		inputs: []string{`{"n":-1}`, `{"n":0}`, `{"n":3}`, `{"n":"s"}`, `{"n":0.0}`, `{}`},
+	},
+	{
+		name:    "function/else",
+		modules: mod(`g(x) := "big" if { x > 10 } else := "small" if { x > 0 } else := "none"`),
+		query:   "r := data.x.g(input.n)",
+		inputs:  []string{`{"n":11}`, `{"n":1}`, `{"n":-4}`, `{}`},
+	},
+	{
+		name: "function/conflict",
+		modules: mod(`f(x) := 1 if x > 0
+f(x) := 2 if x > 5`),
+		query:  "r := data.x.f(input.n)",
+		inputs: []string{`{"n":7}`, `{"n":1}`, `{"n":-1}`},
+	},
+	{
+		name: "function/default",
+		modules: mod(`default f(_) := "dflt"
+f(x) := "one" if x == 1`),
+		query:  "r := data.x.f(input.n)",
+		inputs: []string{`{"n":1}`, `{"n":2}`, `{}`},
+	},
+	{
+		name: "function/composite argument patterns",
+		modules: mod(`h([a, b]) := a + b
+k({"key": v}) := v
+both(x) := [h(x), k({"key": x})]`),
+		query:  "r := data.x.both(input.v)",
+		inputs: []string{`{"v":[1,2]}`, `{"v":[1]}`, `{"v":"s"}`},
+	},
+	{
+		name: "function/calls functions and reads data",
+		modules: mod(`role(u) := data.users[u].role
+admin(u) if role(u) == "admin"
+names contains u if { some u, _ in data.users; admin(u) }`),
+		data:   `{"users":{"alice":{"role":"admin"},"bob":{"role":"dev"},"eve":{}}}`,
+		query:  "r := data.x.names; a := data.x.admin(input.u)",
+		inputs: []string{`{"u":"alice"}`, `{"u":"bob"}`, `{"u":"eve"}`, `{"u":"nobody"}`},
+	},
+	{
+		name: "function/boolean function false vs undefined",
+		modules: mod(`f(x) := x == 1
+g(x) if x == 1`),
+		query:  "a := data.x.f(input.n); b := true; not data.x.g(input.n)",
+		inputs: []string{`{"n":1}`, `{"n":2}`},
+	},
+	// Partial rules.
+	{
+		name:    "partial set/filter",
+		modules: mod(`s contains x if { some x in input.xs; x > 1 }`),
+		query:   "r := data.x.s",
+		inputs:  []string{`{"xs":[1,2,3,3]}`, `{"xs":[]}`, `{}`},
+	},
+	{
+		name:    "partial set/iterated by the query",
+		modules: mod(`s contains x if { some x in input.xs; x > 1 }`),
+		query:   "data.x.s[v]",
+		inputs:  []string{`{"xs":[1,2,3,3]}`, `{}`},
+	},
+	{
+		name:    "partial set/membership by key",
+		modules: mod(`s contains x if { some x in input.xs }`),
+		query:   "r := data.x.s[input.v]",
+		inputs:  []string{`{"xs":[1,2],"v":2}`, `{"xs":[1,2],"v":3}`, `{"xs":[1,2],"v":2.0}`},
+	},
+	{
+		name:    "partial set/of objects",
+		modules: mod(`s contains {"k": x, "n": count(x)} if { some x in input.xs }`),
+		query:   "r := data.x.s; n := count(data.x.s)",
+		inputs:  []string{`{"xs":["a","bb","a"]}`, `{"xs":[]}`},
+	},
+	{
+		name:    "partial object/filter",
+		modules: mod(`o[k] := v if { some k, v in input.m; v > 0 }`),
+		query:   "r := data.x.o",
+		inputs:  []string{`{"m":{"a":1,"b":0,"c":2}}`, `{"m":{}}`, `{}`},
+	},
+	{
+		name: "partial object/key conflict",
+		modules: mod(`o[k] := 1 if { some k in input.a }
+o[k] := 2 if { some k in input.b }`),
+		query:  "r := data.x.o",
+		inputs: []string{`{"a":["x"],"b":["y"]}`, `{"a":["x"],"b":["x"]}`},
+	},
+	{
+		name: "partial object/same key same value",
+		modules: mod(`o[k] := 1 if { some k in input.a }
+o[k] := 1 if { some k in input.b }`),
+		query:  "r := data.x.o",
+		inputs: []string{`{"a":["x"],"b":["x","y"]}`},
+	},
+	{
+		name: "ref head/multi-level",
+		modules: mod(`a.b[x] := y if { some x, y in input.m }
+a.c := 1`),
+		query:  "r := data.x.a",
+		inputs: []string{`{"m":{"k":"v","j":"w"}}`, `{}`},
+	},
+	{
+		name: "ref head/lookup with an input key",
+		modules: mod(`a.b[x] := y if { some x, y in input.m }
+a.c := 1`),
+		query:  "r := data.x.a.b[input.k]",
+		inputs: []string{`{"m":{"k":"v"},"k":"k"}`, `{"m":{"k":"v"},"k":"z"}`},
+	},
+	{
+		name:    "ref head/two variables",
+		modules: mod(`q[x][y] := z if { some x, inner in input.m; some y, z in inner }`),
+		query:   "r := data.x.q; s := data.x.q.a",
+		inputs:  []string{`{"m":{"a":{"p":1,"q":2},"b":{"p":3}}}`, `{"m":{"b":{"p":3}}}`},
+	},
+	{
+		name: "ref head/conflicting leaves",
+		modules: mod(`q[x].v := 1 if { some x in input.a }
+q[x].v := 2 if { some x in input.b }`),
+		query:  "r := data.x.q",
+		inputs: []string{`{"a":["k"],"b":["j"]}`, `{"a":["k"],"b":["k"]}`},
+	},
+	// Comprehensions.
+	{
+		name: "comprehension/array set object",
+		modules: mod(`arr := [y | some x in input.xs; y := x * 2]
+st := {x | some x in input.xs; x > 1}
+ob := {k: v | some k, v in input.m}`),
+		query:  "a := data.x.arr; s := data.x.st; o := data.x.ob",
+		inputs: []string{`{"xs":[1,2,2,3],"m":{"a":[1]}}`, `{"xs":[],"m":{}}`},
+	},
+	{
+		name:    "comprehension/object key conflict",
+		modules: mod(`ob := {"k": v | some v in input.xs}`),
+		query:   "r := data.x.ob",
+		inputs:  []string{`{"xs":[1]}`, `{"xs":[1,1]}`, `{"xs":[1,2]}`},
+	},
+	{
+		name: "comprehension/nested with closure",
+		modules: mod(`groups := {g: names |
+	some p in input.people
+	g := p.group
+	names := [q.name | some q in input.people; q.group == g]
+}`),
+		query:  "r := data.x.groups",
+		inputs: []string{`{"people":[{"name":"a","group":1},{"name":"b","group":2},{"name":"c","group":1}]}`},
+	},
+	// every.
+	{
+		name: "every/array and object",
+		modules: mod(`all_pos if { every x in input.xs { x > 0 } }
+keys_ok if { every k, v in input.m { startswith(k, "a"); v != null } }`),
+		query:  "a := data.x.all_pos; b := data.x.keys_ok",
+		inputs: []string{`{"xs":[1,2],"m":{"ab":1}}`, `{"xs":[],"m":{}}`, `{"xs":[1,-1],"m":{"ab":null}}`, `{"xs":[1],"m":{"b":1}}`},
+	},
+	{
+		name:    "every/undefined domain",
+		modules: mod(`p if { every x in input.xs { x > 0 } }`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{}`, `{"xs":"str"}`, `{"xs":{"a":1}}`, `{"xs":{"a":-1}}`},
+	},
+	// not.
+	{
+		name: "not/calls and refs",
+		modules: mod(`f(x) if x > 1
+a if not startswith(input.s, "x")
+b if not f(input.n)
+c if not input.missing
+d if not input.flag
+e if not data.x.a`),
+		query:  "r := [data.x.a, data.x.b, data.x.c, data.x.d] ; s := {k | some k in [\"e\"]; data.x.e}",
+		inputs: []string{`{"s":"xy","n":2,"flag":true}`, `{"s":"ay","n":0,"flag":false}`},
+	},
+	{
+		name:    "not/in query",
+		modules: mod(`p if input.a`),
+		query:   "not data.x.p; r := 1",
+		inputs:  []string{`{"a":true}`, `{"a":false}`, `{}`},
+	},
+	{
+		name: "not/around an iteration",
+		modules: mod(`any_neg if { some x in input.xs; x < 0 }
+ok if not any_neg`),
+		query:  "r := data.x.ok",
+		inputs: []string{`{"xs":[1,2]}`, `{"xs":[1,-2]}`, `{}`},
+	},
+	// some ... in.
+	{
+		name: "some in/array object set",
+		modules: mod(`arr contains [i, x] if some i, x in input.arr
+obj contains [k, v] if some k, v in input.obj
+vals contains v if some v in input.obj
+st contains [a, b] if { s := {1, 2, "x"}; some a, b in s }
+pairs contains a + b if some [a, b] in input.pairs`),
+		query:  "r := [data.x.arr, data.x.obj, data.x.vals, data.x.st, data.x.pairs]",
+		inputs: []string{`{"arr":["a","b"],"obj":{"k":1,"j":2},"pairs":[[1,2],[3,4],[5]]}`, `{}`},
+	},
+	{
+		name:    "some in/query variables",
+		modules: mod(`xs := [3, 1, 2]`),
+		query:   "some i, x in data.x.xs; x > 1",
+		inputs:  []string{``},
+	},
+	{
+		name:    "some/implicit iteration",
+		modules: mod(`p contains i if input.xs[i] == 3`),
+		query:   "r := data.x.p; input.xs[_] > 2",
+		inputs:  []string{`{"xs":[3,1,3]}`, `{"xs":[1]}`},
+	},
+	// Data and virtual documents.
+	{
+		name:    "data/nested lookups",
+		modules: mod(`role := data.users[input.user].role`),
+		data:    `{"users":{"alice":{"role":"admin"},"bob":{}}}`,
+		query:   "r := data.x.role",
+		inputs:  []string{`{"user":"alice"}`, `{"user":"bob"}`, `{"user":"carol"}`, `{}`},
+	},
+	{
+		name: "data/virtual doc with variable key",
+		modules: mod(`sub[k] := {"y": v} if some k, v in input.m
+first := data.x.sub[input.k].y`),
+		query:  "r := data.x.first; some k; s := data.x.sub[k].y",
+		inputs: []string{`{"m":{"a":1,"b":2},"k":"a"}`, `{"m":{"a":1},"k":"c"}`},
+	},
+	{
+		name: "data/package iterated by a variable key",
+		modules: mod(`p := 1
+q := input.v
+s contains 2`),
+		query:  "some k; r := data.x[k]",
+		inputs: []string{`{"v":"v"}`, `{}`},
+	},
+	{
+		name:    "data/rules and base documents under one prefix",
+		modules: []string{"package x.y\n\np := input.v\n", "package x.z\n\nq := 2\n"},
+		data:    `{"x":{"base":{"k":1},"y":{"other":true}}}`,
+		query:   "r := data.x",
+		inputs:  []string{`{"v":"v"}`, `{}`},
+	},
+	{
+		name:    "data/dynamic key into rules of another package",
+		modules: []string{"package x.y\n\np := input.v\n", "package x.z\n\np := 2\n", "package w\n\nval := data.x[input.pkg].p\n"},
+		query:   "r := data.w.val",
+		inputs:  []string{`{"v":"v","pkg":"y"}`, `{"pkg":"z"}`, `{"pkg":"w"}`, `{"pkg":1}`},
+	},
+	// Membership.
+	{
+		name: "in/membership",
+		modules: mod(`a if input.x in input.list
+b if "a" in {"a", "b"}
+c if {"k": 1} in input.objs
+d if "k", 1 in {"k": 1}
+e if 1, "b" in input.list
+f := input.x in input.list`),
+		query:  "r := [data.x.a, data.x.b, data.x.c, data.x.d, data.x.e]; f := data.x.f",
+		inputs: []string{`{"x":1,"list":["a","b"],"objs":[{"k":1}]}`, `{"x":"a","list":["a"],"objs":[{"k":2}]}`, `{"list":[]}`},
+	},
+	// walk.
+	{
+		name: "walk/paths and count",
+		modules: mod(`paths contains p if { walk(input, [p, v]); v == 1 }
+n := count([1 | walk(input, _)])`),
+		query:  "r := data.x.paths; n := data.x.n",
+		inputs: []string{`{"a":{"b":1,"c":[1,2]},"d":1}`, `{}`, `1`},
+	},
+	// Built-ins that fail.
+	{
+		name:    "builtin error/to_number",
+		modules: mod(`p := to_number(input.s)`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"s":"12"}`, `{"s":"abc"}`, `{}`},
+	},
+	{
+		name:    "builtin error/divide by zero",
+		modules: mod(`p := input.a / input.b`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"a":1,"b":2}`, `{"a":1,"b":0}`},
+	},
+	{
+		name: "builtin error/wrong operand types",
+		modules: mod(`p := count(input.v)
+q if startswith(input.v, "a")`),
+		query:  "r := data.x.p; data.x.q",
+		inputs: []string{`{"v":"abc"}`, `{"v":5}`, `{"v":[1]}`},
+	},
+	{
+		name:    "builtin error/inside not",
+		modules: mod(`p if not to_number(input.s) == 1`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"s":"1"}`, `{"s":"2"}`, `{"s":"x"}`},
+	},
+	{
+		name:    "builtin error/inside a comprehension",
+		modules: mod(`p := [to_number(s) | some s in input.xs]`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"xs":["1","2"]}`, `{"xs":["1","x"]}`},
+	},
+	// Undefined and false.
+	{
+		name: "undefined/false versus undefined",
+		modules: mod(`p := input.flag
+q if input.flag == false
+t := input.a == input.b`),
+		query:  "r := [x | x := data.x.p]; q := [x | x := data.x.q]; t := [x | x := data.x.t]",
+		inputs: []string{`{"flag":false,"a":1,"b":1}`, `{"flag":true,"a":1,"b":2}`, `{}`},
+	},
+	{
+		name:    "undefined/function argument",
+		modules: mod(`f(x) := [x]`),
+		query:   "r := data.x.f(input.missing)",
+		inputs:  []string{`{}`, `{"missing":null}`},
+	},
+	// Numbers.
+	{
+		name: "numbers/1 and 1.0",
+		modules: mod(`a if 1 == 1.0
+b if input.n == 1
+c := count({1, 1.0, input.n})
+d := {1: "one"}[input.n]
+e if input.n in [1]
+f := [10, 20][input.n]
+g if 12345678901234567890 == 12345678901234567890.0
+h := input.n + 0.5`),
+		query:  "r := [data.x.a, data.x.b]; c := data.x.c; d := data.x.d; e := data.x.e; f := data.x.f; g := data.x.g; h := data.x.h",
+		inputs: []string{`{"n":1.0}`, `{"n":1}`, `{"n":1.5}`},
+	},
+	{
+		name: "numbers/arithmetic and comparison",
+		modules: mod(`p := [input.a + input.b, input.a - input.b, input.a * input.b, input.a % 3, input.a > input.b, input.a <= input.b]
+q := round(input.a / 3)`),
+		query:  "r := data.x.p; q := data.x.q",
+		inputs: []string{`{"a":7,"b":2}`, `{"a":-1.5,"b":2}`},
+	},
+	// Composite values.
+	{
+		name: "equality/composite values",
+		modules: mod(`eq if input.a == input.b
+ne if input.a != input.b`),
+		query: "r := [x | x := data.x.eq]; s := [x | x := data.x.ne]",
+		inputs: []string{
+			`{"a":{"x":1,"y":[1,2]},"b":{"y":[1,2],"x":1}}`,
+			`{"a":[1,2],"b":[2,1]}`,
+			`{"a":"s","b":"s"}`,
+			`{"a":{"x":1},"b":{"x":1.0}}`,
+			`{"a":null,"b":false}`,
+		},
+	},
+	{
+		name: "equality/sets of objects",
+		modules: mod(`s := {{"a": 1}, {"a": 1}, {"b": [2]}}
+n := count(s)
+has if {"b": [2]} in s
+eq if s == {{"b": [2]}, {"a": 1.0}}`),
+		query:  "r := [data.x.n, data.x.has, data.x.eq]; s := data.x.s",
+		inputs: []string{``},
+	},
+	{
+		name: "unification/destructuring",
+		modules: mod(`p := a + b if [a, b] = input.pair
+q := v if {"k": v} = input.o
+s := v if { [_, {"z": v}] := input.nested }`),
+		query:  "r := [x | x := data.x.p]; q := [x | x := data.x.q]; s := [x | x := data.x.s]",
+		inputs: []string{`{"pair":[1,2],"o":{"k":"v"},"nested":[0,{"z":3}]}`, `{"pair":[1],"o":{"k":"v","j":1},"nested":[0,{"y":3}]}`},
+	},
+	// Strings and other built-ins.
+	{
+		name: "builtins/strings",
+		modules: mod(`p := [sprintf("%s-%d", [input.s, input.n]), concat(",", split(input.s, "b")), lower(input.s), count(input.s), regex.match("^a.c", input.s), glob.match("a*", [], input.s)]
+q := trim_space(input.s)`),
+		query:  "r := data.x.p; q := data.x.q",
+		inputs: []string{`{"s":"abc","n":3}`, `{"s":"héllo","n":1}`},
+	},
+	{
+		name: "builtins/objects and arrays",
+		modules: mod(`p := object.get(input.o, "k", "dflt")
+q := object.union(input.o, {"z": 1})
+r := array.concat(input.xs, [9])
+s := json.unmarshal(input.j)
+t := object.keys(input.o)
+u := object.get(input.o, ["a", "b"], 0)`),
+		query:  "r := [data.x.p, data.x.q, data.x.r, data.x.s, data.x.t, data.x.u]",
+		inputs: []string{`{"o":{"k":1,"a":{"b":2}},"xs":[1],"j":"{\"a\":[1]}"}`, `{"o":{},"xs":[],"j":"[]"}`},
+	},
+	{
+		name:    "builtins/json.unmarshal error",
+		modules: mod(`p := json.unmarshal(input.j)`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"j":"{"}`, `{"j":"1"}`},
+	},
+	// print() without a hook: no output, and the body goes on.
+	{
+		name: "print/no hook",
+		modules: mod(`p if { print("x is", input.x, input.missing); input.x > 1 }
+f(v) := v if print(v)`),
+		query:  "r := [x | x := data.x.p]; s := data.x.f(input.x)",
+		inputs: []string{`{"x":2}`, `{"x":0}`},
+		print:  true,
+	},
+	// Refusals: the engine runs these with OPA's evaluator.
+	{
+		name:    "refuse/with in the query",
+		modules: mod(`p := input.a`),
+		query:   `r := data.x.p with input as {"a": 1}`,
+		refuse:  true,
+	},
+	{
+		name: "refuse/with in a rule",
+		modules: mod(`p := input.a
+q := v if { v := p with input as {"a": 1} }`),
+		query:  "r := data.x.q",
+		refuse: true,
+	},
+	// Queries and rules with more than one result.
+	{
+		name:    "query/several variables",
+		modules: mod(`m := {"a": [1, 2], "b": [3]}`),
+		query:   "some k; some i; v := data.x.m[k][i]",
+		inputs:  []string{``},
+	},
+	{
+		name:    "query/bare reference",
+		modules: mod(`p if input.a`),
+		query:   "data.x.p",
+		inputs:  []string{`{"a":true}`, `{"a":false}`},
+	},
+	{
+		name: "rules/chained rules with input",
+		modules: mod(`user := input.user
+admin if data.x.user.role == "admin"
+alert contains msg if { admin; some a in input.actions; msg := sprintf("%s did %s", [user.name, a]) }`),
+		query:  "data.x.alert[result]",
+		inputs: []string{`{"user":{"role":"admin","name":"n"},"actions":["x","y"]}`, `{"user":{"role":"dev"},"actions":["x"]}`},
+	},
+}
+
+func TestDifferential(t *testing.T) {
+	ctx := context.Background()
+	seen := map[string]bool{}
+	for _, tc := range diffCases {
+		if seen[tc.name] {
+			t.Fatalf("two cases named %q", tc.name)
+		}
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			diff, err := compare(ctx, tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff != "" {
+				t.Errorf("query %s disagrees, %s", tc.query, diff)
+			}
+		})
+	}
+}
