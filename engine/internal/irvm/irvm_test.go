@@ -102,7 +102,9 @@ func compileCase(tc diffCase) (*compiled, error) {
 	}
 	data := map[string]any{}
 	if tc.data != "" {
-		if err := json.Unmarshal([]byte(tc.data), &data); err != nil {
+		d := json.NewDecoder(strings.NewReader(tc.data))
+		d.UseNumber() // 1.0 stays 1.0
+		if err := d.Decode(&data); err != nil {
 			return nil, err
 		}
 	}
@@ -189,15 +191,16 @@ func bindings(obj ast.Object) ast.Object {
 	return out
 }
 
+// parseInput reads an input written in JSON (or Rego: 1.0 stays 1.0).
 func parseInput(s string) (ast.Value, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	t, err := ast.ParseTerm(s)
+	if err != nil {
 		return nil, err
 	}
-	return ast.InterfaceToValue(v)
+	return t.Value, nil
 }
 
 // compare evaluates tc on every input by both evaluators; it returns a
@@ -237,6 +240,16 @@ func compare(ctx context.Context, tc diffCase) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// each is a query binding each named rule of package x to the array of its
+// values, so that one undefined rule does not hide the others.
+func each(rules ...string) string {
+	parts := make([]string, 0, len(rules))
+	for _, r := range rules {
+		parts = append(parts, fmt.Sprintf("%s := [v | v := data.x.%s]", r, r))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // mod is a module in package x.
@@ -459,7 +472,7 @@ b if not f(input.n)
 c if not input.missing
 d if not input.flag
 e if not data.x.a`),
-		query:  "r := [data.x.a, data.x.b, data.x.c, data.x.d] ; s := {k | some k in [\"e\"]; data.x.e}",
+		query:  each("a", "b", "c", "d", "e"),
 		inputs: []string{`{"s":"xy","n":2,"flag":true}`, `{"s":"ay","n":0,"flag":false}`},
 	},
 	{
@@ -543,7 +556,7 @@ c if {"k": 1} in input.objs
 d if "k", 1 in {"k": 1}
 e if 1, "b" in input.list
 f := input.x in input.list`),
-		query:  "r := [data.x.a, data.x.b, data.x.c, data.x.d, data.x.e]; f := data.x.f",
+		query:  each("a", "b", "c", "d", "e", "f"),
 		inputs: []string{`{"x":1,"list":["a","b"],"objs":[{"k":1}]}`, `{"x":"a","list":["a"],"objs":[{"k":2}]}`, `{"list":[]}`},
 	},
 	// walk.
@@ -612,7 +625,7 @@ e if input.n in [1]
 f := [10, 20][input.n]
 g if 12345678901234567890 == 12345678901234567890.0
 h := input.n + 0.5`),
-		query:  "r := [data.x.a, data.x.b]; c := data.x.c; d := data.x.d; e := data.x.e; f := data.x.f; g := data.x.g; h := data.x.h",
+		query:  each("a", "b", "c", "d", "e", "f", "g", "h"),
 		inputs: []string{`{"n":1.0}`, `{"n":1}`, `{"n":1.5}`},
 	},
 	{
@@ -686,6 +699,136 @@ f(v) := v if print(v)`),
 		query:  "r := [x | x := data.x.p]; s := data.x.f(input.x)",
 		inputs: []string{`{"x":2}`, `{"x":0}`},
 		print:  true,
+	},
+	// More built-ins, and what they need from the evaluation.
+	{
+		name:    "builtins/jwt verification reads the evaluation's time",
+		modules: mod(`p := io.jwt.decode_verify(input.t, {"secret": "s"})`),
+		query:   "r := data.x.p",
+		inputs: []string{
+			// HS256 over {"alg":"HS256","typ":"JWT"}.{"sub":"1"} with key "s"; and rubbish.
+			`{"t":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.6sENuoKdZ8BFXWmvgmpsuiJNmdTf1tUcK5TUkD_JDQc"}`,
+			`{"t":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwiZXhwIjoxfQ.x"}`,
+			`{"t":"x"}`,
+		},
+	},
+	{
+		name: "builtins/net and time",
+		modules: mod(`cidr := net.cidr_contains(input.net, input.ip)
+ns := time.parse_rfc3339_ns(input.ts)
+day := time.weekday(ns)`),
+		query:  each("cidr", "ns", "day"),
+		inputs: []string{`{"net":"10.0.0.0/8","ip":"10.1.2.3","ts":"2024-01-02T03:04:05Z"}`, `{"net":"bad","ip":"10.1.2.3","ts":"x"}`},
+	},
+	{
+		name: "builtins/sets and aggregates",
+		modules: mod(`u := input.a | input.b
+i := input.a & input.b
+d := input.a - input.b
+n := [sum(input.xs), max(input.xs), min(input.xs), count(input.xs)]
+sorted := sort(input.xs)
+rng := numbers.range(1, 3)`),
+		query:  each("u", "i", "d", "n", "sorted", "rng"),
+		inputs: []string{`{"a":{1,2},"b":{2,3},"xs":[3,1,2]}`, `{"a":{1},"b":[1],"xs":[]}`, `{"a":{1},"b":{1},"xs":["a"]}`},
+	},
+	{
+		name: "builtins/string slicing",
+		modules: mod(`a := substring(input.s, 1, 2)
+b := indexof(input.s, "l")
+c := strings.replace_n({"l": "L"}, input.s)
+d := array.slice([1, 2, 3, 4], 1, 3)
+e := split(input.s, "")
+f := format_int(input.n, 16)`),
+		query:  each("a", "b", "c", "d", "e", "f"),
+		inputs: []string{`{"s":"hello","n":255}`, `{"s":"","n":-1.5}`, `{"s":1,"n":"x"}`},
+	},
+	// Iteration corners.
+	{
+		name: "iteration/negative and fractional array index",
+		modules: mod(`a := input.xs[input.i]
+b contains x if { some i; x := input.xs[i]; i >= input.i }`),
+		query:  each("a", "b"),
+		inputs: []string{`{"xs":[1,2],"i":-1}`, `{"xs":[1,2],"i":1.0}`, `{"xs":[1,2],"i":0.5}`, `{"xs":{"1":"s"},"i":1}`},
+	},
+	{
+		name: "iteration/over scalars and null",
+		modules: mod(`a contains x if some x in input.v
+b contains k if some k, _ in input.v
+c := count(input.v)`),
+		query:  each("a", "b"),
+		inputs: []string{`{"v":"str"}`, `{"v":null}`, `{"v":1}`, `{"v":true}`, `{}`},
+	},
+	{
+		name:    "complete/several values from one body",
+		modules: mod(`p := x if some x in input.xs`),
+		query:   "r := data.x.p",
+		inputs:  []string{`{"xs":[1]}`, `{"xs":[1,1]}`, `{"xs":[1,2]}`, `{"xs":[]}`},
+	},
+	{
+		name: "complete/whole input and root documents",
+		modules: mod(`whole := input
+users := data.users`),
+		data:   `{"users":["a"]}`,
+		query:  each("whole", "users"),
+		inputs: []string{``, `{"a":1}`, `[1,2]`, `"s"`, `null`},
+	},
+	{
+		name: "in/partial rules",
+		modules: mod(`s contains x if some x in input.xs
+o[k] := true if some k in input.xs
+a if "a" in s
+b if true in o
+c if some "a", true in o`),
+		query:  each("a", "b", "c"),
+		inputs: []string{`{"xs":["a"]}`, `{"xs":["b"]}`},
+	},
+	{
+		name: "objects/non-string keys",
+		modules: mod(`o := {1: "a", "1": "b"}
+v := [o[1], o["1"]]
+k := object.keys({[1]: 1, true: 2})`),
+		query:  "r := data.x.v; n := count(data.x.o); k := data.x.k",
+		inputs: []string{``},
+	},
+	{
+		name: "function/else without value and nested not",
+		modules: mod(`f(x) if { x > 1 } else = false
+g(x) := "n" if { not f(x) } else := "y"
+h(x) if { not g(x) == "y" }`),
+		query:  "r := [data.x.f(input.n), data.x.g(input.n)]; s := [v | v := data.x.h(input.n)]",
+		inputs: []string{`{"n":2}`, `{"n":0}`, `{"n":"a"}`},
+	},
+	{
+		name: "function/argument is a collection from a comprehension",
+		modules: mod(`total(xs) := sum([x | some x in xs])
+p := total({x | some x in input.xs})`),
+		query:  "r := data.x.p",
+		inputs: []string{`{"xs":[1,1,2]}`, `{"xs":["a"]}`},
+	},
+	{
+		name: "data/iterating base documents",
+		modules: mod(`admins contains n if { some n, u in data.users; u.role == "admin" }
+roles := {r | some u in data.users; r := u.role}
+bykey[k] := count(v) if some k, v in data.groups`),
+		data:   `{"users":{"a":{"role":"admin"},"b":{"role":"dev"},"c":{"role":"admin"}},"groups":{"g":[1,2],"h":[]}}`,
+		query:  each("admins", "roles", "bykey"),
+		inputs: []string{``},
+	},
+	{
+		name: "rules/many alerts as the engine asks",
+		modules: []string{`package rules.pack.name
+
+alert contains {"msg": msg, "sev": sev} if {
+	some r in input.Records
+	r.eventName in {"DeleteTrail", "StopLogging"}
+	not r.errorCode
+	sev := severity(r)
+	msg := sprintf("%s by %s", [r.eventName, object.get(r.userIdentity, "arn", "?")])
+}
+
+severity(r) := "high" if { r.userIdentity.type == "Root" } else := "medium"`},
+		query:  `data.rules["pack"]["name"].alert[result]`,
+		inputs: []string{`{"Records":[{"eventName":"StopLogging","userIdentity":{"type":"Root"}},{"eventName":"DeleteTrail","errorCode":"x"},{"eventName":"DeleteTrail","userIdentity":{"arn":"a"}}]}`, `{"Records":[]}`},
 	},
 	// Refusals: the engine runs these with OPA's evaluator.
 	{
