@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -237,6 +238,16 @@ func compare(ctx context.Context, tc diffCase) (string, error) {
 		got := irvmEval(ctx, prog, input, data)
 		if (want.err != nil) != (got.err != nil) || !slices.Equal(want.results, got.results) {
 			return fmt.Sprintf("input %s:\n  topdown: %v\n  irvm:    %v", in, want, got), nil
+		}
+		// The engine gives every evaluation the same data, and the input
+		// is the caller's: the plan must change neither.
+		fresh, _ := parseInput(in)
+		if input != nil && input.Compare(fresh) != 0 {
+			return fmt.Sprintf("input %s: the evaluation changed it to %v", in, input), nil
+		}
+		freshData, _ := ast.InterfaceToValue(cc.data)
+		if data.Compare(freshData) != 0 {
+			return fmt.Sprintf("input %s: the evaluation changed data to %v", in, data), nil
 		}
 	}
 	return "", nil
@@ -546,6 +557,20 @@ s contains 2`),
 		modules: []string{"package x.y\n\np := input.v\n", "package x.z\n\np := 2\n", "package w\n\nval := data.x[input.pkg].p\n"},
 		query:   "r := data.w.val",
 		inputs:  []string{`{"v":"v","pkg":"y"}`, `{"pkg":"z"}`, `{"pkg":"w"}`, `{"pkg":1}`},
+	},
+	{
+		name:    "data/base document under a rule's path",
+		modules: []string{"package x.y\n\np := input.v\nq[k] := 1 if some k in input.ks\n"},
+		data:    `{"x":{"y":{"p":5,"q":{"a":2},"z":1}}}`,
+		query:   "r := [v | v := data.x]; s := [v | v := data.x.y.p]; t := [v | v := data.x.y.q]",
+		inputs:  []string{`{"v":"v","ks":["a"]}`, `{"v":5,"ks":["b","a"]}`, `{}`},
+	},
+	{
+		name:    "data/base document scalar where rules are",
+		modules: []string{"package x.y\n\np := input.v\n"},
+		data:    `{"x":{"y":7}}`,
+		query:   "r := [v | v := data.x]; s := [v | v := data.x.y]",
+		inputs:  []string{`{"v":"v"}`, `{}`},
 	},
 	// Membership.
 	{
@@ -883,6 +908,59 @@ func TestDifferential(t *testing.T) {
 			if diff != "" {
 				t.Errorf("query %s disagrees, %s", tc.query, diff)
 			}
+		})
+	}
+}
+
+// TestEvalConcurrently runs every case's program from several goroutines at
+// once (under -race in CI): a Program is shared by the engine's workers, so
+// an evaluation must change nothing in it.
+func TestEvalConcurrently(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range diffCases {
+		if tc.refuse {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			cc, err := compileCase(tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := Plan(ctx, cc.compiler, inmem.NewFromObject(cc.data), tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := ast.InterfaceToValue(cc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs := tc.inputs
+			if len(inputs) == 0 {
+				inputs = []string{""}
+			}
+			want := make([]string, len(inputs))
+			for i, in := range inputs {
+				input, err := parseInput(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[i] = irvmEval(ctx, prog, input, data).String()
+			}
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for range 5 {
+						for i, in := range inputs {
+							input, _ := parseInput(in)
+							if got := irvmEval(ctx, prog, input, data).String(); got != want[i] {
+								t.Errorf("input %s: %s concurrently, %s alone", in, got, want[i])
+								return
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
 		})
 	}
 }
