@@ -281,7 +281,33 @@ func each(rules ...string) string {
 // mod is a module in package x.
 func mod(body string) []string { return []string{"package x\n\n" + body} }
 
+// deepCase is a chain of functions, each with many locals, and a rule with
+// more locals than an evaluation's first stack holds.
+func deepCase() diffCase {
+	var b strings.Builder
+	b.WriteString("package x\n\nf0(x) := x\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "f%d(x) := y if {\n", i)
+		for j := range 10 {
+			fmt.Fprintf(&b, "\ta%d := x + %d\n", j, j)
+		}
+		fmt.Fprintf(&b, "\ty := f%d(a9 - 8)\n}\n", i-1)
+	}
+	b.WriteString("big := [")
+	for j := range 300 {
+		fmt.Fprintf(&b, "input.n + %d, ", j)
+	}
+	b.WriteString("f40(input.n)]\n")
+	return diffCase{
+		name:    "stack/deep calls and many locals",
+		modules: []string{b.String()},
+		query:   "r := data.x.f40(input.n); b := data.x.big",
+		inputs:  []string{`{"n":1}`, `{"n":"s"}`, `{}`},
+	}
+}
+
 var diffCases = []diffCase{
+	deepCase(),
 	// Complete rules, else chains, defaults.
 	{
 		name:    "complete/else chain",
@@ -586,6 +612,22 @@ s contains 2`),
 		data:    `{"x":{"y":7}}`,
 		query:   "r := [v | v := data.x]; s := [v | v := data.x.y]",
 		inputs:  []string{`{"v":"v"}`, `{}`},
+	},
+	{
+		name: "ref head/variable and constant keys under one prefix",
+		modules: mod(`a.b[x] := y if some x, y in input.m
+a.b.c := 1
+a.d contains x if some x, _ in input.m
+g := count(a.b)`),
+		query:  "r := [v | v := data.x.a.b]; s := [v | v := data.x.a]; t := [v | v := data.x.a.b.c]; g := [v | v := data.x.g]; some k; u := data.x.a.b[k]",
+		inputs: []string{`{"m":{"k":"v"}}`, `{"m":{"c":1}}`, `{"m":{"c":2}}`, `{}`},
+	},
+	{
+		name:    "data/dynamic key reaching base data",
+		modules: []string{"package x.y\n\np := input.v\n", "package w\n\nval := data.x[input.pkg].p\nall contains [k, v] if { some k; v := data.x[k].p }\n"},
+		data:    `{"x":{"b":{"p":"base"},"c":{"q":1}}}`,
+		query:   "r := [v | v := data.w.val]; a := data.w.all",
+		inputs:  []string{`{"v":"v","pkg":"y"}`, `{"pkg":"b"}`, `{"pkg":"c"}`, `{"pkg":"w"}`},
 	},
 	// Membership.
 	{
