@@ -706,6 +706,38 @@ t := input.a == input.b`),
 		query:   "r := data.x.f(input.missing)",
 		inputs:  []string{`{}`, `{"missing":null}`},
 	},
+	{
+		name: "undefined/false-valued rules and functions",
+		modules: mod(`p := false
+f(x) := false if x == 1
+f(x) := true if x == 2
+q if p
+r if not p
+s if not f(input.n)
+t if f(input.n)`),
+		query:  each("p", "q", "r", "s", "t"),
+		inputs: []string{`{"n":1}`, `{"n":2}`, `{"n":3}`},
+	},
+	{
+		name: "ordering/values of different types",
+		modules: mod(`order := [null < false, false < 0, 0 < "", "" < [], [] < {}, [1] < [1, 0], {"a": 1} < {"b": 0}, input.a < input.b]
+sorted := sort([input.a, input.b, "s", 1, null, false, [1], {"k": 1}, {1}])`),
+		query:  each("order", "sorted"),
+		inputs: []string{`{"a":1,"b":"1"}`, `{"a":[1,2],"b":[1,3]}`, `{"a":{"a":1},"b":{"a":1.0}}`},
+	},
+	{
+		name:    "objects/composite keys from a partial object",
+		modules: mod(`o[x] := 1 if some x in input.xs`),
+		query:   "n := count(data.x.o); r := data.x.o[[2]]",
+		inputs:  []string{`{"xs":[1,[2],{"a":1}]}`, `{"xs":["a"]}`},
+	},
+	{
+		name: "builtins/the evaluation's time",
+		modules: mod(`p if time.now_ns() > 1700000000000000000
+q if time.now_ns() == time.now_ns()`),
+		query:  each("p", "q"),
+		inputs: []string{``},
+	},
 	// Numbers.
 	{
 		name: "numbers/1 and 1.0",
@@ -936,6 +968,12 @@ q := v if { v := p with input as {"a": 1} }`),
 		query:  "r := data.x.q",
 		refuse: true,
 	},
+	{
+		name:    "refuse/built-in that needs the evaluator",
+		modules: mod(`p := opa.runtime()`),
+		query:   "r := data.x.p",
+		refuse:  true,
+	},
 	// Queries and rules with more than one result.
 	{
 		name:    "query/several variables",
@@ -1029,5 +1067,37 @@ func TestEvalConcurrently(t *testing.T) {
 			}
 			wg.Wait()
 		})
+	}
+}
+
+// TestEvalCancelled: a cancelled evaluation stops with ErrCancelled rather
+// than running a long scan to its end.
+func TestEvalCancelled(t *testing.T) {
+	ctx := context.Background()
+	tc := diffCase{modules: mod(`n := count([1 | some i in input; some j in input; i == j])`), query: "r := data.x.n"}
+	cc, err := compileCase(tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Plan(ctx, cc.compiler, inmem.New(), tc.query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([]*ast.Term, 2000)
+	for i := range xs {
+		xs[i] = ast.IntNumberTerm(i)
+	}
+	input := ast.NewArray(xs...)
+	c := topdown.NewCancel()
+	c.Cancel()
+	if _, err := prog.Eval(ctx, input, ast.NewObject(), Options{Cancel: c}); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("cancelled evaluation: %v, want ErrCancelled", err)
+	}
+	rs, err := prog.Eval(ctx, input, ast.NewObject(), Options{Cancel: topdown.NewCancel()})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("evaluation: %v, %v", rs, err)
+	}
+	if n := rs[0].Value.(ast.Object).Get(ast.StringTerm("r")); n == nil || n.Value.Compare(ast.Number("2000")) != 0 {
+		t.Fatalf("r = %v, want 2000", n)
 	}
 }
