@@ -597,8 +597,8 @@ func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 // and OPA's evaluator make it: the base document a wins over the virtual
 // document b wherever both hold a key and either value is not an object (a
 // base value that is not an object wins whole). ast.Object.Merge calls that a
-// conflict, which failed every evaluation of a query reaching a package whose
-// rules share a path with base data.
+// conflict: every evaluation of a query reaching a package whose rules share
+// a path with base data failed, and went to OPA's evaluator.
 func merge(a, b *ast.Term) *ast.Term {
 	if a == nil || b == nil {
 		return cmp.Or(a, b)

@@ -152,7 +152,7 @@ func (g *regoGen) comprehension() string {
 
 // lit is one literal of a body; it may bind variables in the current scope.
 func (g *regoGen) lit() string {
-	switch g.n(11) {
+	switch g.n(12) {
 	case 0:
 		src := g.coll()
 		return fmt.Sprintf("some %s in %s", g.bind(), src)
@@ -194,6 +194,17 @@ func (g *regoGen) lit() string {
 	case 9:
 		src := g.coll()
 		return fmt.Sprintf("walk(%s, [%s, %s])", src, g.bind(), g.bind())
+	case 10:
+		// A lookup into a rule's value by a key, or by a variable.
+		if len(g.values) > 0 {
+			rule := g.values[g.n(len(g.values))]
+			if g.n(2) == 0 {
+				return fmt.Sprintf("%s := data.x.%s[%s]", g.bind(), rule, g.scalar())
+			}
+			k, v := g.bind(), g.bind()
+			return fmt.Sprintf("some %s; %s := data.x.%s[%s]", k, v, rule, k)
+		}
+		return "input.flag"
 	default:
 		return g.pick("input.flag", "input.xs[_] == 1", "data.d.users[input.str].role == \"admin\"", `print("p", input.n)`)
 	}

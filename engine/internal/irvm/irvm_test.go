@@ -47,18 +47,10 @@ func (o outcome) String() string {
 	return "[" + strings.Join(o.results, ", ") + "]"
 }
 
-// canonical turns a JSON-able binding map into a string that compares equal
-// for equal Rego values: it goes through ast so that 1 and 1.0 are one
-// number and sets and objects are in one order.
-func canonical(bindings any) (string, error) {
-	v, err := ast.InterfaceToValue(bindings)
-	if err != nil {
-		return "", err
-	}
-	return canonValue(v), nil
-}
-
-// canonValue writes v with numbers normalised (1.0 is written 1).
+// canonValue writes v so that equal Rego values are written the same: numbers
+// normalised (1 and 1.0 are one number, in object keys too), sets and objects
+// in one order. Results are compared as values rather than as JSON, where
+// {1: x} and {1.0: x}, one object, are {"1": x} and {"1.0": x}.
 func canonValue(v ast.Value) string {
 	switch v := v.(type) {
 	case ast.Number:
@@ -138,7 +130,11 @@ func (cc *compiled) topdownEval(ctx context.Context, query string, input ast.Val
 	// first body of `b if {...}` that holds. The plan evaluates every body,
 	// as OPA's Wasm target does, and so raises those errors; the engine then
 	// evaluates the record with OPA's evaluator, which is only slower.
-	opts := []rego.EvalOption{rego.EvalRuleIndexing(false), rego.EvalEarlyExit(false)}
+	opts := []rego.EvalOption{
+		rego.EvalRuleIndexing(false), rego.EvalEarlyExit(false),
+		// The bindings as Rego values, not JSON.
+		rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+	}
 	if input != nil {
 		opts = append(opts, rego.EvalParsedInput(input))
 	}
@@ -148,11 +144,11 @@ func (cc *compiled) topdownEval(ctx context.Context, query string, input ast.Val
 	}
 	var o outcome
 	for _, r := range rs {
-		s, err := canonical(map[string]any(r.Bindings))
-		if err != nil {
-			return outcome{err: fmt.Errorf("topdown result: %w", err)}
+		obj := ast.NewObject()
+		for k, v := range r.Bindings {
+			obj.Insert(ast.StringTerm(k), v.(*ast.Term))
 		}
-		o.results = append(o.results, s)
+		o.results = append(o.results, canonValue(obj))
 	}
 	slices.Sort(o.results)
 	return o
@@ -170,17 +166,7 @@ func irvmEval(ctx context.Context, prog *Program, input ast.Value, data ast.Valu
 		if !ok {
 			return outcome{err: fmt.Errorf("result %v is not an object", r)}
 		}
-		obj = bindings(obj)
-		// Through JSON, as the engine reads results, and as rego.Vars are.
-		j, err := ast.JSON(obj)
-		if err != nil {
-			return outcome{err: fmt.Errorf("irvm result: %w", err)}
-		}
-		s, err := canonical(j)
-		if err != nil {
-			return outcome{err: fmt.Errorf("irvm result: %w", err)}
-		}
-		o.results = append(o.results, s)
+		o.results = append(o.results, canonValue(bindings(obj)))
 	}
 	slices.Sort(o.results)
 	return o
