@@ -501,6 +501,15 @@ keys_ok if { every k, v in input.m { startswith(k, "a"); v != null } }`),
 		query:   "r := data.x.p",
 		inputs:  []string{`{}`, `{"xs":"str"}`, `{"xs":{"a":1}}`, `{"xs":{"a":-1}}`},
 	},
+	{
+		// OPA's evaluator stops at 1 (1 + 1 != 1): every is false. The plan
+		// goes on to "a", where plus fails: accepted (see builtinErrorsFirst).
+		name:               "every/a built-in failing after the element that decides",
+		modules:            mod(`p if { every x in input.xs { x + 1 == 1 } }`),
+		query:              "r := [v | v := data.x.p]",
+		inputs:             []string{`{"xs":[1,"a"]}`, `{"xs":[0,0.0]}`, `{"xs":["a"]}`},
+		builtinErrorsFirst: true,
+	},
 	// not.
 	{
 		name: "not/calls and refs",
