@@ -733,6 +733,16 @@ q if time.now_ns() == time.now_ns()`),
 		query:  each("p", "q"),
 		inputs: []string{``},
 	},
+	{
+		name: "constants/escaped strings and number literals",
+		modules: mod(`s := "é\n\"\t\\ \u263a"
+eq if input.s == "é\n"
+nums := [1e3, -0, 0.1, 1E-2, 12345678901234567890123, -7.5e+2, 0.0]
+big if 1e3 == 1000
+raw := ` + "`a\\nb`" + ``),
+		query:  each("s", "eq", "nums", "big", "raw"),
+		inputs: []string{`{"s":"é\n"}`, `{"s":"e"}`},
+	},
 	// Numbers.
 	{
 		name: "numbers/1 and 1.0",
