@@ -18,6 +18,7 @@ targets=(
   "FuzzConfig ./config"
   "FuzzDecode ./engine"
   "FuzzSigmaCompile ./sigma"
+  "FuzzEval ./internal/irvm"
   "FuzzValid ./cloudtrail/jsonscan"
   "FuzzDispatch ./notifiers/dispatch"
 )

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -80,7 +78,15 @@ type state struct {
 // Eval runs the program on input (nil: none) and data and returns the values the plan
 // adds to its result set: one object per result, holding the query's
 // variables by name.
-func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) ([]*ast.Term, error) {
+func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) (_ []*ast.Term, err error) {
+	// A panic (in a built-in, or in this interpreter) is this record's
+	// error: the engine then evaluates the record on OPA's evaluator, and the
+	// daemon goes on.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("irvm: panic: %v", r)
+		}
+	}()
 	s := states.Get().(*state)
 	defer s.release()
 	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
@@ -343,16 +349,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			}
 			obj.Insert(k, v)
 		case *ir.ObjectMergeStmt:
-			a, aok := plain(fr[st.A]).Value.(ast.Object)
-			b, bok := plain(fr[st.B]).Value.(ast.Object)
-			if !aok || !bok {
-				return 0, &ConflictError{Location: location(st.Location, nil), What: "merge of a value that is not an object"}
-			}
-			m, ok := a.Merge(b)
-			if !ok {
-				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
-			}
-			fr[st.Target] = ast.NewTerm(m)
+			fr[st.Target] = merge(plain(fr[st.A]), plain(fr[st.B]))
 		case *ir.SetAddStmt:
 			t := fr[st.Set]
 			set, ok := t.Value.(ast.Set)
@@ -423,200 +420,4 @@ func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
 		}
 	}
 	return ctlEnd, nil
-}
-
-// call runs a CallStmt; false when its result is undefined.
-func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
-	c := s.p.calls[st]
-	if c.fn != nil {
-		args := s.scratch[:0]
-		if len(st.Args) > len(s.scratch) {
-			args = make([]*ast.Term, 0, len(st.Args))
-		}
-		for _, a := range st.Args {
-			args = append(args, s.operand(fr, a))
-		}
-		v, err := s.invoke(c.fn, args)
-		if err != nil || v == nil {
-			return false, err
-		}
-		fr[st.Result] = v
-		return true, nil
-	}
-	// Built-ins do not call back into the plan, nor keep the slice of their
-	// operands (only, perhaps, the operands).
-	ops := s.scratch[:len(st.Args)]
-	if len(st.Args) > len(s.scratch) {
-		ops = make([]*ast.Term, len(st.Args))
-	}
-	for i, a := range st.Args {
-		ops[i] = s.operand(fr, a)
-		if ops[i] == nil {
-			return false, nil
-		}
-	}
-	if out, ok := lazyBuiltin(c.name, ops); ok {
-		fr[st.Result] = out
-		return true, nil
-	}
-	for i := range ops {
-		ops[i] = plain(ops[i])
-	}
-	s.out, s.outs, s.relates, s.many = nil, 0, c.relation, nil
-	bctx := s.bctx
-	bctx.Location = c.loc
-	if err := c.bi(bctx, ops, s.onOut); err != nil {
-		var h topdown.Halt
-		if errors.As(err, &h) {
-			err = h.Err
-		}
-		return false, err
-	}
-	if c.void {
-		return true, nil
-	}
-	if c.relation {
-		fr[st.Result] = ast.NewTerm(ast.NewArray(s.many...))
-		return true, nil
-	}
-	if s.outs > 1 {
-		return false, fmt.Errorf("irvm: built-in %s gave %d outputs", c.name, s.outs)
-	}
-	if s.out == nil {
-		return false, nil
-	}
-	fr[st.Result] = s.out
-	return true, nil
-}
-
-// invoke calls a planned function with args (copied into its frame).
-func (s *state) invoke(fn *function, args []*ast.Term) (*ast.Term, error) {
-	if fn.memo >= 0 && s.memoDone[fn.memo] {
-		return s.memo[fn.memo], nil
-	}
-	fr := s.frame(fn.nlocals)
-	defer s.pop(fr)
-	for i, l := range fn.f.Params {
-		fr[l] = args[i]
-	}
-	var v *ast.Term
-	returned := false
-	for _, b := range fn.f.Blocks {
-		r, err := s.block(fr, b)
-		if err != nil {
-			return nil, err
-		}
-		if r == ctlReturn {
-			v, returned = s.ret, true
-			break
-		}
-	}
-	if !returned {
-		v = fr[fn.f.Return]
-	}
-	if fn.memo >= 0 {
-		s.memo[fn.memo], s.memoDone[fn.memo] = v, true
-	}
-	return v, nil
-}
-
-// callDynamic calls the planned function at a data path computed at run
-// time; false when there is none there, or it is undefined.
-func (s *state) callDynamic(fr []*ast.Term, st *ir.CallDynamicStmt) (bool, error) {
-	var path strings.Builder
-	for i, o := range st.Path {
-		t := s.operand(fr, o)
-		if t == nil {
-			return false, nil
-		}
-		str, ok := t.Value.(ast.String)
-		if !ok {
-			return false, nil
-		}
-		if i > 0 {
-			path.WriteByte(0)
-		}
-		path.WriteString(string(str))
-	}
-	fn := s.p.dyn[path.String()]
-	if fn == nil {
-		return false, nil
-	}
-	args := make([]*ast.Term, len(st.Args))
-	for i, l := range st.Args {
-		args[i] = fr[l]
-	}
-	v, err := s.invoke(fn, args)
-	if err != nil || v == nil {
-		return false, err
-	}
-	fr[st.Result] = v
-	return true, nil
-}
-
-// dot is src[key], or nil when src has no such member.
-func dot(src, key *ast.Term) *ast.Term {
-	if src == nil || key == nil {
-		return nil
-	}
-	switch v := src.Value.(type) {
-	case Lazy:
-		return v.Member(key)
-	case ast.Object:
-		return v.Get(key)
-	case *ast.Array:
-		n, ok := key.Value.(ast.Number)
-		if !ok {
-			return nil
-		}
-		i, ok := n.Int()
-		if !ok || i < 0 || i >= v.Len() {
-			return nil
-		}
-		return v.Elem(i)
-	case ast.Set:
-		if v.Contains(key) {
-			return key
-		}
-	}
-	return nil
-}
-
-func length(t *ast.Term) (int, bool) {
-	if t == nil {
-		return 0, false
-	}
-	switch v := t.Value.(type) {
-	case *ast.Array:
-		return v.Len(), true
-	case ast.Object:
-		return v.Len(), true
-	case ast.Set:
-		return v.Len(), true
-	case ast.String:
-		return utf8.RuneCountInString(string(v)), true
-	}
-	return 0, true
-}
-
-func isArray(v ast.Value) bool { _, ok := v.(*ast.Array); return ok }
-func isObject(v ast.Value) bool {
-	switch v.(type) {
-	case ast.Object, Lazy:
-		return true
-	}
-	return false
-}
-func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
-
-func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
-	t := fr[l]
-	if t == nil {
-		return nil, errors.New("irvm: insert into an undefined object")
-	}
-	obj, ok := t.Value.(ast.Object)
-	if !ok {
-		return nil, fmt.Errorf("irvm: insert into a %s", ast.ValueName(t.Value))
-	}
-	return obj, nil
 }

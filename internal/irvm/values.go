@@ -1,0 +1,77 @@
+package irvm
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
+)
+
+// dot is src[key], or nil when src has no such member.
+func dot(src, key *ast.Term) *ast.Term {
+	if src == nil || key == nil {
+		return nil
+	}
+	switch v := src.Value.(type) {
+	case Lazy:
+		return v.Member(key)
+	case ast.Object:
+		return v.Get(key)
+	case *ast.Array:
+		n, ok := key.Value.(ast.Number)
+		if !ok {
+			return nil
+		}
+		i, ok := n.Int()
+		if !ok || i < 0 || i >= v.Len() {
+			return nil
+		}
+		return v.Elem(i)
+	case ast.Set:
+		if v.Contains(key) {
+			return key
+		}
+	}
+	return nil
+}
+
+func length(t *ast.Term) (int, bool) {
+	if t == nil {
+		return 0, false
+	}
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		return v.Len(), true
+	case ast.Object:
+		return v.Len(), true
+	case ast.Set:
+		return v.Len(), true
+	case ast.String:
+		return utf8.RuneCountInString(string(v)), true
+	}
+	return 0, true
+}
+
+func isArray(v ast.Value) bool { _, ok := v.(*ast.Array); return ok }
+func isObject(v ast.Value) bool {
+	switch v.(type) {
+	case ast.Object, Lazy:
+		return true
+	}
+	return false
+}
+func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
+
+func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
+	t := fr[l]
+	if t == nil {
+		return nil, errors.New("irvm: insert into an undefined object")
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("irvm: insert into a %s", ast.ValueName(t.Value))
+	}
+	return obj, nil
+}
