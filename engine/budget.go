@@ -58,22 +58,34 @@ func (e *Engine) eval(ctx context.Context, pq rego.PreparedEvalQuery, v ast.Valu
 	// instead.
 	c := topdown.NewCancel()
 	defer context.AfterFunc(ctx, c.Cancel)()
-	var timedOut atomic.Bool
-	if e.evalTimeout > 0 {
-		t := time.AfterFunc(e.evalTimeout, func() {
-			timedOut.Store(true)
-			c.Cancel()
-		})
-		defer t.Stop()
-		if e.overruns != nil {
-			defer e.watchOverrun()()
-		}
-	}
+	timedOut, stop := e.budget(c)
+	defer stop()
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(v), rego.EvalExternalCancel(c), rego.EvalMetrics(noMetrics))
 	if err != nil && ctx.Err() == nil && timedOut.Load() {
 		return nil, errors.Join(ErrEvalTimeout, err)
 	}
 	return rs, err
+}
+
+// budget cancels c when the record's budget (if any) runs out, and has
+// Overruns count an evaluation that goes on past it; stop ends the watch.
+func (e *Engine) budget(c topdown.Cancel) (timedOut *atomic.Bool, stop func()) {
+	timedOut = new(atomic.Bool)
+	if e.evalTimeout <= 0 {
+		return timedOut, func() {}
+	}
+	t := time.AfterFunc(e.evalTimeout, func() {
+		timedOut.Store(true)
+		c.Cancel()
+	})
+	endOverrun := func() {}
+	if e.overruns != nil {
+		endOverrun = e.watchOverrun()
+	}
+	return timedOut, func() {
+		t.Stop()
+		endOverrun()
+	}
 }
 
 // noMetrics is where evaluations' metrics go: nowhere.

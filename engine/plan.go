@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -109,17 +107,10 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	// The plan evaluator watches ctx itself; a Cancel is needed only for
 	// the budget.
 	var c topdown.Cancel
-	var timedOut atomic.Bool
 	if e.evalTimeout > 0 {
 		c = topdown.NewCancel()
-		t := time.AfterFunc(e.evalTimeout, func() {
-			timedOut.Store(true)
-			c.Cancel()
-		})
-		defer t.Stop()
-		if e.overruns != nil {
-			defer e.watchOverrun()()
-		}
+		_, stop := e.budget(c)
+		defer stop()
 	}
 	e.planEvals.Add(1)
 	input := ast.NewTerm(in.Value)

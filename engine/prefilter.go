@@ -431,48 +431,22 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 		return nil, s.Err()
 	}
 	vals = &fieldValues{fields: make([]field, p.nPaths)}
-	if !walkTop(&s, raw, p.paths, vals) || !s.End() {
+	if !walkObject(&s, raw, p.paths, vals) || !s.End() {
 		return nil, s.Err()
 	}
 	return vals, nil
 }
 
-// walkTop is walkObject for the record itself, which also notes where each
-// member is, so that a record the rules read is read from there (lazy.go)
-// without a second scan.
-func walkTop(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) bool {
-	vals.topBuf = topBufs.Get().(*[]lazyMember)
-	vals.top = (*vals.topBuf)[:0]
-	for it := s.Begin(); s.Next(&it); {
-		k, ok := s.Key()
-		if !ok {
-			return false
-		}
-		var child *pathTrie
-		if k.Plain {
-			child = t.children[string(k.Bytes())]
-		} else {
-			child = t.children[k.String()]
-		}
-		s.Peek() // to the value's first byte
-		start := s.Pos()
-		if child == nil {
-			ok = s.Skip()
-		} else {
-			ok = wanted(s, child, vals)
-		}
-		if !ok {
-			return false
-		}
-		vals.top = append(vals.top, memberAt(raw, k, start, s.Pos()))
-	}
-	return !s.Failed()
-}
-
 // walkObject reads the object at the scanner, descending into wanted keys.
 // Most records' keys have no escapes and are looked up straight from their
-// bytes, which allocates nothing.
-func walkObject(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
+// bytes, which allocates nothing. For the record itself (raw, its text, not
+// nil) it also notes where each member is, so that a record the rules read
+// is read from there (lazy.go) without a second scan.
+func walkObject(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) bool {
+	if raw != nil {
+		vals.topBuf = topBufs.Get().(*[]lazyMember)
+		vals.top = (*vals.topBuf)[:0]
+	}
 	for it := s.Begin(); s.Next(&it); {
 		k, ok := s.Key()
 		if !ok {
@@ -484,6 +458,8 @@ func walkObject(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 		} else {
 			child = t.children[k.String()] // the slow path: escapes, invalid bytes replaced as decoding does
 		}
+		s.Peek() // to the value's first byte
+		start := s.Pos()
 		if child == nil {
 			ok = s.Skip()
 		} else {
@@ -491,6 +467,9 @@ func walkObject(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 		}
 		if !ok {
 			return false
+		}
+		if raw != nil {
+			vals.top = append(vals.top, memberAt(raw, k, start, s.Pos()))
 		}
 	}
 	return !s.Failed()
@@ -504,7 +483,7 @@ func wanted(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
 			vals.fields[t.id] = field{kind: fieldComposite}
 		}
 		if c == '{' && t.children != nil {
-			return walkObject(s, t, vals)
+			return walkObject(s, nil, t, vals)
 		}
 		if t.children != nil {
 			markComposite(t, vals)
