@@ -34,6 +34,11 @@ func BenchmarkQueryOverhead(b *testing.B) {
 	if err != nil || in.rules == nil || len(in.rules.Rules) != 1 {
 		b.Fatalf("the record must have one candidate rule: %v", err)
 	}
+	// OPA's evaluator reads the record decoded (the engine decodes it when
+	// OPA's evaluator needs it).
+	if err := in.decode(); err != nil {
+		b.Fatal(err)
+	}
 	q, err := e.queryFor(in.rules)
 	if err != nil {
 		b.Fatal(err)
