@@ -125,9 +125,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, error)
 }
 
 func (d *Daemon) buildEngine(ctx context.Context) (*engine.Engine, error) {
-	// Every engine counts its stuck evaluations in the same place, so those
-	// of an engine reloaded away are still seen.
-	return engine.New(ctx, append(engine.FromConfig(d.cfg.Rules), engine.WithOverruns(d.health.overruns))...)
+	// Every engine counts its stuck evaluations and its fallbacks to OPA's
+	// evaluator in the same place, so those of an engine reloaded away are
+	// still seen.
+	return engine.New(ctx, append(engine.FromConfig(d.cfg.Rules),
+		engine.WithOverruns(d.health.overruns), engine.WithFallbacks(d.m.fallbacks))...)
 }
 
 func (d *Daemon) noteEngine(e *engine.Engine) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/trailguard/trailguard/engine"
 )
 
 // metrics are the daemon's Prometheus series. Each is registered on the daemon's
@@ -38,6 +40,10 @@ type metrics struct {
 
 	reloads     *prometheus.CounterVec // by outcome
 	rulesLoaded prometheus.Gauge
+
+	// fallbacks are the engines' records evaluated on OPA's evaluator rather
+	// than their rules' plans.
+	fallbacks *engine.Fallbacks
 }
 
 func newMetrics() *metrics {
@@ -83,6 +89,11 @@ func newMetrics() *metrics {
 	m.reloads = vec("rule_reloads_total", "Policy reloads by outcome (ok, failed).", "outcome")
 	m.rulesLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "trailguard", Name: "rules_loaded", Help: "Rules in the serving rule set."})
 	f(m.rulesLoaded)
+	m.fallbacks = &engine.Fallbacks{}
+	f(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: "trailguard", Name: "plan_fallbacks_total",
+		Help: "Records evaluated on OPA's evaluator instead of their rules' query plans (rules.evaluator: plan): a candidate rule without a plan, or a plan evaluation that failed; `trailguard validate` names the rules without a plan.",
+	}, func() float64 { return float64(m.fallbacks.Count()) }))
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

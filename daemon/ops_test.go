@@ -179,6 +179,10 @@ func testHealthAndMetrics(t *testing.T, p *peers) {
 				t.Errorf("%s = %v, want %v", series, m[series], want)
 			}
 		}
+		// Every shipped rule runs from its plan: none fell back.
+		if n, ok := m["trailguard_plan_fallbacks_total"]; !ok || n != 0 {
+			t.Errorf("trailguard_plan_fallbacks_total = %v (exported: %v), want 0", n, ok)
+		}
 		if m["trailguard_rules_loaded"] < 10 {
 			t.Errorf("trailguard_rules_loaded = %v", m["trailguard_rules_loaded"])
 		}

@@ -62,6 +62,7 @@ type options struct {
 	evalTimeout time.Duration
 	overruns    *Overruns
 	evaluator   string
+	fallbacks   *Fallbacks
 }
 
 // Option configures New.
@@ -139,8 +140,10 @@ type Engine struct {
 	dataTerm *ast.Term
 	allKeys  [][2]string
 	// planEvals counts the records evaluated through plans, planDone those
-	// that did not fall back to OPA's evaluator.
+	// that did not fall back to OPA's evaluator; fallbacks, if set, the
+	// records that did (for the daemon's metrics).
 	planEvals, planDone atomic.Int64
+	fallbacks           *Fallbacks
 }
 
 // New loads and compiles policies. Errors in policies come back as a
@@ -155,7 +158,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes,
-		evalTimeout: o.evalTimeout, overruns: o.overruns}
+		evalTimeout: o.evalTimeout, overruns: o.overruns, fallbacks: o.fallbacks}
 	if e.compiler.Compile(set.modules); e.compiler.Failed() {
 		return nil, policyErrorFrom(e.compiler.Errors)
 	}

@@ -186,6 +186,9 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		if ok {
 			return alerts, nil
 		}
+		if e.fallbacks != nil {
+			e.fallbacks.n.Add(1)
+		}
 	}
 	if in.Value == nil {
 		if err := in.decode(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -27,6 +28,21 @@ const (
 // or EvaluatorTopdown, OPA's evaluator for everything.
 func WithEvaluator(name string) Option {
 	return func(o *options) { o.evaluator = name }
+}
+
+// Fallbacks counts the records the plan evaluator handed to OPA's evaluator:
+// a candidate rule without a plan, or a plan evaluation that failed (OPA's
+// evaluator then names the failing rule). Give every engine of a Reloader the
+// same one, so that the count survives reloads; the daemon exports it as
+// trailguard_plan_fallbacks_total.
+type Fallbacks struct{ n atomic.Int64 }
+
+// Count is how many records fell back so far.
+func (f *Fallbacks) Count() int64 { return f.n.Load() }
+
+// WithFallbacks has the engine count its fallbacks in f.
+func WithFallbacks(f *Fallbacks) Option {
+	return func(o *options) { o.fallbacks = f }
 }
 
 // planned is one rule's plan, made the first time a record is a candidate

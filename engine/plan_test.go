@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -40,5 +42,55 @@ func TestPlanEvaluatorAgrees(t *testing.T) {
 	t.Logf("%d alerts; %d records evaluated through plans, %d of them without falling back", alerts, evals, done)
 	if alerts == 0 || done == 0 || done < evals {
 		t.Fatalf("plans ran %d of %d records to the end, %d alerts", done, evals, alerts)
+	}
+}
+
+// TestPlanFallbacks: a rule whose plan cannot run (it uses `with`) runs on
+// OPA's evaluator, gives the same alert, and each record it is a candidate
+// for is counted as a fallback; the other rules' records are not.
+func TestPlanFallbacks(t *testing.T) {
+	dir := t.TempDir()
+	rule := `# METADATA
+# title: With
+# custom:
+#   id: custom.with
+#   severity: low
+package rules.custom.with
+
+import rego.v1
+
+alert contains {"message": "with"} if {
+	input.eventName == "WithCall"
+	_inner with input.x as 1
+}
+
+_inner if input.x == 1
+`
+	if err := os.WriteFile(filepath.Join(dir, "with.rego"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var fb Fallbacks
+	eng, err := New(context.Background(), WithPacks("aws"), WithPolicyPaths(dir), WithFallbacks(&fb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	as, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(`{"eventName":"WithCall","eventSource":"x.amazonaws.com"}`)})
+	if err != nil || len(as) != 1 || as[0].RuleID != "custom.with" {
+		t.Fatalf("alerts %v, %v; want custom.with", as, err)
+	}
+	if fb.Count() != 1 {
+		t.Errorf("%d fallbacks, want 1", fb.Count())
+	}
+	if errs := eng.PlanErrors(); errs["custom.with"] == nil || len(errs) != 1 {
+		t.Errorf("PlanErrors = %v, want custom.with's", errs)
+	}
+	// A root call: the aws pack's rules have plans.
+	if _, err := eng.Evaluate(ctx, cloudtrail.Record{Raw: []byte(`{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com",` +
+		`"userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"},"responseElements":{"ConsoleLogin":"Success"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if fb.Count() != 1 {
+		t.Errorf("%d fallbacks after a record of planned rules, want 1", fb.Count())
 	}
 }
