@@ -180,6 +180,12 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 			set = in.rules
 		}
 		alerts, ok, err := e.evalPlan(ctx, in, set)
+		if errors.Is(err, errPlanBudget) {
+			if e.fallbacks != nil {
+				e.fallbacks.n.Add(1)
+			}
+			return e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
+		}
 		if err != nil {
 			return nil, err
 		}

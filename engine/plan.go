@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -123,9 +124,11 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	// The plan evaluator watches ctx itself; a Cancel is needed only for
 	// the budget.
 	var c topdown.Cancel
+	timedOut := new(atomic.Bool)
 	if e.evalTimeout > 0 {
 		c = topdown.NewCancel()
-		_, stop := e.budget(c)
+		var stop func()
+		timedOut, stop = e.budget(c)
 		defer stop()
 	}
 	e.planEvals.Add(1)
@@ -138,6 +141,12 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()
+			}
+			if timedOut.Load() {
+				// Out of budget: straight to the rule-by-rule evaluation
+				// (each rule its own budget), which names the slow rule,
+				// rather than the whole record on OPA's evaluator again.
+				return nil, false, errPlanBudget
 			}
 			return nil, false, nil
 		}
@@ -166,3 +175,6 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 }
 
 var resultVar = ast.StringTerm("result")
+
+// errPlanBudget says that a plan evaluation ran out of the record's budget.
+var errPlanBudget = errors.New("the plan evaluation ran out of the record's budget")
