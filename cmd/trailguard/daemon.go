@@ -31,7 +31,7 @@ func setupDaemon(flags *flag.FlagSet, std stdio) action {
 		}
 		log := newLogger(cfg.Log, std.err)
 		var seen tally.Tally
-		d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out, StdoutFormat: format, Seen: seen.Add})
+		d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Stdout: std.out, StdoutFormat: format, Seen: seen.AddOnce})
 		if err != nil {
 			return exitUsage, err
 		}

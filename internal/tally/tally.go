@@ -21,7 +21,19 @@ type Tally struct {
 	total    int
 	severity map[alert.Severity]int
 	rules    map[string]*Rule
+
+	// seen are the keys (alert.Key) of the last RecentKeys alerts AddOnce
+	// counted, in order (a ring from next): an alert that comes back (its
+	// SQS message redelivered after a failure) is one alert, counted once.
+	seen  map[string]struct{}
+	order []string
+	next  int
 }
+
+// RecentKeys is how many alerts' keys a Tally remembers to count an alert
+// that comes back once: a redelivery comes back within minutes, and the
+// memory of a long-running daemon stays bounded (a few MB).
+const RecentKeys = 1 << 16
 
 // Rule is one rule's count; Severity is the highest it fired with (an alert
 // may override its rule's severity).
@@ -35,6 +47,34 @@ type Rule struct {
 func (t *Tally) Add(a *alert.Alert) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.add(a)
+}
+
+// AddOnce counts a, unless an alert with its key (the same rule on the same
+// event) was counted by AddOnce among the last RecentKeys: what `trailguard
+// run` counts, where an alert comes back when its message is redelivered.
+func (t *Tally) AddOnce(a *alert.Alert) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seen == nil {
+		t.seen = map[string]struct{}{}
+	}
+	k := a.Key()
+	if _, again := t.seen[k]; again {
+		return
+	}
+	t.seen[k] = struct{}{}
+	if len(t.order) < RecentKeys {
+		t.order = append(t.order, k)
+	} else {
+		delete(t.seen, t.order[t.next])
+		t.order[t.next] = k
+		t.next = (t.next + 1) % RecentKeys
+	}
+	t.add(a)
+}
+
+func (t *Tally) add(a *alert.Alert) {
 	if t.rules == nil {
 		t.severity, t.rules = map[alert.Severity]int{}, map[string]*Rule{}
 	}
