@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -12,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -139,11 +139,9 @@ type Engine struct {
 	plans    map[[2]string]*planned
 	dataTerm *ast.Term
 	allKeys  [][2]string
-	// planEvals counts the records evaluated through plans, planDone those
-	// that did not fall back to OPA's evaluator; fallbacks, if set, the
-	// records that did (for the daemon's metrics).
-	planEvals, planDone atomic.Int64
-	fallbacks           *Fallbacks
+	// fallbacks counts the records the plans handed to OPA's evaluator
+	// (WithFallbacks shares it across engines).
+	fallbacks *Fallbacks
 }
 
 // New loads and compiles policies. Errors in policies come back as a
@@ -158,7 +156,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{policies: newPolicies(set), rules: map[[2]string]*Rule{}, keyOf: map[*Rule][2]string{}, notes: set.notes,
-		evalTimeout: o.evalTimeout, overruns: o.overruns, fallbacks: o.fallbacks}
+		evalTimeout: o.evalTimeout, overruns: o.overruns, fallbacks: cmp.Or(o.fallbacks, &Fallbacks{})}
 	if e.compiler.Compile(set.modules); e.compiler.Failed() {
 		return nil, policyErrorFrom(e.compiler.Errors)
 	}

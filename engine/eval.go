@@ -65,7 +65,7 @@ func (in *Input) event() event {
 	return in.Value
 }
 
-// lazyRecords is off only in BenchmarkLazyRecords, which compares.
+// lazyRecords is off only in BenchmarkEvaluators, which compares.
 var lazyRecords = true
 
 // DecodeRecord decodes what this engine's rules need of a record. It reads
@@ -180,20 +180,16 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 			set = in.rules
 		}
 		alerts, ok, err := e.evalPlan(ctx, in, set)
-		if errors.Is(err, errPlanBudget) {
-			if e.fallbacks != nil {
-				e.fallbacks.n.Add(1)
-			}
-			return e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
-		}
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		budget := errors.Is(err, errPlanBudget)
+		switch {
+		case ok:
 			return alerts, nil
+		case err != nil && !budget:
+			return nil, err // the caller's context ended
 		}
-		if e.fallbacks != nil {
-			e.fallbacks.n.Add(1)
+		e.fallbacks.n.Add(1)
+		if budget {
+			return e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
 		}
 	}
 	if in.Value == nil {

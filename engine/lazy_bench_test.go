@@ -153,3 +153,27 @@ func benchRecords(b *testing.B) []cloudtrail.Record {
 	}
 	return recs
 }
+
+// BenchmarkPlanAll is the cost of planning every rule of the packs and
+// SigmaHQ's (done once per engine, a rule the first time a record is a
+// candidate for it), per rule:
+//
+//	go test -run '^$' -bench PlanAll -benchtime 5x ./engine
+func BenchmarkPlanAll(b *testing.B) {
+	ctx := context.Background()
+	var rules int
+	for b.Loop() {
+		b.StopTimer()
+		eng, err := New(ctx, WithSigma("../sigma/testdata/sigmahq"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rules = len(eng.allKeys)
+		b.StartTimer()
+		if errs := eng.PlanAll(); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rules)/1e6, "ms/rule")
+	b.ReportMetric(float64(rules), "rules")
+}

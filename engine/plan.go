@@ -131,10 +131,11 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 		timedOut, stop = e.budget(c)
 		defer stop()
 	}
-	e.planEvals.Add(1)
-	input := ast.NewTerm(in.Value)
+	var input *ast.Term
 	if in.lazy != nil {
 		input = ast.NewTerm(in.lazy)
+	} else {
+		input = ast.NewTerm(in.Value)
 	}
 	for i, k := range keys {
 		rs, err := progs[i].Eval(ctx, input, e.dataTerm, irvm.Options{Cancel: c})
@@ -170,7 +171,6 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			alerts = append(alerts, a)
 		}
 	}
-	e.planDone.Add(1)
 	return alerts, true, nil
 }
 
