@@ -319,8 +319,31 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 	if !ok {
 		return alert.Alert{}, fmt.Errorf("rule %s: alert must be an object with a message, got %T", rule.ID, b["result"])
 	}
-	msg, _ := res["message"].(string)
-	if msg == "" && rule.message == nil {
+	return e.makeAlert(in, rule, resultOfMap(res))
+}
+
+// result is what the engine reads of a rule's alert object: the keys it
+// knows, and the others as strings (alert.Alert.Fields).
+type result struct {
+	message     string
+	severity    string
+	hasSeverity bool
+	dedupKey    string
+	fields      map[string]string
+}
+
+// resultOfMap reads an alert object as OPA's evaluator returns it.
+func resultOfMap(res map[string]any) result {
+	r := result{fields: extraFields(res)}
+	r.message, _ = res["message"].(string)
+	r.severity, r.hasSeverity = res["severity"].(string)
+	r.dedupKey, _ = res["dedup_key"].(string)
+	return r
+}
+
+// makeAlert is rule's alert from the object res it reported for in.
+func (e *Engine) makeAlert(in *Input, rule *Rule, res result) (alert.Alert, error) {
+	if res.message == "" && rule.message == nil {
 		return alert.Alert{}, fmt.Errorf("rule %s: alert has no message (and METADATA has no custom.message)", rule.ID)
 	}
 	a := alert.Alert{
@@ -328,25 +351,24 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 		Title:       rule.Title,
 		Severity:    rule.Severity,
 		Description: rule.Description,
-		Message:     msg,
+		Message:     res.message,
 		Tags:        rule.Tags,
 		Runbook:     rule.Runbook,
 		References:  rule.References,
 		Attack:      rule.Attack,
 		Origin:      in.Record.Source,
 		Raw:         in.Record.Raw,
+		DedupKey:    res.dedupKey,
+		Fields:      res.fields,
+		Stateful:    rule.Stateful,
 	}
-	if s, ok := res["severity"].(string); ok {
-		sev, err := alert.ParseSeverity(s)
+	if res.hasSeverity {
+		sev, err := alert.ParseSeverity(res.severity)
 		if err != nil {
 			return alert.Alert{}, fmt.Errorf("rule %s: %w", rule.ID, err)
 		}
 		a.Severity = sev
 	}
-	if k, ok := res["dedup_key"].(string); ok {
-		a.DedupKey = k
-	}
-	a.Fields, a.Stateful = extraFields(res), rule.Stateful
 	ev := in.event()
 	fillEventFields(&a, ev)
 	if a.Message == "" {
@@ -408,6 +430,9 @@ func at(v ast.Value, path ...string) ast.Value {
 
 // str is the string at path, "" when there is none.
 func str(ev event, path ...string) string {
+	if l, ok := ev.(*lazyObject); ok {
+		return l.text(path...)
+	}
 	if s, ok := at(ev, path...).(ast.String); ok {
 		return string(s)
 	}

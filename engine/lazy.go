@@ -85,20 +85,64 @@ func (o *lazyObject) Member(key *ast.Term) *ast.Term {
 }
 
 func (o *lazyObject) member(k string) *ast.Term {
+	m := o.find(k)
+	if m == nil {
+		return nil
+	}
+	if m.val == nil {
+		m.val = o.decodeMember(m)
+	}
+	return m.val
+}
+
+// find is the member under key k (the last one, when a key is repeated),
+// or nil.
+func (o *lazyObject) find(k string) *lazyMember {
 	if !o.indexed {
 		o.index()
 	}
 	for i := len(o.members) - 1; i >= 0; i-- {
-		m := &o.members[i]
-		if !m.is(o.raw, k) {
-			continue
+		if m := &o.members[i]; m.is(o.raw, k) {
+			return m
 		}
-		if m.val == nil {
-			m.val = o.decodeMember(m)
-		}
-		return m.val
 	}
 	return nil
+}
+
+// text is the string at path, "" when there is none or it is not a string:
+// what an alert copies from the record, read from the text without making
+// OPA values of it unless a rule made them already.
+func (o *lazyObject) text(path ...string) string {
+	for len(path) > 1 {
+		t := o.member(path[0])
+		if t == nil {
+			return ""
+		}
+		next, ok := t.Value.(*lazyObject)
+		if !ok {
+			return ""
+		}
+		o, path = next, path[1:]
+	}
+	if len(path) == 0 {
+		return ""
+	}
+	m := o.find(path[0])
+	switch {
+	case m == nil:
+		return ""
+	case m.val != nil:
+		s, _ := m.val.Value.(ast.String)
+		return string(s)
+	case o.raw[m.v0] != '"':
+		return ""
+	}
+	s := jsonscan.New(o.raw[m.v0:m.v1])
+	q, ok := s.ReadString()
+	if !ok {
+		return "" // cannot be: the record was checked whole
+	}
+	return q.String()
 }
 
 func (o *lazyObject) decodeMember(m *lazyMember) *ast.Term {

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/trailguard/trailguard/alert"
@@ -160,11 +159,11 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			if res == nil {
 				return nil, false, nil
 			}
-			v, err := ast.JSON(res.Value)
+			rr, err := resultOfValue(res.Value)
 			if err != nil {
 				return nil, false, nil
 			}
-			a, err := e.toAlert(in, rego.Vars{"pack": k[0], "name": k[1], "result": v})
+			a, err := e.makeAlert(in, e.rules[k], rr)
 			if err != nil {
 				return nil, false, nil
 			}
@@ -178,3 +177,61 @@ var resultVar = ast.StringTerm("result")
 
 // errPlanBudget says that a plan evaluation ran out of the record's budget.
 var errPlanBudget = errors.New("the plan evaluation ran out of the record's budget")
+
+// resultOfValue reads an alert object from a plan as resultOfMap reads its
+// JSON form, without making that form (a map, and an interface value for
+// each member: a quarter of an alert's allocations). Strings are read as
+// they are; other values of extra keys are converted as OPA's evaluator
+// would have, and an object with a key that is not a string takes the
+// long way, as rare as it is.
+func resultOfValue(v ast.Value) (result, error) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return result{}, fmt.Errorf("alert must be an object with a message, got %v", ast.ValueName(v))
+	}
+	var r result
+	var err error
+	long := false
+	obj.Foreach(func(k, v *ast.Term) {
+		key, isStr := k.Value.(ast.String)
+		if !isStr {
+			long = true
+			return
+		}
+		s, vStr := v.Value.(ast.String)
+		switch key {
+		case "message":
+			r.message = string(s)
+		case "severity":
+			r.severity, r.hasSeverity = string(s), vStr
+		case "dedup_key":
+			r.dedupKey = string(s)
+		default:
+			if _, null := v.Value.(ast.Null); null {
+				return
+			}
+			if r.fields == nil {
+				r.fields = map[string]string{}
+			}
+			if vStr {
+				r.fields[string(key)] = string(s)
+				return
+			}
+			j, jerr := ast.JSON(v.Value)
+			if jerr != nil {
+				err = jerr
+				return
+			}
+			r.fields[string(key)] = fmt.Sprint(j)
+		}
+	})
+	if long {
+		j, jerr := ast.JSON(obj)
+		m, isMap := j.(map[string]any)
+		if jerr != nil || !isMap {
+			return result{}, fmt.Errorf("alert object: %v", jerr)
+		}
+		return resultOfMap(m), nil
+	}
+	return r, err
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -75,9 +74,15 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	}
 	var write func(*alert.Alert) error
 	if format == tgstdout.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		write = func(a *alert.Alert) error { return enc.Encode(evalOutput(a)) }
+		var line []byte
+		write = func(a *alert.Alert) error {
+			var err error
+			if line, err = evalOutput(a).AppendJSON(line[:0]); err != nil {
+				return err
+			}
+			_, err = stdout.Write(append(line, '\n'))
+			return err
+		}
 	} else {
 		write = func(a *alert.Alert) error {
 			_, err := fmt.Fprintln(stdout, tgstdout.TextLine(a, "", format == tgstdout.Color))

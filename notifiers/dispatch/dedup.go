@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -37,7 +36,7 @@ func (s dedupStage) exec(ctx context.Context, dl *delivery) (*delivery, error) {
 		return dl, nil
 	}
 	a := dl.alert
-	body, err := json.Marshal(a)
+	body, err := a.AppendJSON(nil)
 	if err != nil {
 		return nil, notifiers.Permanent(fmt.Errorf("dispatch: encode alert: %w", err))
 	}
