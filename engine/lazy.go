@@ -26,6 +26,10 @@ type lazyMember struct {
 	v0, v1 int32 // the value
 	plain  bool  // the key has no escapes: its bytes are its value
 	val    *ast.Term
+	// text is the value when it is a string and was read as one (text):
+	// an alert reads the same few strings for its fields and again for its
+	// message, and a record can raise several.
+	text string
 }
 
 // memberAt is the member whose key was read as k and whose value lies
@@ -46,7 +50,19 @@ func (m *lazyMember) is(raw []byte, k string) bool {
 
 var _ irvm.Lazy = (*lazyObject)(nil)
 
-func newLazyObject(raw []byte) *lazyObject { return &lazyObject{raw: raw} }
+// lazyTerm is a nested object's term and the object, allocated together: a
+// rule that reads userIdentity.sessionContext.sessionIssuer.type makes three.
+type lazyTerm struct {
+	term ast.Term
+	obj  lazyObject
+}
+
+// newLazyTerm is the term of the object whose text is raw.
+func newLazyTerm(raw []byte) *ast.Term {
+	t := &lazyTerm{obj: lazyObject{raw: raw}}
+	t.term.Value = &t.obj
+	return &t.term
+}
 
 // lazyRecord is the record raw whose members the prefilter found.
 func lazyRecord(raw []byte, members []lazyMember) *lazyObject {
@@ -111,44 +127,55 @@ func (o *lazyObject) find(k string) *lazyMember {
 
 // text is the string at path, "" when there is none or it is not a string:
 // what an alert copies from the record, read from the text without making
-// OPA values of it unless a rule made them already.
+// OPA values of it, and once.
 func (o *lazyObject) text(path ...string) string {
+	s, _ := o.textOK(path...)
+	return s
+}
+
+// textOK is text, and whether the value is a string.
+func (o *lazyObject) textOK(path ...string) (string, bool) {
 	for len(path) > 1 {
 		t := o.member(path[0])
 		if t == nil {
-			return ""
+			return "", false
 		}
 		next, ok := t.Value.(*lazyObject)
 		if !ok {
-			return ""
+			return "", false
 		}
 		o, path = next, path[1:]
 	}
 	if len(path) == 0 {
-		return ""
+		return "", false
 	}
 	m := o.find(path[0])
 	switch {
-	case m == nil:
-		return ""
+	case m == nil || o.raw[m.v0] != '"':
+		return "", false
+	case m.text != "":
+		return m.text, true
 	case m.val != nil:
 		s, _ := m.val.Value.(ast.String)
-		return string(s)
-	case o.raw[m.v0] != '"':
-		return ""
+		m.text = string(s)
+		return m.text, true
 	}
 	s := jsonscan.New(o.raw[m.v0:m.v1])
 	q, ok := s.ReadString()
 	if !ok {
-		return "" // cannot be: the record was checked whole
+		return "", false // cannot be: the record was checked whole
 	}
-	return q.String()
+	m.text = q.String()
+	return m.text, true
 }
 
 func (o *lazyObject) decodeMember(m *lazyMember) *ast.Term {
 	text := o.raw[m.v0:m.v1]
 	if len(text) > 0 && text[0] == '{' {
-		return ast.NewTerm(newLazyObject(text))
+		return newLazyTerm(text)
+	}
+	if m.text != "" {
+		return ast.StringTerm(m.text)
 	}
 	s := jsonscan.New(text)
 	v := decodeValue(&s)

@@ -257,6 +257,9 @@ func sprintfV(v ast.Value) string {
 // strValue is a top-level string field, and whether it is a string at all
 // (the empty string included).
 func strValue(ev event, key string) (string, bool) {
+	if l, ok := ev.(*lazyObject); ok {
+		return l.textOK(key)
+	}
 	s, ok := at(ev, key).(ast.String)
 	return string(s), ok
 }

@@ -60,7 +60,7 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 		b := rs[0].Bindings
 		// Both ways the engine reads a record: decoded, and decoded as far
 		// as it is read.
-		for _, ev := range []event{in.Value, newLazyObject(raw)} {
+		for _, ev := range []event{in.Value, newLazyTerm(raw).Value} {
 			for _, c := range []struct {
 				name, got string
 				want      any

@@ -189,6 +189,9 @@ func resultOfValue(v ast.Value) (result, error) {
 	if !ok {
 		return result{}, fmt.Errorf("alert must be an object with a message, got %v", ast.ValueName(v))
 	}
+	if obj.Len() == 0 {
+		return result{}, nil // a rule that leaves its message to METADATA, as Sigma's do
+	}
 	var r result
 	var err error
 	long := false
