@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// TestLazyObjectReadsAsDecoded reads every member of nested objects through
+// lazyObject, in several orders, and compares each with the record decoded
+// whole: index notes the members of every nested object in one scan, and
+// the offsets of each level are in its own text.
+func TestLazyObjectReadsAsDecoded(t *testing.T) {
+	docs := []string{
+		`{"a":1,"b":{"c":"x","d":{"e":[{"f":1}],"g":{}},"h":null},"i":"j"}`,
+		`{"userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::1:role/r"},"attributes":{"mfaAuthenticated":"false"}},"arn":"x"},"eventName":"E"}`,
+		`{"k":{"a":1,"a":{"b":2}},"k":{"a":{"c":"last"},"z":true}}`,       // repeated keys: the last one counts
+		`{"o":{"k\u0065y":"escaped key","q\"uote":{"in\\ner":"v\u00e9"}}}`, // escapes in keys and values
+		` { "s" : { "t" : { "u" : "spaced" } , "v" : [ 1 , { "w" : 2 } ] } } `,
+		`{"deep":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":"r"}}}}}}}}}}}}}}}}}}`,
+		`{"wide":{"m0":0,"m1":{"x":1},"m2":2,"m3":{"x":3},"m4":4,"m5":5,"m6":6,"m7":7,"m8":8,"m9":9,"m10":10,"m11":11,"m12":12,"m13":13,"m14":14,"m15":15,"m16":{"x":16},"m17":17,"m18":{"y":{"z":18}}}}`,
+	}
+	for _, doc := range docs {
+		v, err := decodeJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		want := v.(ast.Object)
+		for _, reverse := range []bool{false, true} {
+			lazy := newLazyTerm([]byte(doc)).Value.(*lazyObject)
+			compareLazy(t, doc, "", want, lazy, reverse)
+		}
+	}
+}
+
+func compareLazy(t *testing.T, doc, path string, want ast.Object, got *lazyObject, reverse bool) {
+	t.Helper()
+	keys := want.Keys()
+	if reverse {
+		for i, j := 0, len(keys)-1; i < j; i, j = i+1, j-1 {
+			keys[i], keys[j] = keys[j], keys[i]
+		}
+	}
+	for _, k := range keys {
+		name := string(k.Value.(ast.String))
+		w := want.Get(k)
+		if s, ok := w.Value.(ast.String); ok {
+			if text, isStr := got.textOK(name); !isStr || text != string(s) {
+				t.Errorf("%s: text %s.%s = %q, %v; want %q", doc, path, name, text, isStr, s)
+			}
+		}
+		g := got.member(name)
+		if g == nil {
+			t.Errorf("%s: %s.%s missing", doc, path, name)
+			continue
+		}
+		if sub, ok := g.Value.(*lazyObject); ok {
+			wantSub, isObj := w.Value.(ast.Object)
+			if !isObj {
+				t.Errorf("%s: %s.%s is an object, want %v", doc, path, name, w)
+				continue
+			}
+			compareLazy(t, doc, path+"."+name, wantSub, sub, reverse)
+			if sub.Whole().Compare(wantSub) != 0 {
+				t.Errorf("%s: %s.%s whole = %v, want %v", doc, path, name, sub.Whole(), wantSub)
+			}
+			continue
+		}
+		if ast.Compare(g.Value, w.Value) != 0 {
+			t.Errorf("%s: %s.%s = %v, want %v", doc, path, name, g, w)
+		}
+	}
+	if got.member("absent") != nil {
+		t.Errorf("%s: %s.absent found", doc, path)
+	}
+}
