@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -25,9 +26,9 @@ type ruleGuard struct {
 	guard *sigma.Guard
 	ids   []int // field ids, in the order of guard.Fields()
 
-	// The answers of a guard on one field, by the field's JSON text: the
-	// guards of rules OPA cannot index run on every record, and the values
-	// they read (user agents, ARNs) repeat from record to record.
+	// The guard's answers, by its fields' JSON texts: the guards of rules
+	// OPA cannot index run on every record, and the values they read (user
+	// agents, ARNs, identity types) repeat from record to record.
 	mu   sync.RWMutex
 	memo map[string]bool
 }
@@ -35,24 +36,33 @@ type ruleGuard struct {
 // maxGuardMemo bounds each one-field guard's memo; past it the guard runs.
 const maxGuardMemo = 4096
 
-// admits runs the guard on the record's fields, or recalls its answer.
+// admits runs the guard on the record's fields, or recalls its answer for
+// the same field texts.
 func (g *ruleGuard) admits(vals *fieldValues) bool {
-	if len(g.ids) != 1 {
-		var buf [8]sigma.Field
-		fields := buf[:0]
+	var buf [256]byte
+	key := buf[:0]
+	if len(g.ids) == 1 {
+		key = vals.keyBytes(g.ids[0])
+	} else {
+		// The texts, each after its length: no two lists of texts share a key.
 		for _, id := range g.ids {
-			fields = append(fields, vals.guardField(id))
+			b := vals.keyBytes(id)
+			key = binary.AppendUvarint(key, uint64(len(b)))
+			key = append(key, b...)
 		}
-		return g.guard.Admits(fields)
 	}
-	key := vals.keyBytes(g.ids[0])
 	g.mu.RLock()
 	ok, known := g.memo[string(key)] // no allocation: the conversion is in the index
 	g.mu.RUnlock()
 	if known {
 		return ok
 	}
-	ok = g.guard.Admits([]sigma.Field{vals.guardField(g.ids[0])})
+	var fbuf [8]sigma.Field
+	fields := fbuf[:0]
+	for _, id := range g.ids {
+		fields = append(fields, vals.guardField(id))
+	}
+	ok = g.guard.Admits(fields)
 	g.mu.Lock()
 	if len(g.memo) < maxGuardMemo {
 		if g.memo == nil {

@@ -14,7 +14,7 @@ func TestLazyObjectReadsAsDecoded(t *testing.T) {
 	docs := []string{
 		`{"a":1,"b":{"c":"x","d":{"e":[{"f":1}],"g":{}},"h":null},"i":"j"}`,
 		`{"userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::1:role/r"},"attributes":{"mfaAuthenticated":"false"}},"arn":"x"},"eventName":"E"}`,
-		`{"k":{"a":1,"a":{"b":2}},"k":{"a":{"c":"last"},"z":true}}`,       // repeated keys: the last one counts
+		`{"k":{"a":1,"a":{"b":2}},"k":{"a":{"c":"last"},"z":true}}`,        // repeated keys: the last one counts
 		`{"o":{"k\u0065y":"escaped key","q\"uote":{"in\\ner":"v\u00e9"}}}`, // escapes in keys and values
 		` { "s" : { "t" : { "u" : "spaced" } , "v" : [ 1 , { "w" : 2 } ] } } `,
 		`{"deep":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":"r"}}}}}}}}}}}}}}}}}}`,
