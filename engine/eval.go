@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/cloudtrail"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // Input is one record made ready for evaluation: decoded once, into the form
@@ -21,9 +22,11 @@ type Input struct {
 	// Value is the decoded record; nil when DecodeRecord found that no rule can
 	// match it.
 	Value ast.Object
-	// fields read without decoding, when Value is nil.
-	fields *fieldValues
-	pf     *prefilter
+	// source and time are the JSON texts of eventSource and eventTime, as
+	// the prefilter read them, for a record no rule can match (Value and
+	// lazy nil).
+	source, time []byte
+	pf           *prefilter
 	// rules are the only rules that can match the record, when the prefilter
 	// read it (nil: evaluate every rule).
 	rules *ruleSet
@@ -87,8 +90,10 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	set, err := e.pre.candidates(vals)
 	lazy := err == nil && set != nil && e.plans != nil && lazyRecords
 	top := vals.takeTop(lazy)
+	source, time := vals.fields[e.pre.srcID].raw, vals.fields[e.pre.timeID].raw
+	vals.release()
 	if err == nil && set == nil {
-		return &Input{Record: rec, fields: vals, pf: e.pre}, nil
+		return &Input{Record: rec, source: source, time: time}, nil
 	}
 	if lazy {
 		// The plans read the record member by member (lazy.go); OPA's
@@ -456,15 +461,27 @@ func (in *Input) EventTime() string { return in.field("eventTime") }
 // field is a top-level string field; the prefilter reads eventSource and
 // eventTime from every record it does not decode.
 func (in *Input) field(key string) string {
-	if in.lazy != nil {
+	switch {
+	case in.lazy != nil:
 		return str(in.lazy, key)
-	}
-	if in.Value != nil {
+	case in.Value != nil:
 		return str(in.Value, key)
+	case key == "eventSource":
+		return stringText(in.source)
+	case key == "eventTime":
+		return stringText(in.time)
 	}
-	id, ok := in.pf.paths.find([]string{key})
-	if !ok {
+	return ""
+}
+
+// stringText is the string whose JSON text is text, "" when it is not one.
+func stringText(text []byte) string {
+	if len(text) == 0 || text[0] != '"' {
 		return ""
 	}
-	return in.fields.str(id)
+	s := jsonscan.New(text)
+	if str, ok := s.ReadString(); ok {
+		return str.String()
+	}
+	return ""
 }

@@ -33,6 +33,7 @@ type prefilter struct {
 	// srcID and nameID are eventSource's and eventName's fields (nameID -1
 	// when no index consults it); shallow, the answers per pair (shallow.go).
 	srcID, nameID int
+	timeID        int // eventTime's field
 	shallow       map[string]*shallowEntry
 	// uses is what each rule can read of input (inputkeys.go).
 	uses map[[2]string]*inputUse
@@ -84,6 +85,7 @@ func newPrefilter(c *ast.Compiler, keys [][2]string, guards map[[2]string]*sigma
 		p.paths.insert(path, &p.nPaths)
 	}
 	p.srcID, _ = p.paths.find([]string{"eventSource"})
+	p.timeID, _ = p.paths.find([]string{"eventTime"})
 	if id, ok := p.paths.find([]string{"eventName"}); ok {
 		p.nameID = id
 	} else {
@@ -408,16 +410,6 @@ func (v *fieldValues) value(id int) (ast.Value, error) {
 	return decodeJSON(v.fields[id].raw)
 }
 
-func (v *fieldValues) str(id int) string {
-	if f := v.fields[id]; f.kind == fieldScalar && f.raw[0] == '"' {
-		s := jsonscan.New(f.raw)
-		if str, ok := s.ReadString(); ok {
-			return str.String()
-		}
-	}
-	return ""
-}
-
 // extract reads the wanted fields from a record's JSON in one pass, skipping
 // everything else without decoding it, but checking it. The error is the
 // record's syntax error (a *jsonscan.SyntaxError); vals is nil without an
@@ -430,11 +422,29 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 		}
 		return nil, s.Err()
 	}
-	vals = &fieldValues{fields: make([]field, p.nPaths)}
+	vals = fieldValuesPool.Get().(*fieldValues)
+	if cap(vals.fields) < p.nPaths {
+		vals.fields = make([]field, p.nPaths)
+	}
+	vals.fields = vals.fields[:p.nPaths]
 	if !walkObject(&s, raw, p.paths, vals) || !s.End() {
+		vals.takeTop(false)
+		vals.release()
 		return nil, s.Err()
 	}
 	return vals, nil
+}
+
+// fieldValuesPool holds extract's fieldValues: every record needs one (a
+// slice of every path the rules read, 39 with the built-in packs), and no
+// Input keeps it.
+var fieldValuesPool = sync.Pool{New: func() any { return new(fieldValues) }}
+
+// release gives v back to the pool, its fields cleared: absent, and no
+// reference left to the record's text.
+func (v *fieldValues) release() {
+	clear(v.fields)
+	fieldValuesPool.Put(v)
 }
 
 // walkObject reads the object at the scanner, descending into wanted keys.
