@@ -212,8 +212,13 @@ func (g *gen) body(c conj) [][]string {
 	if needFolded {
 		// Only where the exact body's comparisons do not all hold, so that a
 		// record written as CloudTrail writes it builds its alert once.
-		folded = append(folded, "not "+g.exactly(exactTests))
-		folded = append([]string{"# the same, in any case (Sigma compares case-insensitively)"}, folded...)
+		// First: CloudTrail writes these values in one case, so most records
+		// that reach this body hold the exact one and stop here, before the
+		// case folding. The order changes no answer: the test is total.
+		folded = append([]string{
+			"# the same, in any case (Sigma compares case-insensitively)",
+			"not " + g.exactly(exactTests),
+		}, folded...)
 		out = append(out, append(folded, tail...))
 	}
 	return out
