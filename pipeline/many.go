@@ -116,27 +116,35 @@ type inputOut struct {
 
 // handler is the Handler input i runs with.
 func (s *sequencer) handler(i int) Handler {
-	emit := func(f func() error) error {
+	// emit runs now if it is input i's turn to output, and otherwise queues
+	// what later makes: a copy of anything the caller may reuse once emit
+	// returns (an alert is copied only when it waits).
+	emit := func(now func() error, later func() func() error) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.failed {
 			return context.Canceled
 		}
 		if s.turn != i {
-			s.outs[i].queued = append(s.outs[i].queued, f)
+			s.outs[i].queued = append(s.outs[i].queued, later())
 			return nil
 		}
-		return s.call(f)
+		return s.call(now)
 	}
 	var h Handler
 	if s.h.Alert != nil {
 		h.Alert = func(ctx context.Context, a *alert.Alert) error {
-			c := *a // the caller may reuse a once we return
-			return emit(func() error { return s.h.Alert(ctx, &c) })
+			return emit(func() error { return s.h.Alert(ctx, a) }, func() func() error {
+				c := *a
+				return func() error { return s.h.Alert(ctx, &c) }
+			})
 		}
 	}
 	if s.h.Error != nil {
-		h.Error = func(err error) { _ = emit(func() error { s.h.Error(err); return nil }) }
+		h.Error = func(err error) {
+			f := func() error { s.h.Error(err); return nil }
+			_ = emit(f, func() func() error { return f })
+		}
 	}
 	if s.h.Evaluated != nil {
 		h.Evaluated = s.h.Evaluated // for metrics: order does not matter (see Options.Files)
