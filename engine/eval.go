@@ -89,7 +89,7 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	}
 	set, err := e.pre.candidates(vals)
 	lazy := err == nil && set != nil && e.plans != nil && lazyRecords
-	top := vals.takeTop(lazy)
+	top, nested := vals.takeTop(lazy)
 	source, time := vals.fields[e.pre.srcID].raw, vals.fields[e.pre.timeID].raw
 	vals.release()
 	if err == nil && set == nil {
@@ -98,7 +98,7 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	if lazy {
 		// The plans read the record member by member (lazy.go); OPA's
 		// evaluator, if it is needed, has it decoded then.
-		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, top), rules: set, pf: e.pre, partial: true}, nil
+		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, top, nested), rules: set, pf: e.pre, partial: true}, nil
 	}
 	if err != nil || set.keep == nil {
 		in, perr := Parse(rec)

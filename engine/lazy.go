@@ -73,8 +73,8 @@ func newLazyTerm(raw []byte) *ast.Term {
 }
 
 // lazyRecord is the record raw whose members the prefilter found.
-func lazyRecord(raw []byte, members []lazyMember) *lazyObject {
-	return &lazyObject{raw: raw, members: members, indexed: true}
+func lazyRecord(raw []byte, members, nested []lazyMember) *lazyObject {
+	return &lazyObject{raw: raw, members: members, nested: nested, indexed: true}
 }
 
 // index notes where the object's members are, and those of the objects

@@ -128,7 +128,7 @@ func BenchmarkDecodeRecord(b *testing.B) {
 }
 
 // benchRecords are the records of generated ordinary traffic.
-func benchRecords(b *testing.B) []cloudtrail.Record {
+func benchRecords(b testing.TB) []cloudtrail.Record {
 	var recs []cloudtrail.Record
 	for _, f := range gen.New(gen.Options{Seed: 11}).Files(40) {
 		zr, err := gzip.NewReader(bytes.NewReader(f.Data))

@@ -29,6 +29,23 @@ func TestLazyObjectReadsAsDecoded(t *testing.T) {
 		for _, reverse := range []bool{false, true} {
 			lazy := newLazyTerm([]byte(doc)).Value.(*lazyObject)
 			compareLazy(t, doc, "", want, lazy, reverse)
+
+			// As DecodeRecord makes it: the members of the record and of
+			// the objects the prefilter walked into, noted by walkObject.
+			p := &prefilter{paths: &pathTrie{}}
+			for _, path := range [][]string{
+				{"b", "d", "e"}, {"userIdentity", "sessionContext", "sessionIssuer", "type"}, {"k", "a", "c"},
+				{"o", "q\"uote", "in\\ner"}, {"s", "t", "u"}, {"deep", "a", "b", "c", "d", "e"}, {"wide", "m18", "y"},
+			} {
+				p.paths.insert(path, &p.nPaths)
+			}
+			vals, err := p.extract([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			top, nested := vals.takeTop(true)
+			vals.release()
+			compareLazy(t, doc, "", want, lazyRecord([]byte(doc), top, nested), reverse)
 		}
 	}
 }

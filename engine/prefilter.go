@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -358,6 +357,9 @@ type fieldValues struct {
 	// that takeTop gives back.
 	top    []lazyMember
 	topBuf *[]lazyMember
+	// nested are the members of the objects in the record walkObject read
+	// (lazyMember.kids), kept from record to record with the fieldValues.
+	nested []lazyMember
 }
 
 // topBufs are walkTop's buffers: only the records some rule may match keep
@@ -369,18 +371,21 @@ var topBufs = sync.Pool{New: func() any {
 
 // takeTop returns the record's members, for a record the rules read, or
 // nil (keep false), and gives the buffer back.
-func (v *fieldValues) takeTop(keep bool) []lazyMember {
-	var out []lazyMember
+func (v *fieldValues) takeTop(keep bool) (top, nested []lazyMember) {
 	if keep {
-		out = slices.Clone(v.top)
+		// One allocation for both: the record's members, then the nested.
+		all := make([]lazyMember, 0, len(v.top)+len(v.nested))
+		all = append(append(all, v.top...), v.nested...)
+		top, nested = all[:len(v.top):len(v.top)], all[len(v.top):]
 	}
 	if v.topBuf != nil {
 		clear(v.top)
 		*v.topBuf = v.top[:0]
 		topBufs.Put(v.topBuf)
 	}
-	v.top, v.topBuf = nil, nil
-	return out
+	clear(v.nested)
+	v.top, v.topBuf, v.nested = nil, nil, v.nested[:0]
+	return top, nested
 }
 
 // fieldKey tells the field's value apart from every other: its kind and its
@@ -427,7 +432,7 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 		vals.fields = make([]field, p.nPaths)
 	}
 	vals.fields = vals.fields[:p.nPaths]
-	if !walkObject(&s, raw, p.paths, vals) || !s.End() {
+	if _, _, ok := walkObject(&s, raw, 0, true, p.paths, vals); !ok || !s.End() {
 		vals.takeTop(false)
 		vals.release()
 		return nil, s.Err()
@@ -449,18 +454,24 @@ func (v *fieldValues) release() {
 
 // walkObject reads the object at the scanner, descending into wanted keys.
 // Most records' keys have no escapes and are looked up straight from their
-// bytes, which allocates nothing. For the record itself (raw, its text, not
-// nil) it also notes where each member is, so that a record the rules read
-// is read from there (lazy.go) without a second scan.
-func walkObject(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) bool {
-	if raw != nil {
+// bytes, which allocates nothing. It also notes where each member of the
+// objects it reads is, so that a record the rules read is read from there
+// (lazy.go) without a second scan: the record's own members in vals.top
+// (top), those of the objects it descends into in vals.nested, each
+// object's together, after those of the objects nested in it (as
+// indexObject does; lo and hi are where its own are). raw is the record's
+// text and base the offset of this object in it.
+func walkObject(s *jsonscan.Scanner, raw []byte, base int, top bool, t *pathTrie, vals *fieldValues) (lo, hi int32, ok bool) {
+	var buf [16]lazyMember
+	own := buf[:0]
+	if top {
 		vals.topBuf = topBufs.Get().(*[]lazyMember)
-		vals.top = (*vals.topBuf)[:0]
+		own = (*vals.topBuf)[:0]
 	}
 	for it := s.Begin(); s.Next(&it); {
 		k, ok := s.Key()
 		if !ok {
-			return false
+			return 0, 0, false
 		}
 		var child *pathTrie
 		if k.Plain {
@@ -470,42 +481,57 @@ func walkObject(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues)
 		}
 		s.Peek() // to the value's first byte
 		start := s.Pos()
+		var c0, c1 int32
+		kids := false
 		if child == nil {
 			ok = s.Skip()
 		} else {
-			ok = wanted(s, child, vals)
+			c0, c1, kids, ok = wanted(s, raw, child, vals)
 		}
 		if !ok {
-			return false
+			return 0, 0, false
 		}
-		if raw != nil {
-			vals.top = append(vals.top, memberAt(raw, k, start, s.Pos()))
-		}
+		m := memberAt(raw, k, start, s.Pos())
+		m.k0, m.k1, m.v0, m.v1 = m.k0-int32(base), m.k1-int32(base), m.v0-int32(base), m.v1-int32(base)
+		m.c0, m.c1, m.kids = c0, c1, kids
+		own = append(own, m)
 	}
-	return !s.Failed()
+	if s.Failed() {
+		return 0, 0, false
+	}
+	if top {
+		vals.top = own
+		return 0, int32(len(own)), true
+	}
+	lo = int32(len(vals.nested))
+	vals.nested = append(vals.nested, own...)
+	return lo, int32(len(vals.nested)), true
 }
 
 // wanted reads the value of a key that is (or leads to) a wanted path.
-func wanted(s *jsonscan.Scanner, t *pathTrie, vals *fieldValues) bool {
+// An object it descends into has its members noted (kids), at lo:hi of
+// vals.nested.
+func wanted(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) (lo, hi int32, kids, ok bool) {
 	c := s.Peek()
+	start := s.Pos()
 	if c == '{' || c == '[' {
 		if t.wanted {
 			vals.fields[t.id] = field{kind: fieldComposite}
 		}
 		if c == '{' && t.children != nil {
-			return walkObject(s, nil, t, vals)
+			lo, hi, ok = walkObject(s, raw, start, false, t, vals)
+			return lo, hi, ok, ok
 		}
 		if t.children != nil {
 			markComposite(t, vals)
 		}
-		return s.Skip()
+		return 0, 0, false, s.Skip()
 	}
-	start := s.Pos()
 	if !s.Skip() { // checks the scalar without decoding it
-		return false
+		return 0, 0, false, false
 	}
 	if t.wanted {
 		vals.fields[t.id] = field{kind: fieldScalar, raw: s.Text(start)}
 	}
-	return true
+	return 0, 0, false, true
 }
