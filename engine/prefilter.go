@@ -462,12 +462,9 @@ func (v *fieldValues) release() {
 // indexObject does; lo and hi are where its own are). raw is the record's
 // text and base the offset of this object in it.
 func walkObject(s *jsonscan.Scanner, raw []byte, base int, top bool, t *pathTrie, vals *fieldValues) (lo, hi int32, ok bool) {
-	var buf [16]lazyMember
+	// own is copied out at the end, so that buf stays on the stack.
+	var buf [32]lazyMember
 	own := buf[:0]
-	if top {
-		vals.topBuf = topBufs.Get().(*[]lazyMember)
-		own = (*vals.topBuf)[:0]
-	}
 	for it := s.Begin(); s.Next(&it); {
 		k, ok := s.Key()
 		if !ok {
@@ -500,7 +497,8 @@ func walkObject(s *jsonscan.Scanner, raw []byte, base int, top bool, t *pathTrie
 		return 0, 0, false
 	}
 	if top {
-		vals.top = own
+		vals.topBuf = topBufs.Get().(*[]lazyMember)
+		vals.top = append((*vals.topBuf)[:0], own...)
 		return 0, int32(len(own)), true
 	}
 	lo = int32(len(vals.nested))
