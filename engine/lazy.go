@@ -20,10 +20,24 @@ type lazyObject struct {
 	// nested holds the members of the objects nested in this one, when
 	// index read them with its own (lazyMember.kids).
 	nested []lazyMember
+	// read are the members decoded so far, by index in members: made on
+	// the first read, so that members hold no pointer (copying them and
+	// the garbage collector's scan of them cost nothing).
+	read []lazyValue
 }
 
-// lazyMember is where a member is in its object's text: small, since a
-// record's members are copied once for every record a rule reads.
+// lazyValue is what has been read of a member.
+type lazyValue struct {
+	val *ast.Term
+	// text is the value when it is a string and was read as one (text):
+	// an alert reads the same few strings for its fields and again for its
+	// message, and a record can raise several.
+	text string
+}
+
+// lazyMember is where a member is in its object's text: small and without
+// pointers, since a record's members are copied once for every record a rule
+// reads.
 type lazyMember struct {
 	k0, k1 int32 // the key, quotes included
 	v0, v1 int32 // the value
@@ -33,11 +47,6 @@ type lazyMember struct {
 	c0, c1 int32
 	plain  bool // the key has no escapes: its bytes are its value
 	kids   bool
-	val    *ast.Term
-	// text is the value when it is a string and was read as one (text):
-	// an alert reads the same few strings for its fields and again for its
-	// message, and a record can raise several.
-	text string
 }
 
 // memberAt is the member whose key was read as k and whose value lies
@@ -142,28 +151,37 @@ func (o *lazyObject) Member(key *ast.Term) *ast.Term {
 }
 
 func (o *lazyObject) member(k string) *ast.Term {
-	m := o.find(k)
-	if m == nil {
+	i := o.find(k)
+	if i < 0 {
 		return nil
 	}
-	if m.val == nil {
-		m.val = o.decodeMember(m)
+	r := o.readAt(i)
+	if r.val == nil {
+		r.val = o.decodeMember(&o.members[i], r.text)
 	}
-	return m.val
+	return r.val
 }
 
-// find is the member under key k (the last one, when a key is repeated),
-// or nil.
-func (o *lazyObject) find(k string) *lazyMember {
+// readAt is what has been read of member i.
+func (o *lazyObject) readAt(i int) *lazyValue {
+	if o.read == nil {
+		o.read = make([]lazyValue, len(o.members))
+	}
+	return &o.read[i]
+}
+
+// find is the index of the member under key k (the last one, when a key is
+// repeated), or -1.
+func (o *lazyObject) find(k string) int {
 	if !o.indexed {
 		o.index()
 	}
 	for i := len(o.members) - 1; i >= 0; i-- {
-		if m := &o.members[i]; m.is(o.raw, k) {
-			return m
+		if o.members[i].is(o.raw, k) {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // text is the string at path, "" when there is none or it is not a string:
@@ -190,30 +208,34 @@ func (o *lazyObject) textOK(path ...string) (string, bool) {
 	if len(path) == 0 {
 		return "", false
 	}
-	m := o.find(path[0])
-	switch {
-	case m == nil || o.raw[m.v0] != '"':
+	i := o.find(path[0])
+	if i < 0 || o.raw[o.members[i].v0] != '"' {
 		return "", false
-	case m.text != "":
-		return m.text, true
-	case m.val != nil:
-		s, _ := m.val.Value.(ast.String)
-		m.text = string(s)
-		return m.text, true
+	}
+	m, r := &o.members[i], o.readAt(i)
+	switch {
+	case r.text != "":
+		return r.text, true
+	case r.val != nil:
+		s, _ := r.val.Value.(ast.String)
+		r.text = string(s)
+		return r.text, true
 	}
 	s := jsonscan.New(o.raw[m.v0:m.v1])
 	q, ok := s.ReadString()
 	if !ok {
 		return "", false // cannot be: the record was checked whole
 	}
-	m.text = q.String()
-	return m.text, true
+	r.text = q.String()
+	return r.text, true
 }
 
-func (o *lazyObject) decodeMember(m *lazyMember) *ast.Term {
-	text := o.raw[m.v0:m.v1]
-	if len(text) > 0 && text[0] == '{' {
-		t := newLazyTerm(text)
+// decodeMember is m's value as a term; text is its string, when it was read
+// as one.
+func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
+	raw := o.raw[m.v0:m.v1]
+	if len(raw) > 0 && raw[0] == '{' {
+		t := newLazyTerm(raw)
 		if m.kids {
 			// index read its members already.
 			child := t.Value.(*lazyObject)
@@ -221,10 +243,10 @@ func (o *lazyObject) decodeMember(m *lazyMember) *ast.Term {
 		}
 		return t
 	}
-	if m.text != "" {
-		return ast.StringTerm(m.text)
+	if text != "" {
+		return ast.StringTerm(text)
 	}
-	s := jsonscan.New(text)
+	s := jsonscan.New(raw)
 	v := decodeValue(&s)
 	if v == nil {
 		return nil // cannot be: the record was checked whole
