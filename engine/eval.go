@@ -348,42 +348,39 @@ func resultOfMap(res map[string]any) result {
 
 // makeAlert is rule's alert from the object res it reported for in.
 func (e *Engine) makeAlert(in *Input, rule *Rule, res result) (alert.Alert, error) {
+	var a alert.Alert
+	err := e.fillAlert(&a, in, rule, res)
+	return a, err
+}
+
+// fillAlert writes into a, which is zero, rule's alert from the object res it
+// reported for in. The plan evaluator has it write into the slice it returns:
+// an alert is a large struct, and copying it is a tenth of its cost.
+func (e *Engine) fillAlert(a *alert.Alert, in *Input, rule *Rule, res result) error {
 	if res.message == "" && rule.message == nil {
-		return alert.Alert{}, fmt.Errorf("rule %s: alert has no message (and METADATA has no custom.message)", rule.ID)
+		return fmt.Errorf("rule %s: alert has no message (and METADATA has no custom.message)", rule.ID)
 	}
-	a := alert.Alert{
-		RuleID:      rule.ID,
-		Title:       rule.Title,
-		Severity:    rule.Severity,
-		Description: rule.Description,
-		Message:     res.message,
-		Tags:        rule.Tags,
-		Runbook:     rule.Runbook,
-		References:  rule.References,
-		Attack:      rule.Attack,
-		Origin:      in.Record.Source,
-		Raw:         in.Record.Raw,
-		DedupKey:    res.dedupKey,
-		Fields:      res.fields,
-		Stateful:    rule.Stateful,
-	}
+	a.RuleID, a.Title, a.Severity, a.Description = rule.ID, rule.Title, rule.Severity, rule.Description
+	a.Message, a.Tags, a.Runbook, a.References, a.Attack = res.message, rule.Tags, rule.Runbook, rule.References, rule.Attack
+	a.Origin, a.Raw = in.Record.Source, in.Record.Raw
+	a.DedupKey, a.Fields, a.Stateful = res.dedupKey, res.fields, rule.Stateful
 	if res.hasSeverity {
 		sev, err := alert.ParseSeverity(res.severity)
 		if err != nil {
-			return alert.Alert{}, fmt.Errorf("rule %s: %w", rule.ID, err)
+			return fmt.Errorf("rule %s: %w", rule.ID, err)
 		}
 		a.Severity = sev
 	}
 	ev := in.event()
-	fillEventFields(&a, ev)
+	fillEventFields(a, ev)
 	if a.Message == "" {
-		m, err := rule.message.render(rule, ev, &a)
+		m, err := rule.message.render(rule, ev, a)
 		if err != nil {
-			return alert.Alert{}, err
+			return err
 		}
 		a.Message = m
 	}
-	return a, nil
+	return nil
 }
 
 // fillEventFields copies what people need to read an alert from the record.

@@ -163,11 +163,10 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			if err != nil {
 				return nil, false, nil
 			}
-			a, err := e.makeAlert(in, e.rules[k], rr)
-			if err != nil {
+			alerts = append(alerts, alert.Alert{})
+			if err := e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr); err != nil {
 				return nil, false, nil
 			}
-			alerts = append(alerts, a)
 		}
 	}
 	return alerts, true, nil
