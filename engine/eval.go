@@ -385,6 +385,9 @@ func (e *Engine) fillAlert(a *alert.Alert, in *Input, rule *Rule, res result) er
 
 // fillEventFields copies what people need to read an alert from the record.
 func fillEventFields(a *alert.Alert, ev event) {
+	if l, ok := ev.(*lazyObject); ok && fillLazyEventFields(a, l) {
+		return
+	}
 	a.EventID = str(ev, "eventID")
 	a.EventTime = str(ev, "eventTime")
 	a.EventSource = str(ev, "eventSource")
@@ -402,6 +405,70 @@ func fillEventFields(a *alert.Alert, ev event) {
 	if a.AccountID == "" {
 		a.AccountID = str(ev, "userIdentity", "accountId")
 	}
+}
+
+// fillLazyEventFields is fillEventFields in one pass over the record's
+// members and one over userIdentity's, rather than a search for each field;
+// false when a key has escapes (then the search is what decides, as for a
+// decoded record, which keeps the last of equal keys).
+func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
+	var identity *lazyObject
+	plain := o.each(func(i int, key []byte) {
+		var dst *string
+		switch string(key) {
+		case "eventID":
+			dst = &a.EventID
+		case "eventTime":
+			dst = &a.EventTime
+		case "eventSource":
+			dst = &a.EventSource
+		case "eventName":
+			dst = &a.EventName
+		case "awsRegion":
+			dst = &a.Region
+		case "recipientAccountId":
+			dst = &a.AccountID
+		case "sourceIPAddress":
+			dst = &a.SourceIP
+		case "userAgent":
+			dst = &a.UserAgent
+		case "errorCode":
+			dst = &a.ErrorCode
+		case "userIdentity":
+			identity = nil // the last one counts
+			if t := o.member("userIdentity"); t != nil {
+				identity, _ = t.Value.(*lazyObject)
+			}
+			return
+		default:
+			return
+		}
+		*dst, _ = o.textAt(i) // the last one counts: "" when it is not a string
+	})
+	var arn, accountID string
+	if identity != nil {
+		plain = identity.each(func(i int, key []byte) {
+			switch string(key) {
+			case "type":
+				a.IdentityType, _ = identity.textAt(i)
+			case "arn":
+				arn, _ = identity.textAt(i)
+			case "accountId":
+				accountID, _ = identity.textAt(i)
+			}
+		}) && plain
+	}
+	if !plain {
+		return false // cannot be from CloudTrail; the slow way sets every field again
+	}
+	a.Principal = arn
+	if a.Principal == "" {
+		a.Principal = a.IdentityType
+	}
+	if a.AccountID == "" {
+		a.AccountID = accountID
+	}
+	return true
 }
 
 // event is a record as the alert reads it: decoded (an ast.Object), or

@@ -208,7 +208,11 @@ func (o *lazyObject) textOK(path ...string) (string, bool) {
 	if len(path) == 0 {
 		return "", false
 	}
-	i := o.find(path[0])
+	return o.textAt(o.find(path[0]))
+}
+
+// textAt is member i's string (i -1: none), and whether it is one.
+func (o *lazyObject) textAt(i int) (string, bool) {
 	if i < 0 || o.raw[o.members[i].v0] != '"' {
 		return "", false
 	}
@@ -275,3 +279,22 @@ func (o *lazyObject) Hash() int                            { return o.Whole().Ha
 func (o *lazyObject) IsGround() bool                       { return true }
 func (o *lazyObject) String() string                       { return o.Whole().String() }
 func (o *lazyObject) StringLength() int                    { return o.Whole().StringLength() }
+
+// each calls f with the index and key of each plain member (a key without
+// escapes, as CloudTrail writes them), in the text's order, and says
+// whether every member was one.
+func (o *lazyObject) each(f func(i int, key []byte)) bool {
+	if !o.indexed {
+		o.index()
+	}
+	all := true
+	for i := range o.members {
+		m := &o.members[i]
+		if !m.plain {
+			all = false
+			continue
+		}
+		f(i, o.raw[m.k0+1:m.k1-1])
+	}
+	return all
+}

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/trailguard/trailguard/alert"
 )
 
 // TestLazyObjectReadsAsDecoded reads every member of nested objects through
@@ -89,5 +92,31 @@ func compareLazy(t *testing.T, doc, path string, want ast.Object, got *lazyObjec
 	}
 	if got.member("absent") != nil {
 		t.Errorf("%s: %s.absent found", doc, path)
+	}
+}
+
+// TestLazyEventFields holds an alert's event fields read from a lazy record
+// (one pass over its members) to those read from the decoded record (a
+// search for each), escaped keys, repeated keys and other types included.
+func TestLazyEventFields(t *testing.T) {
+	docs := []string{
+		`{"eventID":"e1","eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","recipientAccountId":"111","sourceIPAddress":"198.51.100.1","userAgent":"ua","errorCode":"AccessDenied","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111:user/a","accountId":"222"}}`,
+		`{"eventID":"e1","eventID":"e2","eventName":"A","eventName":7,"userIdentity":{"type":"Root"},"userIdentity":{"type":"AssumedRole","type":"Role","accountId":"333"}}`,
+		`{"eventID":1,"eventTime":null,"awsRegion":["x"],"userIdentity":"not an object","recipientAccountId":""}`,
+		`{"even\u0074ID":"escaped","eventID":"plain","userIdentity":{"t\u0079pe":"escaped type","arn":""}}`,
+		`{"userIdentity":{"type":"AWSService","invokedBy":"lambda.amazonaws.com","accountId":"444"},"recipientAccountId":"555"}`,
+		`{}`,
+	}
+	for _, doc := range docs {
+		v, err := decodeJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		var want, got alert.Alert
+		fillEventFields(&want, v)
+		fillEventFields(&got, newLazyTerm([]byte(doc)).Value)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", doc, got, want)
+		}
 	}
 }
