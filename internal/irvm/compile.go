@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -89,9 +88,9 @@ func compile(p *ir.Policy) (*Program, error) {
 			}
 		}
 	}
-	fold(prog, prog.plan.Blocks)
+	fuse(prog, prog.plan.Blocks)
 	for _, fn := range prog.funcs {
-		fold(prog, fn.f.Blocks)
+		fuse(prog, fn.f.Blocks)
 	}
 	prog.nlocals = maxLocal(prog.plan.Blocks, int(ir.Data)) + 1
 	check := func(blocks []*ir.Block) error {
@@ -168,64 +167,6 @@ func location(l ir.Location, files []string) *ast.Location {
 	return loc
 }
 
-// constStmt sets a local to a value made once, at compile time.
-type constStmt struct {
-	ir.Location
-	Target ir.Local
-	Value  *ast.Term
-}
-
-// fold replaces the planner's way of writing an array literal of constants
-// (an empty array, then one append per element, at every evaluation) with the
-// array, made once: Sigma rules compare a field with lists of a dozen
-// strings. The array is never changed in place (see ArrayAppendStmt).
-func fold(p *Program, blocks []*ir.Block) {
-	// A literal's local is appended to only while the literal is made; a
-	// local appended to elsewhere (a comprehension's) is left alone.
-	appends := map[ir.Local]int{}
-	walk(blocks, func(s ir.Stmt) {
-		if a, ok := s.(*ir.ArrayAppendStmt); ok {
-			appends[a.Array]++
-		}
-	})
-	walkBlocks(blocks, func(b *ir.Block) {
-		out := b.Stmts[:0]
-		for i := 0; i < len(b.Stmts); i++ {
-			mk, ok := b.Stmts[i].(*ir.MakeArrayStmt)
-			if !ok {
-				out = append(out, b.Stmts[i])
-				continue
-			}
-			var elems []*ast.Term
-			j := i + 1
-			for ; j < len(b.Stmts); j++ {
-				app, ok := b.Stmts[j].(*ir.ArrayAppendStmt)
-				if !ok || app.Array != mk.Target {
-					break
-				}
-				t := p.constant(app.Value)
-				if t == nil {
-					break
-				}
-				elems = append(elems, t)
-			}
-			if appends[mk.Target] != len(elems) {
-				// An element that is not a constant, or a comprehension:
-				// leave the array to be built at run time.
-				out = append(out, b.Stmts[i])
-				continue
-			}
-			// Clipped: an append to it (there is none: every append
-			// was folded) could not write into the shared elements.
-			c := &constStmt{Location: mk.Location, Target: mk.Target, Value: ast.NewTerm(ast.NewArray(slices.Clip(elems)...))}
-			p.consts[c.Value] = true
-			out = append(out, c)
-			i = j - 1
-		}
-		b.Stmts = out
-	})
-}
-
 // constant is the term a constant operand stands for; nil for a local.
 func (p *Program) constant(o ir.Operand) *ast.Term {
 	switch v := o.Value.(type) {
@@ -295,6 +236,11 @@ func maxLocal(blocks []*ir.Block, floor int) int {
 		case *ir.ReturnLocalStmt:
 			see(s.Source)
 		case *constStmt:
+			see(s.Target)
+		case *literalStmt:
+			for _, v := range s.Values {
+				op(v)
+			}
 			see(s.Target)
 		case *ir.CallStmt:
 			for _, a := range s.Args {

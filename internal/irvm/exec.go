@@ -333,13 +333,13 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			// array sees the element.
 			t.Value = arr.Append(plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertStmt:
-			obj, err := objectAt(fr, st.Object)
+			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
 			obj.Insert(plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertOnceStmt:
-			obj, err := objectAt(fr, st.Object)
+			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
@@ -356,6 +356,10 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if !ok {
 				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
 			}
+			if s.p.consts[t] {
+				set = set.Copy()
+				fr[st.Set] = ast.NewTerm(set)
+			}
 			set.Add(plain(s.operand(fr, st.Value)))
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
@@ -367,6 +371,10 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			}
 		case *constStmt:
 			fr[st.Target] = st.Value
+		case *literalStmt:
+			if err := s.literal(fr, st); err != nil {
+				return 0, err
+			}
 		case *ir.NopStmt:
 		default:
 			return 0, fmt.Errorf("irvm: statement %T is not supported", st)

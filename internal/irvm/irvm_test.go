@@ -747,6 +747,38 @@ raw := ` + "`a\\nb`" + ``),
 		query:  each("s", "eq", "nums", "big", "raw"),
 		inputs: []string{`{"s":"é\n"}`, `{"s":"e"}`},
 	},
+	// Literals: fuse makes them in one statement, or once when constant.
+	{
+		name: "literals/constant array object set, nested",
+		modules: mod(`o := {"a": 1, "b": null, "c": [1, "x", 2.5, true], "d": {"x": "y", "z": {"w": []}}, "e": {1, 2, 1.0}, "f": {}, "g": set()}
+in_set if object.get(input, "e", null) in {null, "", 1, 2.5, true}
+in_arr if input.e in ["a", "b", null]
+grown := array.concat(["a", "b"], [input.e])
+added := [x | some x in {"a", "b"}]`),
+		query:  each("o", "in_set", "in_arr", "grown", "added"),
+		inputs: []string{`{"e":null}`, `{"e":""}`, `{"e":1.0}`, `{"e":"b"}`, `{"e":[1]}`, `{}`},
+	},
+	{
+		name: "literals/made from input",
+		modules: mod(`a := [input.a, "x", input.b, [input.a, {"k": input.b}]]
+o := {"k": input.a, "l": [input.b, 1], "m": {input.a, input.b, 1}, "n": {"p": input.a}}
+s := {input.a, input.b, 1, 1.0, "x"}
+n := count({input.a, input.b})
+dup := {"k": input.a, "k2": input.a}
+nk := {input.a: 1, "z": 2}
+msg := sprintf("%v %v", [input.a, o])`),
+		query:  each("a", "o", "s", "n", "dup", "nk", "msg"),
+		inputs: []string{`{"a":1,"b":1.0}`, `{"a":"x","b":"y"}`, `{"a":{"x":[1]},"b":{"x":[1]}}`, `{"a":1}`, `{}`},
+	},
+	{
+		name: "literals/constant set of objects as the alert rules write it",
+		modules: mod(`alert contains {} if input.a == 1
+alert contains {} if input.b == 1
+alert contains {"k": [1, "x"]} if input.a
+other contains {"k": input.a} if input.a`),
+		query:  "r := data.x.alert; s := data.x.other; t := data.x.alert[_]",
+		inputs: []string{`{"a":1,"b":1}`, `{"a":true}`, `{"b":1}`, `{}`},
+	},
 	// Numbers.
 	{
 		name: "numbers/1 and 1.0",

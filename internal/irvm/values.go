@@ -64,7 +64,8 @@ func isObject(v ast.Value) bool {
 }
 func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
 
-func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
+// objectAt is the object in local l, to insert into.
+func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	t := fr[l]
 	if t == nil {
 		return nil, errors.New("irvm: insert into an undefined object")
@@ -72,6 +73,11 @@ func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	obj, ok := t.Value.(ast.Object)
 	if !ok {
 		return nil, fmt.Errorf("irvm: insert into a %s", ast.ValueName(t.Value))
+	}
+	if s.p.consts[t] {
+		// A folded literal is shared by every evaluation.
+		obj = obj.Copy()
+		fr[l] = ast.NewTerm(obj)
 	}
 	return obj, nil
 }
