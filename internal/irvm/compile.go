@@ -49,6 +49,7 @@ type callee struct {
 	relation bool
 	name     string
 	loc      *ast.Location
+	fast     fast // nil: OPA's built-in only
 }
 
 func compile(p *ir.Policy) (*Program, error) {
@@ -156,6 +157,7 @@ func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {
 		return nil, fmt.Errorf("irvm: built-in function %s needs OPA's evaluator", s.Func)
 	}
 	c.bi, c.void, c.relation = bi, decl.Decl.Result() == nil, decl.Relation
+	c.fast = fastBuiltins[s.Func]
 	return c, nil
 }
 

@@ -1,0 +1,146 @@
+package irvm
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// A fast built-in answers a call to a pure string built-in, as OPA's
+// built-in would, without the generic call (the operands made plain, a
+// closure for the output, a BuiltinContext copied) and without allocating;
+// ok is false for operands it does not take (a Lazy, a non-string: OPA's
+// built-in then gives its answer or its type error).
+type fast func(ops []*ast.Term) (out *ast.Term, ok bool)
+
+// fastBuiltins are the built-ins Sigma's rules call on most fields.
+var fastBuiltins = map[string]fast{
+	"lower":                    lowerFast,
+	"upper":                    upperFast,
+	"startswith":               strings2(strings.HasPrefix),
+	"endswith":                 strings2(strings.HasSuffix),
+	"contains":                 strings2(strings.Contains),
+	"strings.any_prefix_match": anyMatch(strings.HasPrefix),
+	"strings.any_suffix_match": anyMatch(strings.HasSuffix),
+}
+
+// strings2 is a boolean built-in of two strings.
+func strings2(f func(s, t string) bool) fast {
+	return func(ops []*ast.Term) (*ast.Term, bool) {
+		if len(ops) != 2 {
+			return nil, false
+		}
+		a, ok := ops[0].Value.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		b, ok := ops[1].Value.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		return ast.InternedTerm(f(string(a), string(b))), true
+	}
+}
+
+// anyMatch is strings.any_prefix_match (any_suffix_match) of one string and
+// an array of strings, the form Sigma's rules call it in.
+func anyMatch(match func(s, affix string) bool) fast {
+	return func(ops []*ast.Term) (*ast.Term, bool) {
+		if len(ops) != 2 {
+			return nil, false
+		}
+		s, ok := ops[0].Value.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		switch b := ops[1].Value.(type) {
+		case ast.String:
+			return ast.InternedTerm(match(string(s), string(b))), true
+		case *ast.Array:
+			// Every member is checked before any is matched: a non-string
+			// after a match is OPA's type error.
+			for i := range b.Len() {
+				if _, isString := b.Elem(i).Value.(ast.String); !isString {
+					return nil, false
+				}
+			}
+			found := false
+			for i := 0; i < b.Len() && !found; i++ {
+				found = match(string(s), string(b.Elem(i).Value.(ast.String)))
+			}
+			return ast.InternedTerm(found), true
+		}
+		return nil, false // a set, or OPA's type error
+	}
+}
+
+func lowerFast(ops []*ast.Term) (*ast.Term, bool) { return caseFast(ops, &lowered, 'A', 'Z') }
+func upperFast(ops []*ast.Term) (*ast.Term, bool) { return caseFast(ops, &uppered, 'a', 'z') }
+
+// caseFast is lower or upper: the operand itself when the change leaves it
+// as it is (as OPA gives it: an ASCII string without a letter from lo to hi),
+// else the changed string, from c.
+func caseFast(ops []*ast.Term, c *caseCache, lo, hi byte) (*ast.Term, bool) {
+	if len(ops) != 1 {
+		return nil, false
+	}
+	s, ok := ops[0].Value.(ast.String)
+	if !ok {
+		return nil, false
+	}
+	same := true
+	for i := 0; i < len(s) && same; i++ {
+		same = s[i] < 0x80 && (s[i] < lo || s[i] > hi)
+	}
+	if same {
+		return ops[0], true
+	}
+	if len(s) > maxCached {
+		return nil, false
+	}
+	return c.get(string(s)), true
+}
+
+// The case caches keep the lower (upper) case of the strings rules change
+// most: CloudTrail writes its event names, sources and types in mixed case,
+// from a small vocabulary, and Sigma's rules lower them for every record.
+// Two generations of at most cacheSize strings of at most maxCached bytes:
+// when one is full, it becomes the old one and the oldest is dropped.
+const (
+	cacheSize = 4096
+	maxCached = 128
+)
+
+type caseCache struct {
+	mu       sync.RWMutex
+	cur, old map[string]*ast.Term
+	change   func(string) string
+}
+
+var (
+	lowered = caseCache{change: strings.ToLower}
+	uppered = caseCache{change: strings.ToUpper}
+)
+
+// get is the term of s changed.
+func (c *caseCache) get(s string) *ast.Term {
+	c.mu.RLock()
+	t, ok := c.cur[s]
+	if !ok {
+		t, ok = c.old[s]
+	}
+	c.mu.RUnlock()
+	if ok {
+		return t
+	}
+	t = ast.StringTerm(c.change(s))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.cur) >= cacheSize || c.cur == nil {
+		c.old, c.cur = c.cur, make(map[string]*ast.Term, cacheSize)
+	}
+	// A copy: s may share the memory of a larger string.
+	c.cur[strings.Clone(s)] = t
+	return t
+}
