@@ -291,7 +291,8 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.MakeArrayStmt:
 			fr[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
 		case *ir.MakeSetStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewSet())
+			// Made on the first add: most rules' sets of alerts stay empty.
+			fr[st.Target] = ast.NewTerm(emptySet)
 		case *ir.MakeNullStmt:
 			fr[st.Target] = ast.InternedNullTerm
 		case *ir.MakeNumberIntStmt:
@@ -356,11 +357,18 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if !ok {
 				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
 			}
-			if s.p.consts[t] {
+			switch {
+			case set == emptySet:
+				// In place, as the plan means it: every local holding
+				// this set sees the element.
+				t.Value = ast.NewSet(plain(s.operand(fr, st.Value)))
+			case s.p.consts[t]:
 				set = set.Copy()
+				set.Add(plain(s.operand(fr, st.Value)))
 				fr[st.Set] = ast.NewTerm(set)
+			default:
+				set.Add(plain(s.operand(fr, st.Value)))
 			}
-			set.Add(plain(s.operand(fr, st.Value)))
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
 			if err != nil {

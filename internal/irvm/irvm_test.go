@@ -779,6 +779,19 @@ other contains {"k": input.a} if input.a`),
 		query:  "r := data.x.alert; s := data.x.other; t := data.x.alert[_]",
 		inputs: []string{`{"a":1,"b":1}`, `{"a":true}`, `{"b":1}`, `{}`},
 	},
+	{
+		name: "literals/sets made empty and added to later",
+		modules: mod(`s := {x | some x in input.xs}
+e if s == set()
+n := count(s)
+both := [s, {x | some x in input.xs; x > 1}, {"k": s}]
+alert contains x if some x in input.xs
+none contains x if { some x in input.xs; x > 100 }
+u := alert | none
+eq if alert == {x | some x in input.xs}`),
+		query:  each("s", "e", "n", "both", "alert", "none", "u", "eq"),
+		inputs: []string{`{"xs":[]}`, `{"xs":[1,2,2,1.0]}`, `{"xs":{"a":3}}`, `{}`},
+	},
 	// Numbers.
 	{
 		name: "numbers/1 and 1.0",

@@ -9,6 +9,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/ir"
 )
 
+// emptySet is the value of every set a MakeSetStmt makes, until a SetAddStmt
+// gives the set's term a set of its own: it is never added to.
+var emptySet = ast.NewSet()
+
 // dot is src[key], or nil when src has no such member.
 func dot(src, key *ast.Term) *ast.Term {
 	if src == nil || key == nil {
