@@ -11,8 +11,7 @@ import (
 )
 
 // call runs a CallStmt; false when its result is undefined.
-func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
-	c := s.p.calls[st]
+func (s *state) call(fr []*ast.Term, st *ir.CallStmt, c *callee) (bool, error) {
 	if c.fn != nil {
 		args := s.scratch[:0]
 		if len(st.Args) > len(s.scratch) {

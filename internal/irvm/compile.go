@@ -21,7 +21,6 @@ type Program struct {
 	numbers []*ast.Term // the same strings read as numbers, for MakeNumberRef
 	funcs   map[string]*function
 	dyn     map[string]*function // by their data path, for CallDynamicStmt
-	calls   map[*ir.CallStmt]*callee
 	nmemo   int
 	consts  map[*ast.Term]bool // the terms of constStmts
 	usesNow bool               // time.now_ns: evaluations give the built-in the time
@@ -60,7 +59,6 @@ func compile(p *ir.Policy) (*Program, error) {
 		plan:   p.Plans.Plans[0],
 		funcs:  map[string]*function{},
 		dyn:    map[string]*function{},
-		calls:  map[*ir.CallStmt]*callee{},
 		consts: map[*ast.Term]bool{},
 	}
 	var files []string
@@ -94,6 +92,7 @@ func compile(p *ir.Policy) (*Program, error) {
 		fuse(prog, fn.f.Blocks)
 	}
 	prog.nlocals = maxLocal(prog.plan.Blocks, int(ir.Data)) + 1
+	calls := map[*ir.CallStmt]*callee{}
 	check := func(blocks []*ir.Block) error {
 		var err error
 		walk(blocks, func(s ir.Stmt) {
@@ -109,7 +108,7 @@ func compile(p *ir.Policy) (*Program, error) {
 					err = cerr
 					return
 				}
-				prog.calls[s] = c
+				calls[s] = c
 			case *ir.MakeNumberRefStmt:
 				if s.Index < 0 || s.Index >= len(prog.numbers) {
 					err = fmt.Errorf("irvm: number constant %d out of range", s.Index)
@@ -126,7 +125,28 @@ func compile(p *ir.Policy) (*Program, error) {
 			return nil, fmt.Errorf("%s: %w", fn.f.Name, err)
 		}
 	}
+	bind(prog.plan.Blocks, calls)
+	for _, fn := range prog.funcs {
+		bind(fn.f.Blocks, calls)
+	}
 	return prog, nil
+}
+
+// callStmt is a CallStmt with its callee, found when the plan was compiled.
+type callStmt struct {
+	*ir.CallStmt
+	callee *callee
+}
+
+// bind gives each call of blocks its callee.
+func bind(blocks []*ir.Block, calls map[*ir.CallStmt]*callee) {
+	walkBlocks(blocks, func(b *ir.Block) {
+		for i, st := range b.Stmts {
+			if c, ok := st.(*ir.CallStmt); ok {
+				b.Stmts[i] = &callStmt{CallStmt: c, callee: calls[c]}
+			}
+		}
+	})
 }
 
 func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {

@@ -219,8 +219,8 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if a == nil || b == nil || ast.Compare(a.Value, b.Value) == 0 {
 				return 0, nil
 			}
-		case *ir.CallStmt:
-			ok, err := s.call(fr, st)
+		case *callStmt:
+			ok, err := s.call(fr, st.CallStmt, st.callee)
 			if err != nil {
 				return 0, err
 			}
