@@ -73,6 +73,25 @@ type state struct {
 
 	ret     *ast.Term // the value of the last ReturnLocalStmt
 	results []*ast.Term
+
+	// slab holds the terms s.term gives out next: one allocation for
+	// many. A term given out is never given out again; the terms a result
+	// holds keep their slab, the rest of which the next evaluations use.
+	slab []ast.Term
+}
+
+// slabSize is how many terms a slab holds.
+const slabSize = 32
+
+// term is a new term of v.
+func (s *state) term(v ast.Value) *ast.Term {
+	if len(s.slab) == 0 {
+		s.slab = make([]ast.Term, slabSize)
+	}
+	t := &s.slab[0]
+	s.slab = s.slab[1:]
+	t.Value = v
+	return t
 }
 
 // Eval runs the program on input (nil: none) and data and returns the values the plan
@@ -287,12 +306,12 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.ResultSetAddStmt:
 			s.results = append(s.results, plain(fr[st.Value]))
 		case *ir.MakeObjectStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewObject())
+			fr[st.Target] = s.term(ast.NewObject())
 		case *ir.MakeArrayStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
+			fr[st.Target] = s.term(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
 		case *ir.MakeSetStmt:
 			// Made on the first add: most rules' sets of alerts stay empty.
-			fr[st.Target] = ast.NewTerm(emptySet)
+			fr[st.Target] = s.term(emptySet)
 		case *ir.MakeNullStmt:
 			fr[st.Target] = ast.InternedNullTerm
 		case *ir.MakeNumberIntStmt:

@@ -55,7 +55,7 @@ func (s *state) literal(fr []*ast.Term, st *literalStmt) error {
 				return errUndefinedElem
 			}
 		}
-		fr[st.Target] = ast.NewTerm(ast.NewArray(elems...))
+		fr[st.Target] = s.term(ast.NewArray(elems...))
 	case litObject:
 		var buf [8][2]*ast.Term
 		pairs := buf[:0]
@@ -66,7 +66,7 @@ func (s *state) literal(fr []*ast.Term, st *literalStmt) error {
 			}
 			pairs = append(pairs, [2]*ast.Term{st.Keys[i], v})
 		}
-		fr[st.Target] = ast.NewTerm(ast.NewObject(pairs...))
+		fr[st.Target] = s.term(ast.NewObject(pairs...))
 	case litSet:
 		var buf [8]*ast.Term
 		elems := buf[:0]
@@ -77,7 +77,7 @@ func (s *state) literal(fr []*ast.Term, st *literalStmt) error {
 			}
 			elems = append(elems, v)
 		}
-		fr[st.Target] = ast.NewTerm(ast.NewSet(elems...))
+		fr[st.Target] = s.term(ast.NewSet(elems...))
 	}
 	return nil
 }
