@@ -80,19 +80,6 @@ type state struct {
 	slab []ast.Term
 }
 
-// slabSize is how many terms a slab holds.
-const slabSize = 32
-
-// term is a new term of v.
-func (s *state) term(v ast.Value) *ast.Term {
-	if len(s.slab) == 0 {
-		s.slab = make([]ast.Term, slabSize)
-	}
-	t := &s.slab[0]
-	s.slab = s.slab[1:]
-	t.Value = v
-	return t
-}
 
 // Eval runs the program on input (nil: none) and data and returns the values the plan
 // adds to its result set: one object per result, holding the query's

@@ -85,3 +85,17 @@ func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	}
 	return obj, nil
 }
+
+// slabSize is how many terms a slab holds.
+const slabSize = 32
+
+// term is a new term of v.
+func (s *state) term(v ast.Value) *ast.Term {
+	if len(s.slab) == 0 {
+		s.slab = make([]ast.Term, slabSize)
+	}
+	t := &s.slab[0]
+	s.slab = s.slab[1:]
+	t.Value = v
+	return t
+}
