@@ -80,7 +80,6 @@ type state struct {
 	slab []ast.Term
 }
 
-
 // Eval runs the program on input (nil: none) and data and returns the values the plan
 // adds to its result set: one object per result, holding the query's
 // variables by name.
