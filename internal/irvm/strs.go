@@ -1,6 +1,7 @@
 package irvm
 
 import (
+	"cmp"
 	"strings"
 	"sync"
 
@@ -25,13 +26,20 @@ var fastBuiltins = map[string]fast{
 	"strings.any_suffix_match": anyMatch(strings.HasSuffix),
 }
 
+// stringFirst is the first of n operands, when there are n and it is a
+// string.
+func stringFirst(ops []*ast.Term, n int) (ast.String, bool) {
+	if len(ops) != n {
+		return "", false
+	}
+	s, ok := ops[0].Value.(ast.String)
+	return s, ok
+}
+
 // strings2 is a boolean built-in of two strings.
 func strings2(f func(s, t string) bool) fast {
 	return func(ops []*ast.Term) (*ast.Term, bool) {
-		if len(ops) != 2 {
-			return nil, false
-		}
-		a, ok := ops[0].Value.(ast.String)
+		a, ok := stringFirst(ops, 2)
 		if !ok {
 			return nil, false
 		}
@@ -47,10 +55,7 @@ func strings2(f func(s, t string) bool) fast {
 // an array of strings, the form Sigma's rules call it in.
 func anyMatch(match func(s, affix string) bool) fast {
 	return func(ops []*ast.Term) (*ast.Term, bool) {
-		if len(ops) != 2 {
-			return nil, false
-		}
-		s, ok := ops[0].Value.(ast.String)
+		s, ok := stringFirst(ops, 2)
 		if !ok {
 			return nil, false
 		}
@@ -82,10 +87,7 @@ func upperFast(ops []*ast.Term) (*ast.Term, bool) { return caseFast(ops, &uppere
 // as it is (as OPA gives it: an ASCII string without a letter from lo to hi),
 // else the changed string, from c.
 func caseFast(ops []*ast.Term, c *caseCache, lo, hi byte) (*ast.Term, bool) {
-	if len(ops) != 1 {
-		return nil, false
-	}
-	s, ok := ops[0].Value.(ast.String)
+	s, ok := stringFirst(ops, 1)
 	if !ok {
 		return nil, false
 	}
@@ -125,16 +127,10 @@ var (
 
 // get is the term of s changed.
 func (c *caseCache) get(s string) *ast.Term {
-	c.mu.RLock()
-	t, ok := c.cur[s]
-	if !ok {
-		t, ok = c.old[s]
-	}
-	c.mu.RUnlock()
-	if ok {
+	if t := c.lookup(s); t != nil {
 		return t
 	}
-	t = ast.StringTerm(c.change(s))
+	t := ast.StringTerm(c.change(s))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.cur) >= cacheSize || c.cur == nil {
@@ -143,4 +139,10 @@ func (c *caseCache) get(s string) *ast.Term {
 	// A copy: s may share the memory of a larger string.
 	c.cur[strings.Clone(s)] = t
 	return t
+}
+
+func (c *caseCache) lookup(s string) *ast.Term {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return cmp.Or(c.cur[s], c.old[s])
 }
