@@ -15,7 +15,8 @@ import (
 // built-in then gives its answer or its type error).
 type fast func(ops []*ast.Term) (out *ast.Term, ok bool)
 
-// fastBuiltins are the built-ins Sigma's rules call on most fields.
+// fastBuiltins are the built-ins Sigma's rules call on most fields: type
+// tests, case changes, prefix and membership tests.
 var fastBuiltins = map[string]fast{
 	"lower":                    lowerFast,
 	"upper":                    upperFast,
@@ -24,6 +25,50 @@ var fastBuiltins = map[string]fast{
 	"contains":                 strings2(strings.Contains),
 	"strings.any_prefix_match": anyMatch(strings.HasPrefix),
 	"strings.any_suffix_match": anyMatch(strings.HasSuffix),
+	"internal.member_2":        member,
+	"is_string":                isType(func(v ast.Value) bool { _, ok := v.(ast.String); return ok }),
+	"is_number":                isType(func(v ast.Value) bool { _, ok := v.(ast.Number); return ok }),
+	"is_boolean":               isType(func(v ast.Value) bool { _, ok := v.(ast.Boolean); return ok }),
+	"is_null":                  isType(func(v ast.Value) bool { _, ok := v.(ast.Null); return ok }),
+	"is_array":                 isType(func(v ast.Value) bool { _, ok := v.(*ast.Array); return ok }),
+	"is_set":                   isType(func(v ast.Value) bool { _, ok := v.(ast.Set); return ok }),
+	"is_object":                isType(func(v ast.Value) bool { _, ok := v.(ast.Object); return ok }),
+}
+
+// isType is a type test (a Lazy's are lazyBuiltin's).
+func isType(is func(ast.Value) bool) fast {
+	return func(ops []*ast.Term) (*ast.Term, bool) {
+		if len(ops) != 1 {
+			return nil, false
+		}
+		if _, lazy := ops[0].Value.(Lazy); lazy {
+			return nil, false
+		}
+		return ast.InternedTerm(is(ops[0].Value)), true
+	}
+}
+
+// member is `x in xs` for a set or an array xs, as OPA's built-in (a Lazy,
+// and an object xs, are left to it).
+func member(ops []*ast.Term) (*ast.Term, bool) {
+	if len(ops) != 2 {
+		return nil, false
+	}
+	if _, lazy := ops[0].Value.(Lazy); lazy {
+		return nil, false
+	}
+	switch c := ops[1].Value.(type) {
+	case ast.Set:
+		return ast.InternedTerm(c.Contains(ops[0])), true
+	case *ast.Array:
+		for i := range c.Len() {
+			if ops[0].Equal(c.Elem(i)) {
+				return ast.InternedTerm(true), true
+			}
+		}
+		return ast.InternedTerm(false), true
+	}
+	return nil, false
 }
 
 // stringFirst is the first of n operands, when there are n and it is a
