@@ -8,11 +8,11 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// A fast built-in answers a call to a pure string built-in, as OPA's
-// built-in would, without the generic call (the operands made plain, a
-// closure for the output, a BuiltinContext copied) and without allocating;
-// ok is false for operands it does not take (a Lazy, a non-string: OPA's
-// built-in then gives its answer or its type error).
+// A fast built-in answers a call to a pure built-in as OPA's built-in would,
+// without the generic call (the operands made plain, a closure for the
+// output, a BuiltinContext copied) and without allocating; ok is false for
+// operands it does not take (a Lazy, a non-string where a string is due:
+// OPA's built-in then gives its answer or its type error).
 type fast func(ops []*ast.Term) (out *ast.Term, ok bool)
 
 // fastBuiltins are the built-ins Sigma's rules call on most fields: type
