@@ -11,8 +11,7 @@ import (
 )
 
 // call runs a CallStmt; false when its result is undefined.
-func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
-	c := s.p.calls[st]
+func (s *state) call(fr []*ast.Term, st *ir.CallStmt, c *callee) (bool, error) {
 	if c.fn != nil {
 		args := s.scratch[:0]
 		if len(st.Args) > len(s.scratch) {
@@ -43,6 +42,12 @@ func (s *state) call(fr []*ast.Term, st *ir.CallStmt) (bool, error) {
 	if out, ok := lazyBuiltin(c.name, ops); ok {
 		fr[st.Result] = out
 		return true, nil
+	}
+	if c.fast != nil {
+		if out, ok := c.fast(ops); ok {
+			fr[st.Result] = out
+			return true, nil
+		}
 	}
 	for i := range ops {
 		ops[i] = plain(ops[i])

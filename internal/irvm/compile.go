@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +21,6 @@ type Program struct {
 	numbers []*ast.Term // the same strings read as numbers, for MakeNumberRef
 	funcs   map[string]*function
 	dyn     map[string]*function // by their data path, for CallDynamicStmt
-	calls   map[*ir.CallStmt]*callee
 	nmemo   int
 	consts  map[*ast.Term]bool // the terms of constStmts
 	usesNow bool               // time.now_ns: evaluations give the built-in the time
@@ -50,6 +48,7 @@ type callee struct {
 	relation bool
 	name     string
 	loc      *ast.Location
+	fast     fast // nil: OPA's built-in only
 }
 
 func compile(p *ir.Policy) (*Program, error) {
@@ -60,7 +59,6 @@ func compile(p *ir.Policy) (*Program, error) {
 		plan:   p.Plans.Plans[0],
 		funcs:  map[string]*function{},
 		dyn:    map[string]*function{},
-		calls:  map[*ir.CallStmt]*callee{},
 		consts: map[*ast.Term]bool{},
 	}
 	var files []string
@@ -89,11 +87,12 @@ func compile(p *ir.Policy) (*Program, error) {
 			}
 		}
 	}
-	fold(prog, prog.plan.Blocks)
+	fuse(prog, prog.plan.Blocks)
 	for _, fn := range prog.funcs {
-		fold(prog, fn.f.Blocks)
+		fuse(prog, fn.f.Blocks)
 	}
 	prog.nlocals = maxLocal(prog.plan.Blocks, int(ir.Data)) + 1
+	calls := map[*ir.CallStmt]*callee{}
 	check := func(blocks []*ir.Block) error {
 		var err error
 		walk(blocks, func(s ir.Stmt) {
@@ -109,7 +108,7 @@ func compile(p *ir.Policy) (*Program, error) {
 					err = cerr
 					return
 				}
-				prog.calls[s] = c
+				calls[s] = c
 			case *ir.MakeNumberRefStmt:
 				if s.Index < 0 || s.Index >= len(prog.numbers) {
 					err = fmt.Errorf("irvm: number constant %d out of range", s.Index)
@@ -126,7 +125,28 @@ func compile(p *ir.Policy) (*Program, error) {
 			return nil, fmt.Errorf("%s: %w", fn.f.Name, err)
 		}
 	}
+	bind(prog.plan.Blocks, calls)
+	for _, fn := range prog.funcs {
+		bind(fn.f.Blocks, calls)
+	}
 	return prog, nil
+}
+
+// callStmt is a CallStmt with its callee, found when the plan was compiled.
+type callStmt struct {
+	*ir.CallStmt
+	callee *callee
+}
+
+// bind gives each call of blocks its callee.
+func bind(blocks []*ir.Block, calls map[*ir.CallStmt]*callee) {
+	walkBlocks(blocks, func(b *ir.Block) {
+		for i, st := range b.Stmts {
+			if c, ok := st.(*ir.CallStmt); ok {
+				b.Stmts[i] = &callStmt{CallStmt: c, callee: calls[c]}
+			}
+		}
+	})
 }
 
 func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {
@@ -157,6 +177,7 @@ func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {
 		return nil, fmt.Errorf("irvm: built-in function %s needs OPA's evaluator", s.Func)
 	}
 	c.bi, c.void, c.relation = bi, decl.Decl.Result() == nil, decl.Relation
+	c.fast = fastBuiltins[s.Func]
 	return c, nil
 }
 
@@ -166,64 +187,6 @@ func location(l ir.Location, files []string) *ast.Location {
 		loc.File = files[l.File]
 	}
 	return loc
-}
-
-// constStmt sets a local to a value made once, at compile time.
-type constStmt struct {
-	ir.Location
-	Target ir.Local
-	Value  *ast.Term
-}
-
-// fold replaces the planner's way of writing an array literal of constants
-// (an empty array, then one append per element, at every evaluation) with the
-// array, made once: Sigma rules compare a field with lists of a dozen
-// strings. The array is never changed in place (see ArrayAppendStmt).
-func fold(p *Program, blocks []*ir.Block) {
-	// A literal's local is appended to only while the literal is made; a
-	// local appended to elsewhere (a comprehension's) is left alone.
-	appends := map[ir.Local]int{}
-	walk(blocks, func(s ir.Stmt) {
-		if a, ok := s.(*ir.ArrayAppendStmt); ok {
-			appends[a.Array]++
-		}
-	})
-	walkBlocks(blocks, func(b *ir.Block) {
-		out := b.Stmts[:0]
-		for i := 0; i < len(b.Stmts); i++ {
-			mk, ok := b.Stmts[i].(*ir.MakeArrayStmt)
-			if !ok {
-				out = append(out, b.Stmts[i])
-				continue
-			}
-			var elems []*ast.Term
-			j := i + 1
-			for ; j < len(b.Stmts); j++ {
-				app, ok := b.Stmts[j].(*ir.ArrayAppendStmt)
-				if !ok || app.Array != mk.Target {
-					break
-				}
-				t := p.constant(app.Value)
-				if t == nil {
-					break
-				}
-				elems = append(elems, t)
-			}
-			if appends[mk.Target] != len(elems) {
-				// An element that is not a constant, or a comprehension:
-				// leave the array to be built at run time.
-				out = append(out, b.Stmts[i])
-				continue
-			}
-			// Clipped: an append to it (there is none: every append
-			// was folded) could not write into the shared elements.
-			c := &constStmt{Location: mk.Location, Target: mk.Target, Value: ast.NewTerm(ast.NewArray(slices.Clip(elems)...))}
-			p.consts[c.Value] = true
-			out = append(out, c)
-			i = j - 1
-		}
-		b.Stmts = out
-	})
 }
 
 // constant is the term a constant operand stands for; nil for a local.
@@ -295,6 +258,11 @@ func maxLocal(blocks []*ir.Block, floor int) int {
 		case *ir.ReturnLocalStmt:
 			see(s.Source)
 		case *constStmt:
+			see(s.Target)
+		case *literalStmt:
+			for _, v := range s.Values {
+				op(v)
+			}
 			see(s.Target)
 		case *ir.CallStmt:
 			for _, a := range s.Args {

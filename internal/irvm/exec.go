@@ -73,6 +73,11 @@ type state struct {
 
 	ret     *ast.Term // the value of the last ReturnLocalStmt
 	results []*ast.Term
+
+	// slab holds the terms s.term gives out next: one allocation for
+	// many. A term given out is never given out again; the terms a result
+	// holds keep their slab, the rest of which the next evaluations use.
+	slab []ast.Term
 }
 
 // Eval runs the program on input (nil: none) and data and returns the values the plan
@@ -219,8 +224,8 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if a == nil || b == nil || ast.Compare(a.Value, b.Value) == 0 {
 				return 0, nil
 			}
-		case *ir.CallStmt:
-			ok, err := s.call(fr, st)
+		case *callStmt:
+			ok, err := s.call(fr, st.CallStmt, st.callee)
 			if err != nil {
 				return 0, err
 			}
@@ -287,11 +292,12 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.ResultSetAddStmt:
 			s.results = append(s.results, plain(fr[st.Value]))
 		case *ir.MakeObjectStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewObject())
+			fr[st.Target] = s.term(ast.NewObject())
 		case *ir.MakeArrayStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
+			fr[st.Target] = s.term(ast.NewArray(make([]*ast.Term, 0, st.Capacity)...))
 		case *ir.MakeSetStmt:
-			fr[st.Target] = ast.NewTerm(ast.NewSet())
+			// Made on the first add: most rules' sets of alerts stay empty.
+			fr[st.Target] = s.term(emptySet)
 		case *ir.MakeNullStmt:
 			fr[st.Target] = ast.InternedNullTerm
 		case *ir.MakeNumberIntStmt:
@@ -333,13 +339,13 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			// array sees the element.
 			t.Value = arr.Append(plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertStmt:
-			obj, err := objectAt(fr, st.Object)
+			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
 			obj.Insert(plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertOnceStmt:
-			obj, err := objectAt(fr, st.Object)
+			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
 				return 0, err
 			}
@@ -356,7 +362,18 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if !ok {
 				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
 			}
-			set.Add(plain(s.operand(fr, st.Value)))
+			switch {
+			case set == emptySet:
+				// In place, as the plan means it: every local holding
+				// this set sees the element.
+				t.Value = ast.NewSet(plain(s.operand(fr, st.Value)))
+			case s.p.consts[t]:
+				set = set.Copy()
+				set.Add(plain(s.operand(fr, st.Value)))
+				fr[st.Set] = ast.NewTerm(set)
+			default:
+				set.Add(plain(s.operand(fr, st.Value)))
+			}
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
 			if err != nil {
@@ -367,6 +384,10 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			}
 		case *constStmt:
 			fr[st.Target] = st.Value
+		case *literalStmt:
+			if err := s.literal(fr, st); err != nil {
+				return 0, err
+			}
 		case *ir.NopStmt:
 		default:
 			return 0, fmt.Errorf("irvm: statement %T is not supported", st)

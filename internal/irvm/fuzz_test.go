@@ -118,7 +118,8 @@ func (g *regoGen) scalar() string {
 		}
 		return "input.flag"
 	default:
-		return "input.m.a"
+		// The built-ins irvm answers itself (strs.go).
+		return g.pick("input.m.a", "lower("+g.scalar()+")", "upper(input.str)", "is_string("+g.scalar()+")", "is_number(input.m.a)")
 	}
 }
 
@@ -188,7 +189,7 @@ func (g *regoGen) lit() string {
 	case 6:
 		return g.expr() + " in " + g.coll()
 	case 7:
-		return g.pick("startswith", "endswith", "contains") + "(" + g.scalar() + `, "a")`
+		return g.pick("startswith", "endswith", "contains", "strings.any_prefix_match", "strings.any_suffix_match") + "(" + g.scalar() + ", " + g.pick(`"a"`, `["A", "a,"]`, "input.str", "input.xs") + ")"
 	case 8:
 		return "to_number(" + g.scalar() + ") > 0"
 	case 9:
@@ -319,7 +320,7 @@ func (g *regoGen) module() (string, string) {
 // fuzzInputs are the inputs every generated module is evaluated on: of the
 // types the grammar expects, of others, and none.
 var fuzzInputs = []string{
-	`{"n": 1, "str": "a,b", "xs": [1, "1", 2.5, "abc"], "m": {"a": 1, "b": "x"}, "flag": true, "s": {1, "a"}}`,
+	`{"n": 1, "str": "A,b", "xs": [1, "1", 2.5, "abc"], "m": {"a": 1, "b": "x"}, "flag": true, "s": {1, "a"}}`,
 	`{"n": 1.0, "str": "u1", "xs": [], "m": {}, "flag": false, "s": set()}`,
 	`{"n": "x", "str": 5, "xs": "abc", "m": [1, 1.0], "flag": null, "s": [{"k": 1}]}`,
 	`{}`,

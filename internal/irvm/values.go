@@ -9,6 +9,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/ir"
 )
 
+// emptySet is the value of every set a MakeSetStmt makes, until a SetAddStmt
+// gives the set's term a set of its own: it is never added to.
+var emptySet = ast.NewSet()
+
 // dot is src[key], or nil when src has no such member.
 func dot(src, key *ast.Term) *ast.Term {
 	if src == nil || key == nil {
@@ -64,7 +68,8 @@ func isObject(v ast.Value) bool {
 }
 func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
 
-func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
+// objectAt is the object in local l, to insert into.
+func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	t := fr[l]
 	if t == nil {
 		return nil, errors.New("irvm: insert into an undefined object")
@@ -73,5 +78,24 @@ func objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("irvm: insert into a %s", ast.ValueName(t.Value))
 	}
+	if s.p.consts[t] {
+		// A folded literal is shared by every evaluation.
+		obj = obj.Copy()
+		fr[l] = ast.NewTerm(obj)
+	}
 	return obj, nil
+}
+
+// slabSize is how many terms a slab holds.
+const slabSize = 32
+
+// term is a new term of v.
+func (s *state) term(v ast.Value) *ast.Term {
+	if len(s.slab) == 0 {
+		s.slab = make([]ast.Term, slabSize)
+	}
+	t := &s.slab[0]
+	s.slab = s.slab[1:]
+	t.Value = v
+	return t
 }
