@@ -220,18 +220,29 @@ func (o *lazyObject) textAt(i int) (string, bool) {
 	switch {
 	case r.text != "":
 		return r.text, true
-	case r.val != nil:
-		s, _ := r.val.Value.(ast.String)
-		r.text = string(s)
-		return r.text, true
+	case r.val == nil:
+		s := jsonscan.New(o.raw[m.v0:m.v1])
+		q, ok := s.ReadString()
+		if !ok {
+			return "", false // cannot be: the record was checked whole
+		}
+		if r.val = o.internedTerm(m, q); r.val == nil {
+			r.text = q.String()
+			return r.text, true
+		}
 	}
-	s := jsonscan.New(o.raw[m.v0:m.v1])
-	q, ok := s.ReadString()
-	if !ok {
-		return "", false // cannot be: the record was checked whole
-	}
-	r.text = q.String()
+	s, _ := r.val.Value.(ast.String)
+	r.text = string(s)
 	return r.text, true
+}
+
+// internedTerm is the shared term of m's string value q, when m's values
+// are interned (intern.go); nil otherwise.
+func (o *lazyObject) internedTerm(m *lazyMember, q jsonscan.Str) *ast.Term {
+	if !q.Plain || !m.plain || !internable(o.raw[m.k0+1:m.k1-1]) {
+		return nil
+	}
+	return interned.term(q.Bytes())
 }
 
 // decodeMember is m's value as a term; text is its string, when it was read
@@ -251,6 +262,16 @@ func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
 		return ast.StringTerm(text)
 	}
 	s := jsonscan.New(raw)
+	if raw[0] == '"' {
+		q, ok := s.ReadString()
+		if !ok {
+			return nil // cannot be: the record was checked whole
+		}
+		if t := o.internedTerm(m, q); t != nil {
+			return t
+		}
+		return ast.StringTerm(q.String())
+	}
 	v := decodeValue(&s)
 	if v == nil {
 		return nil // cannot be: the record was checked whole
