@@ -18,12 +18,20 @@ type lazyObject struct {
 	indexed bool
 	whole   ast.Object
 	// nested holds the members of the objects nested in this one, when
-	// index read them with its own (lazyMember.kids).
-	nested []lazyMember
+	// index read them with its own (lazyMember.kids); nil otherwise.
+	nested *lazyArena
 	// read are the members decoded so far, by index in members: made on
 	// the first read, so that members hold no pointer (copying them and
 	// the garbage collector's scan of them cost nothing).
 	read []lazyValue
+}
+
+// lazyArena is the members of the objects nested in one object, noted in one
+// scan, and what has been read of them: the objects whose members are there
+// share it.
+type lazyArena struct {
+	members []lazyMember
+	read    []lazyValue // made on the first read of any of them
 }
 
 // lazyValue is what has been read of a member.
@@ -83,7 +91,12 @@ func newLazyTerm(raw []byte) *ast.Term {
 
 // lazyRecord is the record raw whose members the prefilter found.
 func lazyRecord(raw []byte, members, nested []lazyMember) *lazyObject {
-	return &lazyObject{raw: raw, members: members, nested: nested, indexed: true}
+	r := &struct { // one allocation
+		obj   lazyObject
+		arena lazyArena
+	}{obj: lazyObject{raw: raw, members: members, indexed: true}, arena: lazyArena{members: nested}}
+	r.obj.nested = &r.arena
+	return &r.obj
 }
 
 // index notes where the object's members are, and those of the objects
@@ -101,7 +114,7 @@ func (o *lazyObject) index() {
 	if !ok {
 		return // cannot be: the record was checked whole
 	}
-	o.members, o.nested = all[lo:hi:hi], all
+	o.members, o.nested = all[lo:hi:hi], &lazyArena{members: all}
 }
 
 // indexObject reads the object at s, whose text starts at offset base of
@@ -254,7 +267,11 @@ func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
 		if m.kids {
 			// index read its members already.
 			child := t.Value.(*lazyObject)
-			child.members, child.nested, child.indexed = o.nested[m.c0:m.c1:m.c1], o.nested, true
+			a := o.nested
+			if a.read == nil {
+				a.read = make([]lazyValue, len(a.members)) // one allocation for every nested object
+			}
+			child.members, child.read, child.nested, child.indexed = a.members[m.c0:m.c1:m.c1], a.read[m.c0:m.c1:m.c1], a, true
 		}
 		return t
 	}

@@ -37,15 +37,20 @@ import (
 // TestMessageHelpersMatchRego holds the Go helpers to the Rego ones.
 var messageHelpers = []string{"call", "who", "action", "where", "from", "outcome", "title", "event_time"}
 
-// eventHelpers are the template names read from the record.
-var eventHelpers = map[string]func(event) string{
-	"call":       describeCall,
-	"who":        principalOf,
-	"action":     actionOf,
-	"where":      regionOf,
-	"from":       sourceOf,
-	"outcome":    outcomeOf,
-	"event_time": func(ev event) string { return str(ev, "eventTime") },
+// eventHelpers are the template names read from the record; each writes
+// its text to the message as it is rendered.
+var eventHelpers = map[string]func(*strings.Builder, event){
+	"call":       writeCall,
+	"who":        writing(principalOf),
+	"action":     writeAction,
+	"where":      writing(regionOf),
+	"from":       writing(sourceOf),
+	"outcome":    writing(outcomeOf),
+	"event_time": writing(func(ev event) string { return str(ev, "eventTime") }),
+}
+
+func writing(f func(event) string) func(*strings.Builder, event) {
+	return func(b *strings.Builder, ev event) { b.WriteString(f(ev)) }
 }
 
 // messageTemplate is a parsed custom.message.
@@ -145,6 +150,7 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 // object's keys filled in) from the decoded record ev.
 func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, error) {
 	var b strings.Builder
+	b.Grow(m.size())
 	for _, p := range m.parts {
 		if !p.field {
 			b.WriteString(p.text)
@@ -152,7 +158,7 @@ func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, 
 		}
 		switch f, ok := eventHelpers[p.name]; {
 		case ok:
-			b.WriteString(f(ev))
+			f(&b, ev)
 		case p.name == "title":
 			b.WriteString(rule.Title)
 		default:
@@ -167,6 +173,21 @@ func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, 
 	return b.String(), nil
 }
 
+// size is a guess at a rendered message's length, for one allocation: its
+// text, and about a hundred bytes for each field (a call's sentence is
+// longer, a region shorter).
+func (m *messageTemplate) size() int {
+	n := 0
+	for _, p := range m.parts {
+		if p.field {
+			n += 100
+		} else {
+			n += len(p.text)
+		}
+	}
+	return n
+}
+
 func orUnknown(s, unknown string) string {
 	if s == "" {
 		return unknown
@@ -176,7 +197,22 @@ func orUnknown(s, unknown string) string {
 
 // describeCall is lib.cloudtrail.describe_call(e, []).
 func describeCall(ev event) string {
-	return principalOf(ev) + " called " + actionOf(ev) + " in " + regionOf(ev) + " from " + sourceOf(ev) + outcomeOf(ev)
+	var b strings.Builder
+	writeCall(&b, ev)
+	return b.String()
+}
+
+// writeCall writes describeCall's sentence to b, piece by piece: the
+// message an alert of most rules reads.
+func writeCall(b *strings.Builder, ev event) {
+	b.WriteString(principalOf(ev))
+	b.WriteString(" called ")
+	writeAction(b, ev)
+	b.WriteString(" in ")
+	b.WriteString(regionOf(ev))
+	b.WriteString(" from ")
+	b.WriteString(sourceOf(ev))
+	b.WriteString(outcomeOf(ev))
 }
 
 // regionOf is lib.cloudtrail.region(e).
@@ -204,15 +240,25 @@ func principalOf(ev event) string {
 
 // actionOf is lib.cloudtrail.action(e).
 func actionOf(ev event) string {
+	var b strings.Builder
+	writeAction(&b, ev)
+	return b.String()
+}
+
+// writeAction writes actionOf's text to b.
+func writeAction(b *strings.Builder, ev event) {
 	src, srcOK := strValue(ev, "eventSource")
 	name, nameOK := strValue(ev, "eventName")
 	switch {
 	case srcOK && nameOK:
-		return strings.TrimSuffix(src, ".amazonaws.com") + ":" + name
+		b.WriteString(strings.TrimSuffix(src, ".amazonaws.com"))
+		b.WriteByte(':')
+		b.WriteString(name)
 	case nameOK:
-		return name
+		b.WriteString(name)
+	default:
+		b.WriteString("an unknown action")
 	}
-	return "an unknown action"
 }
 
 // outcomeOf is lib.cloudtrail.outcome(e).

@@ -152,7 +152,9 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 		for _, n := range m.names {
 			switch f, ok := eventHelpers[n]; {
 			case ok:
-				data[n] = f(in.Value)
+				var b strings.Builder
+				f(&b, in.Value)
+				data[n] = b.String()
 			case n == "title":
 				data[n] = rule.Title
 			default:
