@@ -229,9 +229,12 @@ func resultOfValue(v ast.Value) (result, error) {
 	})
 	if long {
 		j, jerr := ast.JSON(obj)
+		if jerr != nil {
+			return result{}, fmt.Errorf("alert object: %w", jerr)
+		}
 		m, isMap := j.(map[string]any)
-		if jerr != nil || !isMap {
-			return result{}, fmt.Errorf("alert object: %v", jerr)
+		if !isMap {
+			return result{}, fmt.Errorf("alert object: got %T", j)
 		}
 		return resultOfMap(m), nil
 	}
