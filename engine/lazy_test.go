@@ -120,3 +120,32 @@ func TestLazyEventFields(t *testing.T) {
 		}
 	}
 }
+
+// TestResultOfValue holds the plan's reading of an alert object to the
+// reading of its JSON form, as OPA's evaluator returns it.
+func TestResultOfValue(t *testing.T) {
+	for _, src := range []string{
+		`{}`,
+		`{"message": "m", "severity": "high", "dedup_key": "k"}`,
+		`{"message": 3, "severity": ["x"], "dedup_key": null, "session": "s", "count": 12, "ratio": 1.5, "ok": true, "gone": null}`,
+		`{"list": [1, "a", {"b": null}], "obj": {"z": 1, "a": [true]}, "message": "m"}`,
+		`{1: "number key", "message": "m", "k": "v"}`,
+		`{["composite", "key"]: 1, "message": "m"}`,
+	} {
+		v := ast.MustParseTerm(src).Value
+		got, err := resultOfValue(v)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		j, err := ast.JSON(v)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if want := resultOfMap(j.(map[string]any)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", src, got, want)
+		}
+	}
+	if _, err := resultOfValue(ast.String("not an object")); err == nil {
+		t.Error("a string was read as an alert object")
+	}
+}
