@@ -98,7 +98,9 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	if lazy {
 		// The plans read the record member by member (lazy.go); OPA's
 		// evaluator, if it is needed, has it decoded then.
-		return &Input{Record: rec, lazy: lazyRecord(rec.Raw, top, nested), rules: set, pf: e.pre, partial: true}, nil
+		in := newLazyInput(rec, top, nested)
+		in.rules, in.pf = set, e.pre
+		return in, nil
 	}
 	if err != nil || set.keep == nil {
 		in, perr := Parse(rec)

@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/trailguard/trailguard/cloudtrail"
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 	"github.com/trailguard/trailguard/internal/irvm"
 )
@@ -91,12 +92,27 @@ func newLazyTerm(raw []byte) *ast.Term {
 
 // lazyRecord is the record raw whose members the prefilter found.
 func lazyRecord(raw []byte, members, nested []lazyMember) *lazyObject {
-	r := &struct { // one allocation
+	return newLazyInput(cloudtrail.Record{Raw: raw}, members, nested).lazy
+}
+
+// newLazyInput is the Input of a record the plans read member by member,
+// with the members the prefilter found: the Input, the record's object and
+// its nested members' arena in one allocation, and what is read of all the
+// members in one more.
+func newLazyInput(rec cloudtrail.Record, members, nested []lazyMember) *Input {
+	r := &struct {
+		in    Input
 		obj   lazyObject
 		arena lazyArena
-	}{obj: lazyObject{raw: raw, members: members, indexed: true}, arena: lazyArena{members: nested}}
-	r.obj.nested = &r.arena
-	return &r.obj
+	}{
+		in:    Input{Record: rec, partial: true},
+		obj:   lazyObject{raw: rec.Raw, members: members, indexed: true},
+		arena: lazyArena{members: nested},
+	}
+	read := make([]lazyValue, len(members)+len(nested))
+	r.obj.read, r.arena.read = read[:len(members):len(members)], read[len(members):]
+	r.obj.nested, r.in.lazy = &r.arena, &r.obj
+	return &r.in
 }
 
 // index notes where the object's members are, and those of the objects
