@@ -15,6 +15,7 @@
 #   severity: medium
 #   attack: [{tactic: TA0007, technique: T1580}, {tactic: TA0007, technique: T1526}]
 #   tags: [discovery, iam, stateful, T1580, T1526]
+#   message: "{{.call}}"
 #   threshold:
 #     count: 10
 #     window: 10m
@@ -35,11 +36,13 @@ import rego.v1
 
 import data.lib.cloudtrail
 
-alert contains {"message": msg, "action": cloudtrail.action(input)} if {
+# The message is custom.message (describe_call's sentence), rendered by the
+# engine for each candidate: refused calls come in bursts, and building the
+# sentence here was half the cost of each.
+alert contains {"action": cloudtrail.action(input)} if {
 	input.errorCode
 	cloudtrail.denied(input)
 	not input.sourceIPAddress == "delivery.logs.amazonaws.com"
 	not input.eventName == "HeadBucket"
 	not input.sessionCredentialFromConsole == "true"
-	msg := cloudtrail.describe_call(input, [])
 }

@@ -19,10 +19,7 @@ denied := {
 
 test_candidate_per_refusal if {
 	alerts := rule.alert with input as denied
-	alerts == {{
-		"message": "arn:aws:iam::111122223333:user/ci called iam:ListUsers in us-east-1 from 198.51.100.9; the call failed with AccessDenied",
-		"action": "iam:ListUsers",
-	}}
+	alerts == {{"action": "iam:ListUsers"}}
 }
 
 test_candidate_for_ec2_style_refusals if {
