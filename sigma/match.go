@@ -140,9 +140,11 @@ func (g *gen) anyOf(name string, t *test, vals []val, iter leafIter) {
 		// CloudTrail's shape first: a string reached through objects only is
 		// the one leaf there, tested without iterating; any other shape (a
 		// list on the way or at the field, a number) takes the general body.
+		// The general body is an else: where the plain one holds (most
+		// records that match), it is not evaluated at all.
 		fast := strings.ReplaceAll(b, "_str(v)", "v")
-		fmt.Fprintf(&g.rules, "%s if {\n\tv := %s\n\tis_string(v)\n\t%s\n}\n\n", name, iter.direct, fast)
-		fmt.Fprintf(&g.rules, "%s if {\n\tnot is_string(%s)\n\t%s\n\t%s\n}\n\n", name, iter.lookup, iter.iter, b)
+		fmt.Fprintf(&g.rules, "%s if {\n\tv := %s\n\tis_string(v)\n\t%s\n} else := true if {\n\tnot is_string(%s)\n\t%s\n\t%s\n}\n\n",
+			name, iter.direct, fast, iter.lookup, iter.iter, b)
 	}
 }
 
