@@ -136,8 +136,13 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
+	// The alert objects, the values of the query's variable `result`: one
+	// slice for every rule, taken as the plan makes them (no object of the
+	// query's variables is made per alert).
+	var results []*ast.Term
 	for i, k := range keys {
-		rs, err := progs[i].Eval(ctx, input, e.dataTerm, irvm.Options{Cancel: c})
+		var err error
+		results, err = progs[i].EvalVar(ctx, results[:0], input, e.dataTerm, resultVar, irvm.Options{Cancel: c})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()
@@ -150,15 +155,7 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			}
 			return nil, false, nil
 		}
-		for _, r := range rs {
-			obj, isObj := r.Value.(ast.Object)
-			if !isObj {
-				return nil, false, nil
-			}
-			res := obj.Get(resultVar)
-			if res == nil {
-				return nil, false, nil
-			}
+		for _, res := range results {
 			rr, err := resultOfValue(res.Value)
 			if err != nil {
 				return nil, false, nil
@@ -172,7 +169,8 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	return alerts, true, nil
 }
 
-var resultVar = ast.StringTerm("result")
+// resultVar is the variable of the rules' queries that holds an alert.
+const resultVar = "result"
 
 // errPlanBudget says that a plan evaluation ran out of the record's budget.
 var errPlanBudget = errors.New("the plan evaluation ran out of the record's budget")

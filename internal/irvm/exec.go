@@ -73,6 +73,7 @@ type state struct {
 
 	ret     *ast.Term // the value of the last ReturnLocalStmt
 	results []*ast.Term
+	varName string // EvalVar's variable; "": Eval's objects
 
 	// slab holds the terms s.term gives out next: one allocation for
 	// many. A term given out is never given out again; the terms a result
@@ -80,10 +81,8 @@ type state struct {
 	slab []ast.Term
 }
 
-// Eval runs the program on input (nil: none) and data and returns the values the plan
-// adds to its result set: one object per result, holding the query's
-// variables by name.
-func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) (_ []*ast.Term, err error) {
+// eval is Eval (name "") and EvalVar, appending the results to dst.
+func (p *Program) eval(ctx context.Context, dst []*ast.Term, input, data *ast.Term, name string, o Options) (_ []*ast.Term, err error) {
 	// A panic (in a built-in, or in this interpreter) is this record's
 	// error: the engine then evaluates the record on OPA's evaluator, and the
 	// daemon goes on.
@@ -95,6 +94,7 @@ func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) (_
 	s := states.Get().(*state)
 	defer s.release()
 	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
+	s.results, s.varName = dst, name
 	s.bctx = topdown.BuiltinContext{
 		Context: ctx,
 		Cancel:  o.Cancel,
@@ -137,7 +137,7 @@ func (s *state) release() {
 	clear(s.memo)
 	clear(s.memoDone)
 	clear(s.scratch[:])
-	s.stack, s.results = s.stack[:0], nil
+	s.stack, s.results, s.varName = s.stack[:0], nil, ""
 	s.p, s.ctx, s.cancel, s.bctx, s.out, s.many, s.ret = nil, nil, nil, topdown.BuiltinContext{}, nil, nil, nil
 	s.steps = 0
 	states.Put(s)
@@ -289,8 +289,14 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.ReturnLocalStmt:
 			s.ret = fr[st.Source]
 			return ctlReturn, nil
+		case *resultStmt:
+			if err := s.result(fr, st); err != nil {
+				return 0, err
+			}
 		case *ir.ResultSetAddStmt:
-			s.results = append(s.results, plain(fr[st.Value]))
+			if err := s.addResult(fr[st.Value]); err != nil {
+				return 0, err
+			}
 		case *ir.MakeObjectStmt:
 			fr[st.Target] = s.term(ast.NewObject())
 		case *ir.MakeArrayStmt:

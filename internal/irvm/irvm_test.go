@@ -164,6 +164,9 @@ func irvmEval(ctx context.Context, prog *Program, input ast.Value, data ast.Valu
 	if err != nil {
 		return outcome{err: err}
 	}
+	if err := varsAgree(ctx, prog, in, ast.NewTerm(data), rs); err != nil {
+		return outcome{err: err}
+	}
 	var o outcome
 	for _, r := range rs {
 		obj, ok := r.Value.(ast.Object)
@@ -174,6 +177,38 @@ func irvmEval(ctx context.Context, prog *Program, input ast.Value, data ast.Valu
 	}
 	slices.Sort(o.results)
 	return o
+}
+
+// varsAgree is nil when EvalVar gives, for each of the query's variables,
+// the values Eval's results rs hold under its name, in the same order.
+func varsAgree(ctx context.Context, prog *Program, in, data *ast.Term, rs []*ast.Term) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	first, ok := rs[0].Value.(ast.Object)
+	if !ok {
+		return fmt.Errorf("result %v is not an object", rs[0])
+	}
+	for _, k := range first.Keys() {
+		name, ok := k.Value.(ast.String)
+		if !ok {
+			return fmt.Errorf("result %v has a key that is not a name", rs[0])
+		}
+		vs, err := prog.EvalVar(ctx, nil, in, data, string(name), Options{})
+		if err != nil {
+			return fmt.Errorf("EvalVar(%s): %w, where Eval gave %v", name, err, rs)
+		}
+		if len(vs) != len(rs) {
+			return fmt.Errorf("EvalVar(%s) gave %d values, Eval %d results", name, len(vs), len(rs))
+		}
+		for i, r := range rs {
+			want := r.Get(k)
+			if want == nil || ast.Compare(want.Value, vs[i].Value) != 0 {
+				return fmt.Errorf("EvalVar(%s)[%d] = %v, Eval's result is %v", name, i, vs[i], r)
+			}
+		}
+	}
+	return nil
 }
 
 // bindings drops from a result the variables rego.Rego leaves out of a
