@@ -136,13 +136,25 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
-	// The alert objects, the values of the query's variable `result`: one
-	// slice for every rule, taken as the plan makes them (no object of the
-	// query's variables is made per alert).
-	var results []*ast.Term
+	// The alert objects are the values of the query's variable `result`,
+	// taken as the plan makes them (no object of the query's variables is
+	// made per alert).
+	var bad bool // an alert object the plan evaluator does not take
 	for i, k := range keys {
-		var err error
-		results, err = progs[i].EvalVar(ctx, results[:0], input, e.dataTerm, resultVar, irvm.Options{Cancel: c})
+		err := progs[i].EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
+			rr, err := resultOfValue(res.Value)
+			if err == nil {
+				alerts = append(alerts, alert.Alert{})
+				err = e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr)
+			}
+			if err != nil {
+				bad = true
+			}
+			return err
+		})
+		if bad {
+			return nil, false, nil
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()
@@ -154,16 +166,6 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 				return nil, false, errPlanBudget
 			}
 			return nil, false, nil
-		}
-		for _, res := range results {
-			rr, err := resultOfValue(res.Value)
-			if err != nil {
-				return nil, false, nil
-			}
-			alerts = append(alerts, alert.Alert{})
-			if err := e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr); err != nil {
-				return nil, false, nil
-			}
 		}
 	}
 	return alerts, true, nil

@@ -2,19 +2,13 @@ package irvm
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
 	"github.com/open-policy-agent/opa/v1/topdown"
-	"github.com/open-policy-agent/opa/v1/topdown/builtins"
 )
 
 // What running a block tells the block around it. A block that ran to its
@@ -71,57 +65,14 @@ type state struct {
 	memoDone []bool
 	stack    []*ast.Term // the functions' frames
 
-	ret     *ast.Term // the value of the last ReturnLocalStmt
-	results []*ast.Term
-	varName string // EvalVar's variable; "": Eval's objects
+	ret     *ast.Term   // the value of the last ReturnLocalStmt
+	results []*ast.Term // kept for the next evaluation, up to maxKeptResults
+	varName string      // EvalVar's variable; "": Eval's objects
 
 	// slab holds the terms s.term gives out next: one allocation for
 	// many. A term given out is never given out again; the terms a result
 	// holds keep their slab, the rest of which the next evaluations use.
 	slab []ast.Term
-}
-
-// eval is Eval (name "") and EvalVar, appending the results to dst.
-func (p *Program) eval(ctx context.Context, dst []*ast.Term, input, data *ast.Term, name string, o Options) (_ []*ast.Term, err error) {
-	// A panic (in a built-in, or in this interpreter) is this record's
-	// error: the engine then evaluates the record on OPA's evaluator, and the
-	// daemon goes on.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("irvm: panic: %v", r)
-		}
-	}()
-	s := states.Get().(*state)
-	defer s.release()
-	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
-	s.results, s.varName = dst, name
-	s.bctx = topdown.BuiltinContext{
-		Context: ctx,
-		Cancel:  o.Cancel,
-		Seed:    rand.Reader,
-	}
-	if p.usesCache {
-		s.bctx.Cache = builtins.Cache{}
-	}
-	if p.usesNow {
-		s.bctx.Time = ast.NumberTerm(json.Number(strconv.FormatInt(time.Now().UnixNano(), 10)))
-	}
-	if p.nmemo > 0 {
-		s.memo = slices.Grow(s.memo[:0], p.nmemo)[:p.nmemo]
-		s.memoDone = slices.Grow(s.memoDone[:0], p.nmemo)[:p.nmemo]
-	}
-	fr := s.frame(p.nlocals)
-	fr[ir.Input], fr[ir.Data] = input, data
-	for _, b := range p.plan.Blocks {
-		r, err := s.block(fr, b)
-		if err != nil {
-			return nil, err
-		}
-		if r == ctlReturn {
-			break
-		}
-	}
-	return s.results, nil
 }
 
 // states are evaluations' working memory, reused.
@@ -137,7 +88,11 @@ func (s *state) release() {
 	clear(s.memo)
 	clear(s.memoDone)
 	clear(s.scratch[:])
-	s.stack, s.results, s.varName = s.stack[:0], nil, ""
+	clear(s.results)
+	s.stack, s.results, s.varName = s.stack[:0], s.results[:0], ""
+	if cap(s.results) > maxKeptResults {
+		s.results = nil
+	}
 	s.p, s.ctx, s.cancel, s.bctx, s.out, s.many, s.ret = nil, nil, nil, topdown.BuiltinContext{}, nil, nil, nil
 	s.steps = 0
 	states.Put(s)

@@ -194,7 +194,11 @@ func varsAgree(ctx context.Context, prog *Program, in, data *ast.Term, rs []*ast
 		if !ok {
 			return fmt.Errorf("result %v has a key that is not a name", rs[0])
 		}
-		vs, err := prog.EvalVar(ctx, nil, in, data, string(name), Options{})
+		var vs []*ast.Term
+		err := prog.EvalVar(ctx, in, data, string(name), Options{}, func(v *ast.Term) error {
+			vs = append(vs, v)
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("EvalVar(%s): %w, where Eval gave %v", name, err, rs)
 		}
@@ -1232,5 +1236,38 @@ func TestEvalCancelled(t *testing.T) {
 	}
 	if n := rs[0].Value.(ast.Object).Get(ast.StringTerm("r")); n == nil || n.Value.Compare(ast.Number("2000")) != 0 {
 		t.Fatalf("r = %v, want 2000", n)
+	}
+}
+
+// TestEvalVarErrors: EvalVar names a variable the query does not have, and
+// stops at the first error of its callback with that error.
+func TestEvalVarErrors(t *testing.T) {
+	ctx := context.Background()
+	tc := diffCase{modules: mod(`s contains x if some x in input`), query: "data.x.s[v]"}
+	cc, err := compileCase(tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Plan(ctx, cc.compiler, inmem.New(), tc.query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, data := ast.ArrayTerm(ast.IntNumberTerm(1), ast.IntNumberTerm(2)), ast.ObjectTerm()
+	none := func(*ast.Term) error { return nil }
+	if err := prog.EvalVar(ctx, in, data, "w", Options{}, none); err == nil || !strings.Contains(err.Error(), `"w"`) {
+		t.Fatalf("EvalVar of a variable the query does not have: %v", err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = prog.EvalVar(ctx, in, data, "v", Options{}, func(*ast.Term) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("EvalVar after a failing callback: %v after %d calls, want stop after 1", err, calls)
+	}
+	var got []string
+	if err := prog.EvalVar(ctx, in, data, "v", Options{}, func(v *ast.Term) error { got = append(got, v.String()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "1,2" {
+		t.Fatalf("EvalVar's values %v, want 1,2", got)
 	}
 }

@@ -2,11 +2,18 @@ package irvm
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
 )
 
 // The planner writes each result of the query as an object of the query's
@@ -44,21 +51,90 @@ func fuseResults(blocks []*ir.Block) {
 	})
 }
 
+// maxKeptResults bounds the results buffer a pooled state keeps.
+const maxKeptResults = 256
+
 // Eval runs the program on input (nil: none) and data and returns the
 // values the plan adds to its result set: one object per result, holding the
 // query's variables by name.
 func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) ([]*ast.Term, error) {
-	return p.eval(ctx, nil, input, data, "", o)
+	s, err := p.run(ctx, input, data, "", o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	if len(s.results) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(s.results), nil
 }
 
-// EvalVar runs the program as Eval does and appends to dst, instead of
-// each result's object of the query's variables, the value the variable
-// name has in it. dst may be the slice of an earlier call, to reuse.
-func (p *Program) EvalVar(ctx context.Context, dst []*ast.Term, input, data *ast.Term, name string, o Options) ([]*ast.Term, error) {
+// EvalVar runs the program as Eval does and then calls f with the value the
+// query's variable name has in each result, in Eval's order, instead of
+// making each result's object of the query's variables. An error of f ends
+// the calls and is EvalVar's. Neither the values nor f's calls allocate
+// anything of EvalVar's own (f, only called, stays on the caller's stack).
+func (p *Program) EvalVar(ctx context.Context, input, data *ast.Term, name string, o Options, f func(*ast.Term) error) error {
 	if name == "" {
-		return dst, errors.New("irvm: EvalVar needs a variable's name")
+		return errors.New("irvm: EvalVar needs a variable's name")
 	}
-	return p.eval(ctx, dst, input, data, name, o)
+	s, err := p.run(ctx, input, data, name, o)
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	for _, v := range s.results {
+		if err := f(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run is Eval's and EvalVar's evaluation: the state holds the results
+// until the caller releases it. name is EvalVar's variable ("": Eval).
+func (p *Program) run(ctx context.Context, input, data *ast.Term, name string, o Options) (s *state, err error) {
+	s = states.Get().(*state)
+	// A panic (in a built-in, or in this interpreter) is this record's
+	// error: the engine then evaluates the record on OPA's evaluator, and the
+	// daemon goes on.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("irvm: panic: %v", r)
+		}
+		if err != nil {
+			s.release()
+			s = nil
+		}
+	}()
+	s.p, s.ctx, s.cancel, s.varName = p, ctx, o.Cancel, name
+	s.bctx = topdown.BuiltinContext{
+		Context: ctx,
+		Cancel:  o.Cancel,
+		Seed:    rand.Reader,
+	}
+	if p.usesCache {
+		s.bctx.Cache = builtins.Cache{}
+	}
+	if p.usesNow {
+		s.bctx.Time = ast.NumberTerm(json.Number(strconv.FormatInt(time.Now().UnixNano(), 10)))
+	}
+	if p.nmemo > 0 {
+		s.memo = slices.Grow(s.memo[:0], p.nmemo)[:p.nmemo]
+		s.memoDone = slices.Grow(s.memoDone[:0], p.nmemo)[:p.nmemo]
+	}
+	fr := s.frame(p.nlocals)
+	fr[ir.Input], fr[ir.Data] = input, data
+	for _, b := range p.plan.Blocks {
+		r, err := s.block(fr, b)
+		if err != nil {
+			return s, err
+		}
+		if r == ctlReturn {
+			break
+		}
+	}
+	return s, nil
 }
 
 // result runs a resultStmt.
