@@ -318,22 +318,8 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.ObjectMergeStmt:
 			fr[st.Target] = merge(plain(fr[st.A]), plain(fr[st.B]))
 		case *ir.SetAddStmt:
-			t := fr[st.Set]
-			set, ok := t.Value.(ast.Set)
-			if !ok {
-				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
-			}
-			switch {
-			case set == emptySet:
-				// In place, as the plan means it: every local holding
-				// this set sees the element.
-				t.Value = ast.NewSet(plain(s.operand(fr, st.Value)))
-			case s.p.consts[t]:
-				set = set.Copy()
-				set.Add(plain(s.operand(fr, st.Value)))
-				fr[st.Set] = ast.NewTerm(set)
-			default:
-				set.Add(plain(s.operand(fr, st.Value)))
+			if err := s.add(fr, st); err != nil {
+				return 0, err
 			}
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
@@ -362,7 +348,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 // element; a break of index 1 ends the scan; n > 1 leaves n-2 blocks around
 // the scan's own.
 func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
-	src := plain(fr[st.Source])
+	src := fr[st.Source]
 	if src == nil {
 		return ctlEnd, nil
 	}
@@ -381,7 +367,11 @@ func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
 		}
 		return ctlEnd, false, nil
 	}
-	switch v := src.Value.(type) {
+	if one, isOne := src.Value.(oneSet); isOne {
+		r, _, err := each(one.elem, one.elem)
+		return r, err
+	}
+	switch v := plain(src).Value.(type) {
 	case *ast.Array:
 		for i := range v.Len() {
 			if r, stop, err := each(intTerm(int64(i)), v.Elem(i)); stop || err != nil {

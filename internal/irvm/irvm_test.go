@@ -337,6 +337,18 @@ func deepCase() diffCase {
 
 var diffCases = []diffCase{
 	deepCase(),
+	{
+		name:    "partial set/one element as the result",
+		modules: mod(`s contains x if { some x in input.a }`),
+		query:   "r := data.x.s",
+		inputs:  []string{`{"a":[3]}`, `{"a":[{"k":1}]}`, `{"a":[3,4]}`, `{"a":[]}`},
+	},
+	{
+		name:    "partial set/one element scanned",
+		modules: mod(`s contains x if { some x in input.a }`),
+		query:   "data.x.s[v]; is_set(data.x.s)",
+		inputs:  []string{`{"a":[3]}`, `{"a":[3,4]}`},
+	},
 	// Complete rules, else chains, defaults.
 	{
 		name:    "complete/else chain",
@@ -1134,10 +1146,37 @@ in_low := lower(input.s) in {"assumedrole", "ärger"}`, "\n")
 	return cases
 }
 
+// oneSetCases use a partial set of one element (an oneSet) wherever a set
+// can go, each use in its own query: the first use that makes the set whole
+// makes it whole for the rest of the evaluation.
+func oneSetCases() []diffCase {
+	uses := map[string]string{
+		"is_set": "is_set(s)", "count": "count(s)", "in": "3 in s", "dot": "s[3]", "f": "f(s)",
+		"eq": "s == {3}", "neq": "s != {3}", "arr": "[s]", "obj": `{"s": s}`, "set": "{s}",
+		"ref": "count({k | s[k]})", "union": "s | {9}", "every": "true if { every v in s { v == 3 } }",
+		"scan": `concat(",", [sprintf("%v", [v]) | some v in s])`, "add": "s2",
+	}
+	var cases []diffCase
+	for name, use := range uses {
+		cases = append(cases, diffCase{
+			name: "partial set/one element: " + name,
+			modules: mod(`s contains x if { some x in input.a }
+s contains 7 if input.seven
+s2 contains x if { some x in s }
+s2 contains 8 if input.eight
+f(y) := count(y)
+t := ` + use),
+			query:  "r := data.x.t",
+			inputs: []string{`{"a":[3]}`, `{"a":[4]}`, `{"a":[3,3]}`, `{"a":[3],"seven":true}`, `{"a":[7],"seven":true}`, `{"a":[]}`, `{"a":[3],"eight":true}`},
+		})
+	}
+	return cases
+}
+
 func TestDifferential(t *testing.T) {
 	ctx := context.Background()
 	seen := map[string]bool{}
-	for _, tc := range append(diffCases, fastBuiltinCases()...) {
+	for _, tc := range append(append(diffCases, fastBuiltinCases()...), oneSetCases()...) {
 		if seen[tc.name] {
 			t.Fatalf("two cases named %q", tc.name)
 		}
@@ -1159,7 +1198,7 @@ func TestDifferential(t *testing.T) {
 // an evaluation must change nothing in it.
 func TestEvalConcurrently(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range append(diffCases, fastBuiltinCases()...) {
+	for _, tc := range append(append(diffCases, fastBuiltinCases()...), oneSetCases()...) {
 		if tc.refuse {
 			continue
 		}

@@ -37,6 +37,8 @@ func dot(src, key *ast.Term) *ast.Term {
 		if v.Contains(key) {
 			return key
 		}
+	case oneSet:
+		return dot(plain(src), key)
 	}
 	return nil
 }
@@ -66,7 +68,13 @@ func isObject(v ast.Value) bool {
 	}
 	return false
 }
-func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
+func isSet(v ast.Value) bool {
+	switch v.(type) {
+	case ast.Set, oneSet:
+		return true
+	}
+	return false
+}
 
 // objectAt is the object in local l, to insert into.
 func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
