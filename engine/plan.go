@@ -230,8 +230,11 @@ func resultOfValue(v ast.Value) (result, error) {
 	if long {
 		j, jerr := ast.JSON(obj)
 		m, isMap := j.(map[string]any)
-		if jerr != nil || !isMap {
-			return result{}, fmt.Errorf("alert object: %v", jerr)
+		if jerr != nil {
+			return result{}, fmt.Errorf("alert object: %w", jerr)
+		}
+		if !isMap {
+			return result{}, fmt.Errorf("alert object: %T, not a JSON object", j)
 		}
 		return resultOfMap(m), nil
 	}

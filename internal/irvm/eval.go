@@ -143,16 +143,16 @@ func (s *state) result(fr []*ast.Term, st *resultStmt) error {
 		if err := s.literal(fr, st.literalStmt); err != nil {
 			return err
 		}
-		s.results = append(s.results, fr[st.literalStmt.Target])
+		s.results = append(s.results, fr[st.Target])
 		return nil
 	}
 	var v *ast.Term
-	for i, o := range st.literalStmt.Values {
+	for i, o := range st.Values {
 		t := s.operand(fr, o)
 		if t == nil {
 			return errUndefinedElem // as the literal would have been
 		}
-		if st.literalStmt.Keys[i].Value == ast.String(s.varName) {
+		if st.Keys[i].Value == ast.String(s.varName) {
 			v = t
 		}
 	}
