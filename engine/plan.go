@@ -229,12 +229,12 @@ func resultOfValue(v ast.Value) (result, error) {
 	})
 	if long {
 		j, jerr := ast.JSON(obj)
-		m, isMap := j.(map[string]any)
 		if jerr != nil {
 			return result{}, fmt.Errorf("alert object: %w", jerr)
 		}
+		m, isMap := j.(map[string]any)
 		if !isMap {
-			return result{}, fmt.Errorf("alert object: %T, not a JSON object", j)
+			return result{}, fmt.Errorf("alert object: got %T", j)
 		}
 		return resultOfMap(m), nil
 	}
