@@ -304,7 +304,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			obj.Insert(plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
+			insert(fr[st.Object], obj, plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertOnceStmt:
 			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
@@ -314,7 +314,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if cur := obj.Get(k); cur != nil && ast.Compare(cur.Value, v.Value) != 0 {
 				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
 			}
-			obj.Insert(k, v)
+			insert(fr[st.Object], obj, k, v)
 		case *ir.ObjectMergeStmt:
 			fr[st.Target] = merge(plain(fr[st.A]), plain(fr[st.B]))
 		case *ir.SetAddStmt:

@@ -338,6 +338,14 @@ func deepCase() diffCase {
 var diffCases = []diffCase{
 	deepCase(),
 	{
+		// 1 and [1] share ast.Object's hash bucket: inserting 1 again must
+		// not lose [1] (OPA v1.22.3's Insert does).
+		name:    "objects/keys inserted again that share a hash bucket",
+		modules: mod(`o[k] := 1 if { some _ in input.xs; some k in [1, [1]] }`),
+		query:   "r := data.x.o",
+		inputs:  []string{`{"xs":[1,2,3]}`},
+	},
+	{
 		name:    "partial set/one element as the result",
 		modules: mod(`s contains x if { some x in input.a }`),
 		query:   "r := data.x.s",
