@@ -136,8 +136,25 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
+	// The alert objects are the values of the query's variable `result`,
+	// taken as the plan makes them (no object of the query's variables is
+	// made per alert).
+	var bad bool // an alert object the plan evaluator does not take
 	for i, k := range keys {
-		rs, err := progs[i].Eval(ctx, input, e.dataTerm, irvm.Options{Cancel: c})
+		err := progs[i].EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
+			rr, err := resultOfValue(res.Value)
+			if err == nil {
+				alerts = append(alerts, alert.Alert{})
+				err = e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr)
+			}
+			if err != nil {
+				bad = true
+			}
+			return err
+		})
+		if bad {
+			return nil, false, nil
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()
@@ -150,29 +167,12 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			}
 			return nil, false, nil
 		}
-		for _, r := range rs {
-			obj, isObj := r.Value.(ast.Object)
-			if !isObj {
-				return nil, false, nil
-			}
-			res := obj.Get(resultVar)
-			if res == nil {
-				return nil, false, nil
-			}
-			rr, err := resultOfValue(res.Value)
-			if err != nil {
-				return nil, false, nil
-			}
-			alerts = append(alerts, alert.Alert{})
-			if err := e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr); err != nil {
-				return nil, false, nil
-			}
-		}
 	}
 	return alerts, true, nil
 }
 
-var resultVar = ast.StringTerm("result")
+// resultVar is the variable of the rules' queries that holds an alert.
+const resultVar = "result"
 
 // errPlanBudget says that a plan evaluation ran out of the record's budget.
 var errPlanBudget = errors.New("the plan evaluation ran out of the record's budget")

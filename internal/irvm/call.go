@@ -38,6 +38,9 @@ func (s *state) call(fr []*ast.Term, st *ir.CallStmt, c *callee) (bool, error) {
 		if ops[i] == nil {
 			return false, nil
 		}
+		if _, one := ops[i].Value.(oneSet); one {
+			ops[i] = plain(ops[i]) // the fast built-ins know OPA's sets only
+		}
 	}
 	if out, ok := lazyBuiltin(c.name, ops); ok {
 		fr[st.Result] = out

@@ -92,6 +92,7 @@ func compile(p *ir.Policy) (*Program, error) {
 		fuse(prog, fn.f.Blocks)
 	}
 	prog.nlocals = maxLocal(prog.plan.Blocks, int(ir.Data)) + 1
+	fuseResults(prog.plan.Blocks) // after maxLocal, which knows literalStmt's locals
 	calls := map[*ir.CallStmt]*callee{}
 	check := func(blocks []*ir.Block) error {
 		var err error

@@ -2,19 +2,13 @@ package irvm
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
 	"github.com/open-policy-agent/opa/v1/topdown"
-	"github.com/open-policy-agent/opa/v1/topdown/builtins"
 )
 
 // What running a block tells the block around it. A block that ran to its
@@ -71,57 +65,14 @@ type state struct {
 	memoDone []bool
 	stack    []*ast.Term // the functions' frames
 
-	ret     *ast.Term // the value of the last ReturnLocalStmt
-	results []*ast.Term
+	ret     *ast.Term   // the value of the last ReturnLocalStmt
+	results []*ast.Term // kept for the next evaluation, up to maxKeptResults
+	varName string      // EvalVar's variable; "": Eval's objects
 
 	// slab holds the terms s.term gives out next: one allocation for
 	// many. A term given out is never given out again; the terms a result
 	// holds keep their slab, the rest of which the next evaluations use.
 	slab []ast.Term
-}
-
-// Eval runs the program on input (nil: none) and data and returns the values the plan
-// adds to its result set: one object per result, holding the query's
-// variables by name.
-func (p *Program) Eval(ctx context.Context, input, data *ast.Term, o Options) (_ []*ast.Term, err error) {
-	// A panic (in a built-in, or in this interpreter) is this record's
-	// error: the engine then evaluates the record on OPA's evaluator, and the
-	// daemon goes on.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("irvm: panic: %v", r)
-		}
-	}()
-	s := states.Get().(*state)
-	defer s.release()
-	s.p, s.ctx, s.cancel = p, ctx, o.Cancel
-	s.bctx = topdown.BuiltinContext{
-		Context: ctx,
-		Cancel:  o.Cancel,
-		Seed:    rand.Reader,
-	}
-	if p.usesCache {
-		s.bctx.Cache = builtins.Cache{}
-	}
-	if p.usesNow {
-		s.bctx.Time = ast.NumberTerm(json.Number(strconv.FormatInt(time.Now().UnixNano(), 10)))
-	}
-	if p.nmemo > 0 {
-		s.memo = slices.Grow(s.memo[:0], p.nmemo)[:p.nmemo]
-		s.memoDone = slices.Grow(s.memoDone[:0], p.nmemo)[:p.nmemo]
-	}
-	fr := s.frame(p.nlocals)
-	fr[ir.Input], fr[ir.Data] = input, data
-	for _, b := range p.plan.Blocks {
-		r, err := s.block(fr, b)
-		if err != nil {
-			return nil, err
-		}
-		if r == ctlReturn {
-			break
-		}
-	}
-	return s.results, nil
 }
 
 // states are evaluations' working memory, reused.
@@ -137,7 +88,11 @@ func (s *state) release() {
 	clear(s.memo)
 	clear(s.memoDone)
 	clear(s.scratch[:])
-	s.stack, s.results = s.stack[:0], nil
+	clear(s.results)
+	s.stack, s.results, s.varName = s.stack[:0], s.results[:0], ""
+	if cap(s.results) > maxKeptResults {
+		s.results = nil
+	}
 	s.p, s.ctx, s.cancel, s.bctx, s.out, s.many, s.ret = nil, nil, nil, topdown.BuiltinContext{}, nil, nil, nil
 	s.steps = 0
 	states.Put(s)
@@ -289,8 +244,14 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 		case *ir.ReturnLocalStmt:
 			s.ret = fr[st.Source]
 			return ctlReturn, nil
+		case *resultStmt:
+			if err := s.result(fr, st); err != nil {
+				return 0, err
+			}
 		case *ir.ResultSetAddStmt:
-			s.results = append(s.results, plain(fr[st.Value]))
+			if err := s.addResult(fr[st.Value]); err != nil {
+				return 0, err
+			}
 		case *ir.MakeObjectStmt:
 			fr[st.Target] = s.term(ast.NewObject())
 		case *ir.MakeArrayStmt:
@@ -343,7 +304,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			obj.Insert(plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
+			insert(fr[st.Object], obj, plain(s.operand(fr, st.Key)), plain(s.operand(fr, st.Value)))
 		case *ir.ObjectInsertOnceStmt:
 			obj, err := s.objectAt(fr, st.Object)
 			if err != nil {
@@ -353,26 +314,12 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 			if cur := obj.Get(k); cur != nil && ast.Compare(cur.Value, v.Value) != 0 {
 				return 0, &ConflictError{Location: location(st.Location, nil), What: "object keys must be unique"}
 			}
-			obj.Insert(k, v)
+			insert(fr[st.Object], obj, k, v)
 		case *ir.ObjectMergeStmt:
 			fr[st.Target] = merge(plain(fr[st.A]), plain(fr[st.B]))
 		case *ir.SetAddStmt:
-			t := fr[st.Set]
-			set, ok := t.Value.(ast.Set)
-			if !ok {
-				return 0, fmt.Errorf("irvm: add to a %s", ast.ValueName(t.Value))
-			}
-			switch {
-			case set == emptySet:
-				// In place, as the plan means it: every local holding
-				// this set sees the element.
-				t.Value = ast.NewSet(plain(s.operand(fr, st.Value)))
-			case s.p.consts[t]:
-				set = set.Copy()
-				set.Add(plain(s.operand(fr, st.Value)))
-				fr[st.Set] = ast.NewTerm(set)
-			default:
-				set.Add(plain(s.operand(fr, st.Value)))
+			if err := s.add(fr, st); err != nil {
+				return 0, err
 			}
 		case *ir.CallDynamicStmt:
 			ok, err := s.callDynamic(fr, st)
@@ -401,7 +348,7 @@ func (s *state) block(fr []*ast.Term, b *ir.Block) (int, error) {
 // element; a break of index 1 ends the scan; n > 1 leaves n-2 blocks around
 // the scan's own.
 func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
-	src := plain(fr[st.Source])
+	src := fr[st.Source]
 	if src == nil {
 		return ctlEnd, nil
 	}
@@ -420,7 +367,11 @@ func (s *state) scan(fr []*ast.Term, st *ir.ScanStmt) (int, error) {
 		}
 		return ctlEnd, false, nil
 	}
-	switch v := src.Value.(type) {
+	if one, isOne := src.Value.(oneSet); isOne {
+		r, _, err := each(one.elem, one.elem)
+		return r, err
+	}
+	switch v := plain(src).Value.(type) {
 	case *ast.Array:
 		for i := range v.Len() {
 			if r, stop, err := each(intTerm(int64(i)), v.Elem(i)); stop || err != nil {

@@ -18,13 +18,18 @@ type Lazy interface {
 	Whole() ast.Object
 }
 
-// plain is t with any Lazy made whole.
+// plain is t with any Lazy made whole, and any oneSet made an ast.Set.
 func plain(t *ast.Term) *ast.Term {
 	if t == nil {
 		return nil
 	}
-	if l, ok := t.Value.(Lazy); ok {
-		return ast.NewTerm(l.Whole())
+	switch v := t.Value.(type) {
+	case Lazy:
+		return ast.NewTerm(v.Whole())
+	case oneSet:
+		// In its own term, which this evaluation made (MakeSetStmt):
+		// every local holding the set sees the same set.
+		t.Value = v.set()
 	}
 	return t
 }

@@ -37,6 +37,8 @@ func dot(src, key *ast.Term) *ast.Term {
 		if v.Contains(key) {
 			return key
 		}
+	case oneSet:
+		return dot(plain(src), key)
 	}
 	return nil
 }
@@ -66,7 +68,13 @@ func isObject(v ast.Value) bool {
 	}
 	return false
 }
-func isSet(v ast.Value) bool { _, ok := v.(ast.Set); return ok }
+func isSet(v ast.Value) bool {
+	switch v.(type) {
+	case ast.Set, oneSet:
+		return true
+	}
+	return false
+}
 
 // objectAt is the object in local l, to insert into.
 func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
@@ -84,6 +92,29 @@ func (s *state) objectAt(fr []*ast.Term, l ir.Local) (ast.Object, error) {
 		fr[l] = ast.NewTerm(obj)
 	}
 	return obj, nil
+}
+
+// insert inserts k: v into obj, the object of term t, around a bug of
+// ast.Object's Insert (OPA v1.22.3): replacing the value of a key that is
+// not the first of its hash bucket makes it the bucket's first and drops the
+// keys before it (1 and [1] share a bucket), which a later insert then adds
+// a second time. A key already there with an equal value is left as it is;
+// with another value, the object is made anew in t.
+func insert(t *ast.Term, obj ast.Object, k, v *ast.Term) {
+	cur := obj.Get(k)
+	switch {
+	case cur == nil:
+		obj.Insert(k, v)
+	case ast.Compare(cur.Value, v.Value) != 0:
+		out := ast.NewObject()
+		obj.Foreach(func(ok, ov *ast.Term) {
+			if ast.Compare(ok.Value, k.Value) == 0 {
+				ov = v
+			}
+			out.Insert(ok, ov)
+		})
+		t.Value = out
+	}
 }
 
 // slabSize is how many terms a slab holds.
