@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/trailguard/trailguard/attack"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // AppendJSON appends a as encoding/json encodes it with HTML escaping off
@@ -19,7 +19,7 @@ import (
 // that of an event (Raw) that is not valid JSON, as encoding/json reports it.
 func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"rule_id":`...)
-	dst = appendString(dst, a.RuleID)
+	dst = jsonscan.AppendString(dst, a.RuleID)
 	dst = appendKeyString(dst, "title", a.Title)
 	dst = appendKeyString(dst, "severity", a.Severity.String())
 	dst = appendKeyStringOmit(dst, "description", a.Description)
@@ -77,7 +77,7 @@ func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
 
 func appendMapping(dst []byte, m attack.Mapping) []byte {
 	dst = append(dst, `{"tactic":`...)
-	dst = appendString(dst, m.Tactic)
+	dst = jsonscan.AppendString(dst, m.Tactic)
 	dst = appendKeyStringOmit(dst, "technique", m.Technique)
 	return append(dst, '}')
 }
@@ -87,7 +87,7 @@ func appendKeyString(dst []byte, key, s string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':')
-	return appendString(dst, s)
+	return jsonscan.AppendString(dst, s)
 }
 
 // appendKeyStringOmit is appendKeyString for an omitempty field.
@@ -110,7 +110,7 @@ func appendKeyStrings(dst []byte, key string, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, s)
+		dst = jsonscan.AppendString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -133,86 +133,9 @@ func appendKeyMap(dst []byte, key string, m map[string]string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonscan.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendString(dst, m[k])
+		dst = jsonscan.AppendString(dst, m[k])
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString is encoding/json's string encoding without HTML escaping:
-// quotes, backslashes and control characters escaped (\b, \f, \n, \r, \t by
-// name), each byte that is not UTF-8 as \ufffd, and U+2028 and U+2029
-// escaped for JavaScript.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// plain8 says whether the 8 bytes of s are all printable ASCII other than a
-// quote or a backslash, which encode as they are: alert text is mostly such,
-// and testing a word at a time is what makes AppendJSON fast. A true answer
-// is exact; a false one sends the bytes to the byte-by-byte path.
-func plain8(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	control := (x - 0x20*ones) & ^x // a byte below 0x20
-	q := x ^ ('"' * ones)
-	quote := (q - ones) & ^q
-	bs := x ^ ('\\' * ones)
-	backslash := (bs - ones) & ^bs
-	return (control|quote|backslash|x)&highs == 0
 }

@@ -326,7 +326,9 @@ func (e *Engine) toAlert(in *Input, b rego.Vars) (alert.Alert, error) {
 	if !ok {
 		return alert.Alert{}, fmt.Errorf("rule %s: alert must be an object with a message, got %T", rule.ID, b["result"])
 	}
-	return e.makeAlert(in, rule, resultOfMap(res))
+	var a alert.Alert
+	err := e.fillAlert(&a, in, rule, resultOfMap(res))
+	return a, err
 }
 
 // result is what the engine reads of a rule's alert object: the keys it
@@ -346,13 +348,6 @@ func resultOfMap(res map[string]any) result {
 	r.severity, r.hasSeverity = res["severity"].(string)
 	r.dedupKey, _ = res["dedup_key"].(string)
 	return r
-}
-
-// makeAlert is rule's alert from the object res it reported for in.
-func (e *Engine) makeAlert(in *Input, rule *Rule, res result) (alert.Alert, error) {
-	var a alert.Alert
-	err := e.fillAlert(&a, in, rule, res)
-	return a, err
 }
 
 // fillAlert writes into a, which is zero, rule's alert from the object res it

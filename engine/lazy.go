@@ -90,11 +90,6 @@ func newLazyTerm(raw []byte) *ast.Term {
 	return &t.term
 }
 
-// lazyRecord is the record raw whose members the prefilter found.
-func lazyRecord(raw []byte, members, nested []lazyMember) *lazyObject {
-	return newLazyInput(cloudtrail.Record{Raw: raw}, members, nested).lazy
-}
-
 // newLazyInput is the Input of a record the plans read member by member,
 // with the members the prefilter found: the Input, the record's object and
 // its nested members' arena in one allocation, and what is read of all the

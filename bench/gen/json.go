@@ -2,7 +2,8 @@ package gen
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // enc appends JSON to a byte slice, writing fields in the order they are given
@@ -26,12 +27,12 @@ func (e *enc) end()   { e.b = append(e.b, ']'); e.comma = true }
 
 func (e *enc) key(k string) {
 	e.sep()
-	e.b = appendString(e.b, k)
+	e.b = jsonscan.AppendString(e.b, k)
 	e.b = append(e.b, ':')
 	e.comma = false
 }
 
-func (e *enc) str(s string) { e.sep(); e.b = appendString(e.b, s); e.comma = true }
+func (e *enc) str(s string) { e.sep(); e.b = jsonscan.AppendString(e.b, s); e.comma = true }
 func (e *enc) num(n int64)  { e.sep(); e.b = strconv.AppendInt(e.b, n, 10); e.comma = true }
 func (e *enc) boolean(v bool) {
 	e.sep()
@@ -76,45 +77,3 @@ func (e *enc) obj(pairs ...string) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, so the
-// output is always valid JSON.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
