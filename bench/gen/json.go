@@ -76,4 +76,3 @@ func (e *enc) obj(pairs ...string) {
 }
 
 const hexDigits = "0123456789abcdef"
-
