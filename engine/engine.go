@@ -63,10 +63,18 @@ type options struct {
 	overruns    *Overruns
 	evaluator   string
 	fallbacks   *Fallbacks
+	noMemos     bool
 }
 
 // Option configures New.
 type Option func(*options)
+
+// WithMemos turns the plan evaluator's memory of rules' answers (memo.go) on
+// (the default) or off: off, every candidate rule is evaluated on every
+// record, as TestMemoAgrees compares.
+func WithMemos(on bool) Option {
+	return func(o *options) { o.noMemos = !on }
+}
 
 // WithPacks chooses the built-in packs to load by name; the default is all of
 // them, and no names means none.
@@ -138,6 +146,7 @@ type Engine struct {
 	// for the plans.
 	plans    map[[2]string]*planned
 	dataTerm *ast.Term
+	memos    bool // plans remember answers (memo.go)
 	allKeys  [][2]string
 	// fallbacks counts the records the plans handed to OPA's evaluator
 	// (WithFallbacks shares it across engines).
@@ -186,6 +195,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 			return nil, fmt.Errorf("data documents: %w", err)
 		}
 		e.dataTerm = ast.NewTerm(data)
+		e.memos = !o.noMemos
 		e.plans = make(map[[2]string]*planned, len(keys))
 		for _, k := range keys {
 			e.plans[k] = &planned{}

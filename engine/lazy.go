@@ -25,6 +25,11 @@ type lazyObject struct {
 	// the first read, so that members hold no pointer (copying them and
 	// the garbage collector's scan of them cost nothing).
 	read []lazyValue
+	// top is the record's object, for the objects nested in it (nil for
+	// the record's own); rec, the record's, notes what a rule reads while
+	// its answer is being remembered (memo.go).
+	top *lazyObject
+	rec *recorder
 }
 
 // lazyArena is the members of the objects nested in one object, noted in one
@@ -171,7 +176,18 @@ func (o *lazyObject) Member(key *ast.Term) *ast.Term {
 	if !ok {
 		return nil
 	}
+	if rec := o.recorder(); rec != nil {
+		return rec.member(o, string(k))
+	}
 	return o.member(string(k))
+}
+
+// recorder is what notes the record's reads now, if anything does.
+func (o *lazyObject) recorder() *recorder {
+	if o.top != nil {
+		return o.top.rec
+	}
+	return o.rec
 }
 
 func (o *lazyObject) member(k string) *ast.Term {
@@ -275,9 +291,13 @@ func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
 	raw := o.raw[m.v0:m.v1]
 	if len(raw) > 0 && raw[0] == '{' {
 		t := newLazyTerm(raw)
+		child := t.Value.(*lazyObject)
+		child.top = o.top
+		if child.top == nil {
+			child.top = o
+		}
 		if m.kids {
 			// index read its members already.
-			child := t.Value.(*lazyObject)
 			a := o.nested
 			if a.read == nil {
 				a.read = make([]lazyValue, len(a.members)) // one allocation for every nested object
@@ -309,6 +329,9 @@ func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
 
 // Whole is the object decoded whole, once.
 func (o *lazyObject) Whole() ast.Object {
+	if rec := o.recorder(); rec != nil {
+		rec.whole = true // the rule saw more than the members it read
+	}
 	if o.whole == nil {
 		v, err := decodeJSON(o.raw)
 		obj, ok := v.(ast.Object)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -46,16 +47,17 @@ func WithFallbacks(f *Fallbacks) Option {
 }
 
 // planned is one rule's plan, made the first time a record is a candidate
-// for the rule.
+// for the rule, and the answers it remembers (memo.go) when the plan is pure.
 type planned struct {
 	once sync.Once
 	prog *irvm.Program
 	err  error
+	memo *ruleMemo
 }
 
-// planFor is rule key's plan; nil when the plan cannot run it (the reason is
-// kept for Engine.PlanErrors).
-func (e *Engine) planFor(key [2]string) *irvm.Program {
+// planFor is rule key's plan (nil prog when the plan cannot run it: the
+// reason is kept for Engine.PlanErrors).
+func (e *Engine) planFor(key [2]string) *planned {
 	p := e.plans[key]
 	if p == nil {
 		return nil
@@ -63,21 +65,24 @@ func (e *Engine) planFor(key [2]string) *irvm.Program {
 	p.once.Do(func() {
 		q := fmt.Sprintf("data.rules[%q][%q].alert[result]", key[0], key[1])
 		p.prog, p.err = e.plan(context.Background(), q)
+		if p.prog != nil && p.prog.Pure() && e.memos {
+			p.memo = new(ruleMemo)
+		}
 	})
-	return p.prog
+	return p
 }
 
 // plansFor is the plans of keys, the rules of set (nil: every rule), or nil
 // when one of them has none. A set keeps its plans.
-func (e *Engine) plansFor(set *ruleSet, keys [][2]string) []*irvm.Program {
-	find := func() []*irvm.Program {
-		progs := make([]*irvm.Program, len(keys))
+func (e *Engine) plansFor(set *ruleSet, keys [][2]string) []*planned {
+	find := func() []*planned {
+		plans := make([]*planned, len(keys))
 		for i, k := range keys {
-			if progs[i] = e.planFor(k); progs[i] == nil {
+			if plans[i] = e.planFor(k); plans[i] == nil || plans[i].prog == nil {
 				return nil
 			}
 		}
-		return progs
+		return plans
 	}
 	if set == nil {
 		return find()
@@ -116,8 +121,8 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	if set != nil {
 		keys = set.Rules
 	}
-	progs := e.plansFor(set, keys)
-	if progs == nil {
+	plans := e.plansFor(set, keys)
+	if plans == nil {
 		return nil, false, nil
 	}
 	// The plan evaluator watches ctx itself; a Cancel is needed only for
@@ -136,39 +141,118 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
-	// The alert objects are the values of the query's variable `result`,
-	// taken as the plan makes them (no object of the query's variables is
-	// made per alert).
-	var bad bool // an alert object the plan evaluator does not take
 	for i, k := range keys {
-		err := progs[i].EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
-			rr, err := resultOfValue(res.Value)
-			if err == nil {
-				alerts = append(alerts, alert.Alert{})
-				err = e.fillAlert(&alerts[len(alerts)-1], in, e.rules[k], rr)
+		rule := e.rules[k]
+		p := plans[i]
+		if p.memo == nil || in.lazy == nil {
+			var err error
+			if alerts, err = e.evalRule(ctx, p, input, c, in, rule, alerts); err != nil {
+				return nil, false, planFailed(ctx, timedOut, err)
 			}
-			if err != nil {
-				bad = true
-			}
-			return err
-		})
-		if bad {
-			return nil, false, nil
+			continue
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, false, ctx.Err()
+		if n, ok := p.memo.lookup(in.lazy); ok {
+			if memoHit != nil {
+				memoHit()
 			}
-			if timedOut.Load() {
-				// Out of budget: straight to the rule-by-rule evaluation
-				// (each rule its own budget), which names the slow rule,
-				// rather than the whole record on OPA's evaluator again.
-				return nil, false, errPlanBudget
+			for _, r := range n.results {
+				if r.fields != nil {
+					r.fields = maps.Clone(r.fields) // the alert's own
+				}
+				alerts = append(alerts, alert.Alert{})
+				if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
+					return nil, false, nil
+				}
 			}
-			return nil, false, nil
+			continue
+		}
+		var err error
+		if alerts, err = e.evalRemembered(ctx, p, input, c, in, rule, alerts); err != nil {
+			return nil, false, planFailed(ctx, timedOut, err)
 		}
 	}
 	return alerts, true, nil
+}
+
+// evalRule appends to alerts those of rule, whose plan is p, for in.
+func (e *Engine) evalRule(ctx context.Context, p *planned, input *ast.Term, c topdown.Cancel, in *Input, rule *Rule, alerts []alert.Alert) ([]alert.Alert, error) {
+	// The alert objects are the values of the query's variable `result`,
+	// taken as the plan makes them (no object of the query's variables is
+	// made per alert).
+	err := p.prog.EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
+		r, err := resultOfValue(res.Value)
+		if err != nil {
+			return errBadAlert
+		}
+		alerts = append(alerts, alert.Alert{})
+		if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
+			return errBadAlert
+		}
+		return nil
+	})
+	return alerts, err
+}
+
+// evalRemembered is evalRule noting what the rule reads of the record, and
+// remembering its answer by those values (memo.go) when they are all it saw.
+func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term, c topdown.Cancel, in *Input, rule *Rule, alerts []alert.Alert) ([]alert.Alert, error) {
+	rec := recorders.Get().(*recorder)
+	in.lazy.rec = rec
+	var results []result
+	err := p.prog.EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
+		r, err := resultOfValue(res.Value)
+		if err != nil {
+			return errBadAlert
+		}
+		results = append(results, r)
+		return nil
+	})
+	in.lazy.rec = nil
+	if err == nil && !rec.whole {
+		p.memo.insert(rec.reads, results)
+	}
+	clear(rec.reads)
+	clear(rec.objs)
+	rec.reads, rec.objs, rec.whole = rec.reads[:0], rec.objs[:0], false
+	recorders.Put(rec)
+	if err != nil {
+		return alerts, err
+	}
+	for _, r := range results {
+		if r.fields != nil {
+			r.fields = maps.Clone(r.fields) // the memo may keep r
+		}
+		alerts = append(alerts, alert.Alert{})
+		if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
+			return alerts, errBadAlert
+		}
+	}
+	return alerts, nil
+}
+
+// memoHit, when set (by a test), is called for each answer a memo gives.
+var memoHit func()
+
+// errBadAlert says that a rule reported an alert object the plan evaluator
+// does not take: OPA's evaluator then reads the record again, and says why.
+var errBadAlert = errors.New("an alert object the plan evaluator does not take")
+
+// planFailed is what evalPlan returns for an evaluation that failed with
+// err: ctx's error, errPlanBudget, or nil (OPA's evaluator takes the record
+// over).
+func planFailed(ctx context.Context, timedOut *atomic.Bool, err error) error {
+	switch {
+	case errors.Is(err, errBadAlert):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case timedOut.Load():
+		// Out of budget: straight to the rule-by-rule evaluation
+		// (each rule its own budget), which names the slow rule,
+		// rather than the whole record on OPA's evaluator again.
+		return errPlanBudget
+	}
+	return nil
 }
 
 // resultVar is the variable of the rules' queries that holds an alert.

@@ -8,7 +8,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
-	"github.com/trailguard/trailguard/internal/irvm"
 	"github.com/trailguard/trailguard/sigma"
 )
 
@@ -207,7 +206,7 @@ type ruleSet struct {
 
 	// plans are the rules' plans (plan.go), made on first need.
 	plansOnce sync.Once
-	plans     []*irvm.Program
+	plans     []*planned
 
 	once  sync.Once
 	query rego.PreparedEvalQuery

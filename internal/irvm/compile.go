@@ -26,7 +26,16 @@ type Program struct {
 	usesNow bool               // time.now_ns: evaluations give the built-in the time
 	// usesCache: a built-in keeps state in the evaluation\'s cache.
 	usesCache bool
+	// impure: a built-in whose answer is not its operands' alone (OPA's
+	// nondeterministic ones), or that does something besides (print).
+	impure bool
 }
+
+// Pure says that the program's results are a function of its input and data
+// alone: none of its built-ins reads the clock, the network or chance, or
+// prints. A caller may then remember an evaluation's results for any input
+// it reads the same of.
+func (p *Program) Pure() bool { return !p.impure && !p.usesNow && !p.usesCache }
 
 // function is a planned function: a rule, or a Rego function.
 type function struct {
@@ -178,6 +187,9 @@ func (p *Program) resolve(s *ir.CallStmt, files []string) (*callee, error) {
 		return nil, fmt.Errorf("irvm: built-in function %s needs OPA's evaluator", s.Func)
 	}
 	c.bi, c.void, c.relation = bi, decl.Decl.Result() == nil, decl.Relation
+	if decl.Nondeterministic || c.void {
+		p.impure = true
+	}
 	c.fast = fastBuiltins[s.Func]
 	return c, nil
 }
