@@ -36,6 +36,8 @@ type Input struct {
 	// lazy is the record, decoded as far as it is read, for the plan
 	// evaluator; Value is then decoded only if OPA's evaluator needs it.
 	lazy *lazyObject
+	// pooled is what Release gives back, for an Input it can.
+	pooled *recordInput
 }
 
 // decode decodes what the candidate rules read of a lazily read record, for
@@ -89,17 +91,21 @@ func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	}
 	set, err := e.pre.candidates(vals)
 	lazy := err == nil && set != nil && e.plans != nil && lazyRecords
-	top, nested := vals.takeTop(lazy)
-	source, time := vals.fields[e.pre.srcID].raw, vals.fields[e.pre.timeID].raw
-	vals.release()
-	if err == nil && set == nil {
-		return &Input{Record: rec, source: source, time: time}, nil
-	}
-	if lazy {
+	var in *Input
+	switch {
+	case lazy:
 		// The plans read the record member by member (lazy.go); OPA's
 		// evaluator, if it is needed, has it decoded then.
-		in := newLazyInput(rec, top, nested)
+		in = newLazyInput(rec, vals.top, vals.nested)
 		in.rules, in.pf = set, e.pre
+	case err == nil && set == nil:
+		in = &newRecordInput().in
+		in.Record = rec
+		in.source, in.time = vals.fields[e.pre.srcID].raw, vals.fields[e.pre.timeID].raw
+	}
+	vals.takeTop(false)
+	vals.release()
+	if in != nil {
 		return in, nil
 	}
 	if err != nil || set.keep == nil {
@@ -155,6 +161,7 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 	if err != nil {
 		return nil, err
 	}
+	defer in.Release()
 	return e.EvaluateInput(ctx, in)
 }
 

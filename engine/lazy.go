@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/trailguard/trailguard/cloudtrail"
@@ -25,11 +27,10 @@ type lazyObject struct {
 	// the first read, so that members hold no pointer (copying them and
 	// the garbage collector's scan of them cost nothing).
 	read []lazyValue
-	// top is the record's object, for the objects nested in it (nil for
-	// the record's own); rec, the record's, notes what a rule reads while
-	// its answer is being remembered (memo.go).
-	top *lazyObject
-	rec *recorder
+	// in is the recycled Input of the record the object is part of (nil:
+	// none): its objects are made in it, and its recorder notes what a rule
+	// reads while its answer is being remembered (memo.go).
+	in *recordInput
 }
 
 // lazyArena is the members of the objects nested in one object, noted in one
@@ -88,31 +89,89 @@ type lazyTerm struct {
 	obj  lazyObject
 }
 
-// newLazyTerm is the term of the object whose text is raw.
-func newLazyTerm(raw []byte) *ast.Term {
-	t := &lazyTerm{obj: lazyObject{raw: raw}}
+// newLazyTerm is the term of the object whose text is raw, made in r when
+// it has room (r may be nil).
+func (r *recordInput) newLazyTerm(raw []byte) *ast.Term {
+	var t *lazyTerm
+	if r != nil && r.nkids < len(r.kids) {
+		t = &r.kids[r.nkids]
+		r.nkids++
+	} else {
+		t = new(lazyTerm)
+	}
+	t.obj = lazyObject{raw: raw}
 	t.term.Value = &t.obj
 	return &t.term
 }
 
 // newLazyInput is the Input of a record the plans read member by member,
-// with the members the prefilter found: the Input, the record's object and
-// its nested members' arena in one allocation, and what is read of all the
-// members in one more.
+// with the members the prefilter found (copied: they are the prefilter's).
+// The Input, the record's object, its nested members' arena and what is read
+// of all the members come from a recycled recordInput (Input.Release).
 func newLazyInput(rec cloudtrail.Record, members, nested []lazyMember) *Input {
-	r := &struct {
-		in    Input
-		obj   lazyObject
-		arena lazyArena
-	}{
-		in:    Input{Record: rec, partial: true},
-		obj:   lazyObject{raw: rec.Raw, members: members, indexed: true},
-		arena: lazyArena{members: nested},
+	r := newRecordInput()
+	r.in.Record, r.in.partial = rec, true
+	r.members = append(append(r.members[:0], members...), nested...)
+	all := r.members
+	n := len(all)
+	if cap(r.read) < n {
+		r.read = make([]lazyValue, n)
 	}
-	read := make([]lazyValue, len(members)+len(nested))
-	r.obj.read, r.arena.read = read[:len(members):len(members)], read[len(members):]
-	r.obj.nested, r.in.lazy = &r.arena, &r.obj
+	r.read = r.read[:n]
+	r.obj = lazyObject{raw: rec.Raw, members: all[:len(members):len(members)], indexed: true, nested: &r.arena,
+		read: r.read[:len(members):len(members)], in: r}
+	r.arena = lazyArena{members: all[len(members):], read: r.read[len(members):]}
+	r.in.lazy = &r.obj
 	return &r.in
+}
+
+// recordInput is an Input and what its record is read with, recycled: most
+// records a rule may match are read in a few members, and the allocations for
+// them (the Input, its object, the members' positions and what is read of
+// them) would otherwise be most of what the garbage collector sees.
+type recordInput struct {
+	in      Input
+	obj     lazyObject
+	arena   lazyArena
+	members []lazyMember
+	read    []lazyValue
+	// kids are the first objects nested in the record that are read
+	// (userIdentity, its sessionContext, its sessionIssuer, …).
+	kids  [4]lazyTerm
+	nkids int
+	rec   *recorder // memo.go
+}
+
+var recordInputs = sync.Pool{New: func() any { return new(recordInput) }}
+
+// newRecordInput is a recordInput from the pool, its Input zero.
+func newRecordInput() *recordInput {
+	r := recordInputs.Get().(*recordInput)
+	r.in.pooled = r
+	return r
+}
+
+// maxPooledMembers bounds the buffers a recycled Input keeps: a record with
+// more members than this (a large policy document, say) gives its own up.
+const maxPooledMembers = 1024
+
+// Release gives the Input back, for another record's: call it once nothing
+// reads the Input any more (after EvaluateInput and anything given the
+// Input after it); the Input must not be used after, nor released twice. An
+// Input never released is only garbage, collected as any. Alerts share
+// nothing with their Input but the record's text.
+func (in *Input) Release() {
+	r := in.pooled
+	if r == nil {
+		return
+	}
+	clear(r.read) // the terms read: let them go
+	if cap(r.members) > maxPooledMembers {
+		r.members, r.read = nil, nil
+	}
+	clear(r.kids[:r.nkids])
+	r.obj, r.arena, r.in, r.nkids = lazyObject{}, lazyArena{}, Input{}, 0
+	recordInputs.Put(r)
 }
 
 // index notes where the object's members are, and those of the objects
@@ -184,10 +243,10 @@ func (o *lazyObject) Member(key *ast.Term) *ast.Term {
 
 // recorder is what notes the record's reads now, if anything does.
 func (o *lazyObject) recorder() *recorder {
-	if o.top != nil {
-		return o.top.rec
+	if o.in == nil {
+		return nil
 	}
-	return o.rec
+	return o.in.rec
 }
 
 func (o *lazyObject) member(k string) *ast.Term {
@@ -290,12 +349,9 @@ func (o *lazyObject) internedTerm(m *lazyMember, q jsonscan.Str) *ast.Term {
 func (o *lazyObject) decodeMember(m *lazyMember, text string) *ast.Term {
 	raw := o.raw[m.v0:m.v1]
 	if len(raw) > 0 && raw[0] == '{' {
-		t := newLazyTerm(raw)
+		t := o.in.newLazyTerm(raw)
 		child := t.Value.(*lazyObject)
-		child.top = o.top
-		if child.top == nil {
-			child.top = o
-		}
+		child.in = o.in
 		if m.kids {
 			// index read its members already.
 			a := o.nested

@@ -150,3 +150,6 @@ func TestResultOfValue(t *testing.T) {
 		t.Error("a string was read as an alert object")
 	}
 }
+
+// newLazyTerm is the term of a lazily read object of its own.
+func newLazyTerm(raw []byte) *ast.Term { return (*recordInput)(nil).newLazyTerm(raw) }

@@ -36,7 +36,7 @@ const memoMaxDepth = 32
 // memoMaxNodes bounds a rule's tree: a rule that reads values with many
 // different texts (a source IP, a request id) before it answers stops
 // growing its tree there, and evaluates what the tree does not know.
-const memoMaxNodes = 2048
+const memoMaxNodes = 1024
 
 // memoRead is one member an evaluation read: key in the object that read
 // parent gave (-1: the record), and its value's text ("": no such member;
@@ -180,7 +180,7 @@ var recorders = sync.Pool{New: func() any { return new(recorder) }}
 func (r *recorder) member(o *lazyObject, k string) *ast.Term {
 	t := o.member(k)
 	parent := int32(-1)
-	if o.top != nil {
+	if o != &o.in.obj {
 		parent = -2
 		for i, obj := range r.objs {
 			if obj == o {

@@ -197,7 +197,7 @@ func (e *Engine) evalRule(ctx context.Context, p *planned, input *ast.Term, c to
 // remembering its answer by those values (memo.go) when they are all it saw.
 func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term, c topdown.Cancel, in *Input, rule *Rule, alerts []alert.Alert) ([]alert.Alert, error) {
 	rec := recorders.Get().(*recorder)
-	in.lazy.rec = rec
+	in.lazy.in.rec = rec
 	var results []result
 	err := p.prog.EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
 		r, err := resultOfValue(res.Value)
@@ -207,7 +207,7 @@ func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term
 		results = append(results, r)
 		return nil
 	})
-	in.lazy.rec = nil
+	in.lazy.in.rec = nil
 	if err == nil && !rec.whole {
 		p.memo.insert(rec.reads, results)
 	}

@@ -316,6 +316,8 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 				if h.Evaluated != nil {
 					h.Evaluated(it.input, it.took)
 				}
+				it.input.Release() // nothing reads it after this
+				it.input = nil
 			}
 			if it.evErr != nil {
 				st.Errors++
@@ -373,6 +375,7 @@ func evaluate(ctx context.Context, eng *engine.Engine, it *item, sources map[str
 		return
 	}
 	if sources != nil && !sources[in.EventSource()] {
+		in.Release()
 		it.skip = true
 		return
 	}
