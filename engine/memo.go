@@ -65,16 +65,38 @@ type ruleMemo struct {
 	root  atomic.Pointer[memoNode]
 	mu    sync.Mutex // held by insert
 	nodes int        // mu
-	// off: the tree stopped growing (full, or an evaluation did not follow
-	// it, which would be a bug: the tree is then no longer used).
+	// full: the tree stopped growing; broken: an evaluation did not follow
+	// it (a bug, which TestMemoAgrees would see): it is no longer used.
 	full, broken atomic.Bool
+	// Once full, lookups and hits are counted; a tree that answers less
+	// than half of memoJudged lookups is useless: the rule reads values that
+	// rarely repeat (a secret's name), and the lookups are then only cost.
+	lookups, hits atomic.Int32
+	useless       atomic.Bool
+}
+
+// memoJudged is how many lookups of a full tree tell whether it is useful.
+const memoJudged = 1024
+
+// off says whether the memo is no longer used.
+func (m *ruleMemo) off() bool { return m.broken.Load() || m.useless.Load() }
+
+// answer is lookup, counted once the tree is full.
+func (m *ruleMemo) answer(o *lazyObject) (*memoNode, bool) {
+	n, ok := m.lookup(o)
+	if m.full.Load() {
+		if ok {
+			m.hits.Add(1)
+		}
+		if m.lookups.Add(1) == memoJudged && m.hits.Load() < memoJudged/2 {
+			m.useless.Store(true)
+		}
+	}
+	return n, ok
 }
 
 // lookup is the answer remembered for the record o, if there is one.
 func (m *ruleMemo) lookup(o *lazyObject) (*memoNode, bool) {
-	if m.broken.Load() {
-		return nil, false
-	}
 	n := m.root.Load()
 	var objs [memoMaxDepth]*lazyObject // the objects the reads gave, by depth
 	for d := 0; n != nil && !n.leaf; d++ {

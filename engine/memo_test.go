@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -172,5 +173,49 @@ alert contains {"message": "whole"} if {
 	}
 	if w := eng.plans[[2]string{"custom", "whole"}]; w.memo != nil && w.memo.root.Load() != nil {
 		t.Error("rule custom.whole, which compares an object whole, was remembered")
+	}
+}
+
+// TestMemoGivesUp: a rule whose answer depends on a value that never repeats
+// fills its tree, then stops looking in it once it has answered less than
+// half of memoJudged lookups; its answers stay right throughout.
+func TestMemoGivesUp(t *testing.T) {
+	dir := t.TempDir()
+	rule := `# METADATA
+# title: Each
+# custom:
+#   id: custom.each
+#   severity: low
+package rules.custom.each
+
+import rego.v1
+
+alert contains {"message": sprintf("call %s", [input.requestID])} if {
+	startswith(input.eventName, "Get")
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "each.rego"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := New(context.Background(), WithPacks(), WithPolicyPaths(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := eng.plans[[2]string{"custom", "each"}]
+	for i := range memoMaxNodes + memoJudged + 10 {
+		raw := fmt.Sprintf(`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","requestID":"r%d"}`, i)
+		as, err := eng.Evaluate(context.Background(), cloudtrail.Record{Raw: []byte(raw)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{fmt.Sprintf("custom.each call r%d", i)}; !slices.Equal(alertList(as), want) {
+			t.Fatalf("record %d: %v, want %v", i, alertList(as), want)
+		}
+		if i == memoMaxNodes/4 && (m.memo == nil || m.memo.root.Load() == nil || m.memo.off()) {
+			t.Fatal("the memo is not in use")
+		}
+	}
+	if !m.memo.full.Load() || !m.memo.useless.Load() {
+		t.Errorf("full %v, useless %v: want both", m.memo.full.Load(), m.memo.useless.Load())
 	}
 }

@@ -144,14 +144,14 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	for i, k := range keys {
 		rule := e.rules[k]
 		p := plans[i]
-		if p.memo == nil || in.lazy == nil {
+		if p.memo == nil || in.lazy == nil || p.memo.off() {
 			var err error
 			if alerts, err = e.evalRule(ctx, p, input, c, in, rule, alerts); err != nil {
 				return nil, false, planFailed(ctx, timedOut, err)
 			}
 			continue
 		}
-		if n, ok := p.memo.lookup(in.lazy); ok {
+		if n, ok := p.memo.answer(in.lazy); ok {
 			if memoHit != nil {
 				memoHit()
 			}
@@ -167,7 +167,12 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			continue
 		}
 		var err error
-		if alerts, err = e.evalRemembered(ctx, p, input, c, in, rule, alerts); err != nil {
+		if p.memo.full.Load() {
+			alerts, err = e.evalRule(ctx, p, input, c, in, rule, alerts)
+		} else {
+			alerts, err = e.evalRemembered(ctx, p, input, c, in, rule, alerts)
+		}
+		if err != nil {
 			return nil, false, planFailed(ctx, timedOut, err)
 		}
 	}
