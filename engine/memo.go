@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -52,9 +53,9 @@ type memoRead struct {
 type memoNode struct {
 	parent int32
 	key    string
-	// next maps a value's text to the node after it. The map is replaced,
-	// never changed, once published: lookups take no lock.
-	next atomic.Pointer[map[string]*memoNode]
+	// next is the node after each value's text. It is replaced, never
+	// changed, once published: lookups take no lock.
+	next atomic.Pointer[memoEdges]
 
 	leaf    bool
 	results []result
@@ -112,7 +113,7 @@ func (m *ruleMemo) lookup(o *lazyObject) (*memoNode, bool) {
 		if next == nil {
 			return nil, false
 		}
-		n = (*next)[string(val)]
+		n = next.get(val)
 	}
 	return n, n != nil
 }
@@ -156,13 +157,11 @@ func (m *ruleMemo) insert(reads []memoRead, results []result) {
 			return
 		}
 		next := n.next.Load()
-		if child := (*next)[string(r.val)]; child != nil {
+		if child := next.get(r.val); child != nil {
 			n = child
 			continue
 		}
-		grown := maps.Clone(*next)
-		grown[string(r.val)] = m.chain(reads[i+1:], results)
-		n.next.Store(&grown)
+		n.next.Store(next.with(string(r.val), m.chain(reads[i+1:], results)))
 		return
 	}
 	// Another evaluation of the same values got here first.
@@ -179,11 +178,56 @@ func (m *ruleMemo) chain(reads []memoRead, results []result) *memoNode {
 	for i := len(reads) - 1; i >= 0; i-- {
 		r := reads[i]
 		up := &memoNode{parent: r.parent, key: r.key}
-		next := map[string]*memoNode{string(r.val): n}
-		up.next.Store(&next)
+		up.next.Store((*memoEdges)(nil).with(string(r.val), n))
 		n = up
 	}
 	return n
+}
+
+// memoEdges are a node's branches: a few in a list (most nodes have one or
+// two, and comparing a text or two costs less than hashing it), more in a
+// map.
+type memoEdges struct {
+	vals  []string
+	nodes []*memoNode
+	m     map[string]*memoNode // instead of the lists, past memoListed
+}
+
+const memoListed = 4
+
+// get is the node after val, or nil.
+func (e *memoEdges) get(val []byte) *memoNode {
+	if e.m != nil {
+		return e.m[string(val)]
+	}
+	for i, v := range e.vals {
+		if v == string(val) {
+			return e.nodes[i]
+		}
+	}
+	return nil
+}
+
+// with is e (nil: none) and the branch val → n, new.
+func (e *memoEdges) with(val string, n *memoNode) *memoEdges {
+	out := new(memoEdges)
+	switch {
+	case e == nil:
+		out.vals, out.nodes = []string{val}, []*memoNode{n}
+	case e.m == nil && len(e.vals) < memoListed:
+		out.vals = append(slices.Clip(e.vals), val)
+		out.nodes = append(slices.Clip(e.nodes), n)
+	default:
+		out.m = maps.Clone(e.m)
+		if out.m == nil {
+			out.m = make(map[string]*memoNode, len(e.vals)+1)
+			for i, v := range e.vals {
+				out.m[v] = e.nodes[i]
+			}
+		}
+		out.m[val] = n
+	}
+	return out
 }
 
 // recorder notes the members one evaluation reads of a record, for its
