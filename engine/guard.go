@@ -40,17 +40,7 @@ const maxGuardMemo = 4096
 // the same field texts.
 func (g *ruleGuard) admits(vals *fieldValues) bool {
 	var buf [256]byte
-	key := buf[:0]
-	if len(g.ids) == 1 {
-		key = vals.keyBytes(g.ids[0])
-	} else {
-		// The texts, each after its length: no two lists of texts share a key.
-		for _, id := range g.ids {
-			b := vals.keyBytes(id)
-			key = binary.AppendUvarint(key, uint64(len(b)))
-			key = append(key, b...)
-		}
-	}
+	key := vals.textsKey(g.ids, buf[:0])
 	g.mu.RLock()
 	ok, known := g.memo[string(key)] // no allocation: the conversion is in the index
 	g.mu.RUnlock()
@@ -72,6 +62,21 @@ func (g *ruleGuard) admits(vals *fieldValues) bool {
 	}
 	g.mu.Unlock()
 	return ok
+}
+
+// textsKey appends to key what tells the texts of fields ids apart from
+// any others: the text alone for one field, else each text after its
+// length, so that no two lists of texts share a key.
+func (v *fieldValues) textsKey(ids []int, key []byte) []byte {
+	if len(ids) == 1 {
+		return append(key, v.keyBytes(ids[0])...)
+	}
+	for _, id := range ids {
+		b := v.keyBytes(id)
+		key = binary.AppendUvarint(key, uint64(len(b)))
+		key = append(key, b...)
+	}
+	return key
 }
 
 // setGuard is a guarded rule of a candidate set.
@@ -127,46 +132,94 @@ func (p *prefilter) guardsOf(rules [][2]string) []setGuard {
 }
 
 // admit is set without the rules whose guards turn the record away (nil
-// when none is left). The filtered sets are interned and memoised per set,
-// by the mask of rejecting guards.
+// when none is left).
+//
+// The answer depends only on the texts of the fields the set's guards read,
+// and the base set of nearly every record carries the guards of the Sigma
+// rules OPA cannot index (a user agent, an ARN, identity types): each set
+// remembers its answers by those texts (recall, under the lock candidates
+// holds anyway), so that a record whose texts were seen costs one lookup,
+// not a lookup per guard. Otherwise the guards are consulted one by one and
+// the filtered sets interned and memoised by the mask of rejecting guards.
 func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
 	if set == nil || len(set.guards) == 0 {
 		return set
 	}
+	var buf [512]byte
+	key := vals.textsKey(set.guardIDs, buf[:0])
+	p.mu.RLock()
+	sub, ok := set.recall(key)
+	p.mu.RUnlock()
+	if ok {
+		return sub
+	}
+	return p.admitAgain(set, vals, key)
+}
+
+// recall is the set's answer for a record whose guards' texts are key
+// (textsKey of guardIDs); p.mu is held.
+func (s *ruleSet) recall(key []byte) (*ruleSet, bool) {
+	sub, ok := s.texts[string(key)] // no allocation: the conversion is in the index
+	return sub, ok
+}
+
+// admitAgain is admit for texts the set has not seen: each guard's answer
+// (its own memo), then the filtered set, remembered by key.
+func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *ruleSet {
 	var mask uint64
 	for i, g := range set.guards {
 		if !g.admits(vals) {
 			mask |= 1 << i
 		}
 	}
-	if mask == 0 {
-		return set
-	}
-	p.mu.RLock()
-	sub, ok := set.sub[mask]
-	p.mu.RUnlock()
-	if ok {
-		return sub
-	}
-	rules := slices.Clone(set.Rules)
-	for i := len(set.guards) - 1; i >= 0; i-- {
-		if mask&(1<<i) != 0 {
-			rules = slices.Delete(rules, set.guards[i].rule, set.guards[i].rule+1)
-		}
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if sub, ok := set.sub[mask]; ok {
-		return sub
+	sub, ok := set, true
+	if mask != 0 {
+		sub, ok = set.sub[mask]
 	}
-	sub = p.intern(rules)
-	if set.sub == nil {
-		set.sub = map[uint64]*ruleSet{}
+	if !ok {
+		rules := slices.Clone(set.Rules)
+		for i := len(set.guards) - 1; i >= 0; i-- {
+			if mask&(1<<i) != 0 {
+				rules = slices.Delete(rules, set.guards[i].rule, set.guards[i].rule+1)
+			}
+		}
+		sub = p.intern(rules)
+		if set.sub == nil {
+			set.sub = map[uint64]*ruleSet{}
+		}
+		if len(set.sub) < maxDecisions {
+			set.sub[mask] = sub
+		}
 	}
-	if len(set.sub) < maxDecisions {
-		set.sub[mask] = sub
+	if p.textsN < maxTexts {
+		if set.texts == nil {
+			set.texts = map[string]*ruleSet{}
+		}
+		if _, seen := set.texts[string(key)]; !seen {
+			set.texts[string(key)] = sub
+			p.textsN++
+		}
 	}
 	return sub
+}
+
+// maxTexts bounds the answers remembered by text, over every set: past it a
+// record with new texts has its guards consulted one by one.
+const maxTexts = 1 << 14
+
+// guardIDs are the fields the guards read, each once, in their order.
+func guardIDs(guards []setGuard) []int {
+	var ids []int
+	for _, g := range guards {
+		for _, id := range g.ids {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // guardField is a field as a guard reads it: a string decoded as the record

@@ -37,10 +37,11 @@ type prefilter struct {
 	// uses is what each rule can read of input (inputkeys.go).
 	uses map[[2]string]*inputUse
 
-	mu    sync.RWMutex
-	root  *decision
-	nodes int
-	sets  map[string]*ruleSet // interned: one per distinct set of candidates
+	mu     sync.RWMutex
+	root   *decision
+	nodes  int
+	textsN int                 // answers in every set's texts (guard.go)
+	sets   map[string]*ruleSet // interned: one per distinct set of candidates
 }
 
 // Fields every Input carries whether or not the record is decoded.
@@ -171,14 +172,27 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 // memo for all the others. A lookup's answer depends only on the values of
 // the fields it consulted, so any record agreeing on those gets the answer.
 func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
+	var buf [512]byte
+	var key []byte
 	p.mu.RLock()
 	node := p.root
 	for node != nil && !node.leaf {
 		node = node.next[string(vals.keyBytes(node.field))] // no allocation: the conversion is in the index
 	}
+	if node != nil && node.result != nil && len(node.result.guards) > 0 {
+		// The guards' answer too, under the same lock (guard.go).
+		key = vals.textsKey(node.result.guardIDs, buf[:0])
+		if sub, ok := node.result.recall(key); ok {
+			p.mu.RUnlock()
+			return sub, nil
+		}
+	}
 	p.mu.RUnlock()
 	if node != nil {
-		return p.admit(node.result, vals), nil
+		if key == nil {
+			return node.result, nil // no guards
+		}
+		return p.admitAgain(node.result, vals, key), nil
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
@@ -200,6 +214,11 @@ type ruleSet struct {
 	// rules whose guards turned a record away, by the mask of those (p.mu).
 	guards []setGuard
 	sub    map[uint64]*ruleSet
+	// guardIDs are the fields the guards read; texts, the set without the
+	// rules whose guards turned a record away, by those fields' texts
+	// (textsKey; p.mu).
+	guardIDs []int
+	texts    map[string]*ruleSet
 
 	// keep are the top-level keys a record is decoded with for these rules;
 	// nil: all of it (inputkeys.go).
@@ -224,6 +243,7 @@ func (p *prefilter) intern(rules [][2]string) *ruleSet {
 		return s
 	}
 	s := &ruleSet{Rules: rules, guards: p.guardsOf(rules), keep: p.keepOf(rules)}
+	s.guardIDs = guardIDs(s.guards)
 	if len(p.sets) < maxDecisions {
 		p.sets[key] = s
 	}

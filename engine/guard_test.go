@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trailguard/trailguard/cloudtrail"
+)
+
+// Two Sigma rules OPA cannot index (case-insensitive tests of a user agent
+// and of an ARN), so that every record's candidates are both, each behind
+// its guard.
+var unindexedRules = map[string]string{
+	"agent.yml": `title: A scanner's user agent
+id: 0d7c1f2e-0000-4000-8000-0000000000a1
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    userAgent|contains: scanner
+  condition: selection
+`,
+	"root.yml": `title: Root's calls
+id: 0d7c1f2e-0000-4000-8000-0000000000a2
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection:
+    userIdentity.arn|endswith: ':root'
+  condition: selection
+`,
+}
+
+// A candidate set's guards are answered by the texts of every field they
+// read, together (admit): a record that shares one field's text with a
+// record seen before, and differs in another guard's field, must not be
+// given that record's answer.
+func TestGuardAnswersRecalledByEveryField(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range unindexedRules {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	eng, err := New(ctx, WithPacks(), WithSigma(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eng.pre == nil || len(eng.pre.guards) != 2 {
+		t.Fatalf("want both rules guarded, got %v", eng.pre)
+	}
+	const agent, root = "0d7c1f2e-0000-4000-8000-0000000000a1", "0d7c1f2e-0000-4000-8000-0000000000a2"
+	cases := []struct {
+		ua, arn string
+		want    []string // candidate rules' ids
+	}{
+		{"Scanner/1.0", "arn:aws:iam::111122223333:user/bob", []string{agent}},
+		{"Scanner/1.0", "arn:aws:iam::111122223333:root", []string{agent, root}}, // the same agent
+		{"aws-cli/2.15", "arn:aws:iam::111122223333:root", []string{root}},       // the same ARN
+		{"aws-cli/2.15", "arn:aws:iam::111122223333:user/bob", nil},
+		{"aws-cli/2.15", "ARN:AWS:IAM::111122223333:ROOT", []string{root}},
+	}
+	check := func(pass int) {
+		for _, c := range cases {
+			raw := fmt.Sprintf(`{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"e1",`+
+				`"userAgent":%q,"userIdentity":{"type":"IAMUser","arn":%q}}`, c.ua, c.arn)
+			vals, err := eng.pre.extract([]byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := eng.pre.candidates(vals)
+			vals.takeTop(false)
+			vals.release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if set != nil {
+				for _, r := range set.Rules {
+					got = append(got, strings.ReplaceAll(strings.TrimPrefix(r[1], "r_"), "_", "-"))
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("pass %d, %s / %s: candidates %v, want %v", pass, c.ua, c.arn, got, c.want)
+			}
+			// And the alerts are those of every rule on the decoded record.
+			rec := cloudtrail.Record{Source: "t", Raw: []byte(raw)}
+			in, err := eng.DecodeRecord(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := Parse(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotA, err1 := eng.EvaluateInput(ctx, in)
+			wantA, err2 := eng.EvaluateInput(ctx, full)
+			if err1 != nil || err2 != nil || !slices.Equal(alertList(gotA), alertList(wantA)) || len(wantA) != len(c.want) {
+				t.Errorf("pass %d, %s / %s: alerts %v %v, every rule %v %v", pass, c.ua, c.arn, alertList(gotA), err1, alertList(wantA), err2)
+			}
+		}
+	}
+	check(1)
+	remembered := eng.pre.textsN
+	if remembered == 0 {
+		t.Fatal("no answer remembered by the guards' texts")
+	}
+	check(2) // from the memo
+	if eng.pre.textsN != remembered {
+		t.Errorf("the second pass remembered %d answers more: the first were not recalled", eng.pre.textsN-remembered)
+	}
+}
