@@ -17,8 +17,31 @@ import (
 // pathTrie holds the wanted paths; leaves carry the field's index.
 type pathTrie struct {
 	children map[string]*pathTrie
-	id       int // -1 when not a wanted path itself
-	wanted   bool
+	// byLen are the children by their key's length: walkObject looks up
+	// every key of every object it reads, and most are not wanted; a key
+	// of a length no child has costs no hash then, and one that has
+	// costs a comparison or two.
+	byLen  [][]trieEdge
+	id     int // -1 when not a wanted path itself
+	wanted bool
+}
+
+type trieEdge struct {
+	key  string
+	node *pathTrie
+}
+
+// child is the child under key k (plain: its bytes are the key), or nil.
+func (t *pathTrie) child(k []byte) *pathTrie {
+	if len(k) >= len(t.byLen) {
+		return nil
+	}
+	for _, e := range t.byLen[len(k)] {
+		if e.key == string(k) { // no allocation: a comparison
+			return e.node
+		}
+	}
+	return nil
 }
 
 func (t *pathTrie) insert(path []string, n *int) {
@@ -31,6 +54,10 @@ func (t *pathTrie) insert(path []string, n *int) {
 		if !ok {
 			child = &pathTrie{}
 			node.children[k] = child
+			for len(node.byLen) <= len(k) {
+				node.byLen = append(node.byLen, nil)
+			}
+			node.byLen[len(k)] = append(node.byLen[len(k)], trieEdge{k, child})
 		}
 		node = child
 	}
@@ -186,7 +213,7 @@ func walkObject(s *jsonscan.Scanner, raw []byte, base int, top bool, t *pathTrie
 		}
 		var child *pathTrie
 		if k.Plain {
-			child = t.children[string(k.Bytes())]
+			child = t.child(k.Bytes())
 		} else {
 			child = t.children[k.String()] // the slow path: escapes, invalid bytes replaced as decoding does
 		}
