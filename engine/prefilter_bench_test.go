@@ -11,7 +11,8 @@ import (
 // ordinary traffic, with the built-in packs and with SigmaHQ's CloudTrail
 // rules next to them, interleaved: reading the fields (extract), and
 // choosing the candidates from fields read before (candidates, with the
-// guards), in chunks of records. The ratios sigmahq/packs are what the SigmaHQ rules add to the
+// guards), in chunks of records; and DecodeRecord whole (both, and the
+// lazily read record of a candidate), with what it allocates. The ratios sigmahq/packs are what the SigmaHQ rules add to the
 // prefilter. Times are the thread's CPU time, which other processes on a
 // shared machine disturb less than the wall clock.
 //
@@ -30,8 +31,11 @@ func BenchmarkPrefilter(b *testing.B) {
 	}
 	pres := []*prefilter{packs.pre, sigmahq.pre}
 	names := []string{"packs", "sigmahq"}
-	var extract, choose [2]time.Duration
+	engs := []*Engine{packs, sigmahq}
+	var extract, choose, decode [2]time.Duration
 	var cands [2]int
+	var allocs, bytes [2]uint64
+	var ms runtime.MemStats
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	// The records go by in chunks, small enough to stay in the cache
@@ -41,6 +45,8 @@ func BenchmarkPrefilter(b *testing.B) {
 	vals := make([]*fieldValues, 0, chunk)
 	run := func(i int) {
 		p := pres[i]
+		runtime.ReadMemStats(&ms)
+		mallocs, total := ms.Mallocs, ms.TotalAlloc
 		for lo := 0; lo < len(recs); lo += chunk {
 			start := threadCPU()
 			for _, rec := range recs[lo:min(lo+chunk, len(recs))] {
@@ -66,13 +72,23 @@ func BenchmarkPrefilter(b *testing.B) {
 				v.release()
 			}
 			vals = vals[:0]
+			for _, rec := range recs[lo:min(lo+chunk, len(recs))] {
+				if _, err := engs[i].DecodeRecord(rec); err != nil {
+					b.Fatal(err)
+				}
+			}
 			extract[i] += mid - start
 			choose[i] += end - mid
+			decode[i] += threadCPU() - end
 		}
+		runtime.ReadMemStats(&ms)
+		allocs[i] += ms.Mallocs - mallocs
+		bytes[i] += ms.TotalAlloc - total
 	}
 	run(0) // warm: the memos fill on first sight of each combination
 	run(1)
-	extract, choose, cands = [2]time.Duration{}, [2]time.Duration{}, [2]int{}
+	extract, choose, decode, cands = [2]time.Duration{}, [2]time.Duration{}, [2]time.Duration{}, [2]int{}
+	allocs, bytes = [2]uint64{}, [2]uint64{}
 	n := 0
 	for b.Loop() {
 		run(n % 2)
@@ -83,6 +99,9 @@ func BenchmarkPrefilter(b *testing.B) {
 	for i, name := range names {
 		b.ReportMetric(per(extract[i]), "ns/extract-"+name)
 		b.ReportMetric(per(choose[i]), "ns/candidates-"+name)
+		b.ReportMetric(per(decode[i]), "ns/DecodeRecord-"+name)
+		b.ReportMetric(float64(bytes[i])/float64(n*len(recs)), "B/DecodeRecord-"+name)
+		b.ReportMetric(float64(allocs[i])/float64(n*len(recs)), "allocs/DecodeRecord-"+name)
 		b.ReportMetric(float64(cands[i])/float64(n), "candidates-"+name)
 	}
 	b.ReportMetric(per(extract[1])/per(extract[0]), "x-extract-sigmahq/packs")
