@@ -33,7 +33,7 @@ type ruleGuard struct {
 	memo map[string]bool
 }
 
-// maxGuardMemo bounds each one-field guard's memo; past it the guard runs.
+// maxGuardMemo bounds each guard's memo; past it the memo starts again.
 const maxGuardMemo = 4096
 
 // admits runs the guard on the record's fields, or recalls its answer for
@@ -54,12 +54,13 @@ func (g *ruleGuard) admits(vals *fieldValues) bool {
 	}
 	ok = g.guard.Admits(fields)
 	g.mu.Lock()
-	if len(g.memo) < maxGuardMemo {
-		if g.memo == nil {
-			g.memo = map[string]bool{}
-		}
-		g.memo[string(key)] = ok
+	if len(g.memo) >= maxGuardMemo {
+		clear(g.memo) // start again, as admitAgain does
 	}
+	if g.memo == nil {
+		g.memo = map[string]bool{}
+	}
+	g.memo[string(key)] = ok
 	g.mu.Unlock()
 	return ok
 }
@@ -193,20 +194,28 @@ func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *rul
 			set.sub[mask] = sub
 		}
 	}
-	if p.textsN < maxTexts {
-		if set.texts == nil {
-			set.texts = map[string]*ruleSet{}
-		}
-		if _, seen := set.texts[string(key)]; !seen {
-			set.texts[string(key)] = sub
-			p.textsN++
-		}
+	if _, seen := set.texts[string(key)]; seen {
+		return sub // remembered by another worker meanwhile
 	}
+	if p.textsN >= maxTexts {
+		// Forget them all and start again: the texts that recur (a daemon's
+		// principals and agents change over months) are remembered again
+		// at their next sight, where a full memo would never learn them.
+		for _, s := range p.remembering {
+			s.texts = nil
+		}
+		p.remembering, p.textsN = p.remembering[:0], 0
+	}
+	if set.texts == nil {
+		set.texts = map[string]*ruleSet{}
+		p.remembering = append(p.remembering, set)
+	}
+	set.texts[string(key)] = sub
+	p.textsN++
 	return sub
 }
 
-// maxTexts bounds the answers remembered by text, over every set: past it a
-// record with new texts has its guards consulted one by one.
+// maxTexts bounds the answers remembered by text, over every set.
 const maxTexts = 1 << 14
 
 // guardIDs are the fields the guards read, each once, in their order.

@@ -128,3 +128,64 @@ func TestGuardAnswersRecalledByEveryField(t *testing.T) {
 		t.Errorf("the second pass remembered %d answers more: the first were not recalled", eng.pre.textsN-remembered)
 	}
 }
+
+// Past maxTexts answers the memo by text starts again rather than freezing
+// with the texts it saw first, and the answers stay right throughout.
+func TestGuardMemoStartsAgain(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range unindexedRules {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng, err := New(context.Background(), WithPacks(), WithSigma(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := eng.pre
+	candidates := func(i int) int {
+		ua, arn := fmt.Sprintf("agent-%d", i), "arn:aws:iam::111122223333:user/bob"
+		want := 0
+		if i%7 == 0 {
+			ua, want = fmt.Sprintf("Scanner-%d", i), want+1
+		}
+		if i%5 == 0 {
+			arn, want = "arn:aws:iam::111122223333:root", want+1
+		}
+		raw := fmt.Sprintf(`{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":%q,"userIdentity":{"arn":%q}}`, ua, arn)
+		vals, err := p.extract([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := p.candidates(vals)
+		vals.takeTop(false)
+		vals.release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		if set != nil {
+			got = len(set.Rules)
+		}
+		if got != want {
+			t.Fatalf("record %d: %d candidates, want %d", i, got, want)
+		}
+		return p.textsN
+	}
+	for i := range maxTexts + 100 {
+		if n := candidates(i); n > maxTexts {
+			t.Fatalf("record %d: %d answers remembered", i, n)
+		}
+	}
+	held := 0
+	for _, s := range p.remembering {
+		held += len(s.texts)
+	}
+	if p.textsN == 0 || p.textsN >= maxTexts || held != p.textsN {
+		t.Fatalf("after %d distinct records: %d answers counted, %d held; want it started again", maxTexts+100, p.textsN, held)
+	}
+	before := p.textsN
+	if candidates(0) != before+1 || candidates(0) != before+1 {
+		t.Errorf("the first record's texts, forgotten, were not remembered again at their next sight")
+	}
+}

@@ -36,11 +36,14 @@ type prefilter struct {
 	// uses is what each rule can read of input (inputkeys.go).
 	uses map[[2]string]*inputUse
 
-	mu     sync.RWMutex
-	root   *decision
-	nodes  int
-	textsN int                 // answers in every set's texts (guard.go)
-	sets   map[string]*ruleSet // interned: one per distinct set of candidates
+	mu    sync.RWMutex
+	root  *decision
+	nodes int
+	sets  map[string]*ruleSet // interned: one per distinct set of candidates
+	// remembering are the sets with answers by text, textsN how many
+	// answers they hold (guard.go).
+	remembering []*ruleSet
+	textsN      int
 }
 
 // Fields every Input carries whether or not the record is decoded.
