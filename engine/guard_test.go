@@ -185,7 +185,8 @@ func TestGuardMemoStartsAgain(t *testing.T) {
 		t.Fatalf("after %d distinct records: %d answers counted, %d held; want it started again", maxTexts+100, p.textsN, held)
 	}
 	before := p.textsN
-	if candidates(0) != before+1 || candidates(0) != before+1 {
-		t.Errorf("the first record's texts, forgotten, were not remembered again at their next sight")
+	again := candidates(0) // forgotten: remembered anew
+	if then := candidates(0); again != before+1 || then != again {
+		t.Errorf("the first record's texts, forgotten, were not remembered again at their next sight: %d, %d, %d answers", before, again, then)
 	}
 }
