@@ -33,24 +33,14 @@ type ruleGuard struct {
 	memo map[string]bool
 }
 
-// maxGuardMemo bounds each one-field guard's memo; past it the guard runs.
+// maxGuardMemo bounds each guard's memo; past it the memo starts again.
 const maxGuardMemo = 4096
 
 // admits runs the guard on the record's fields, or recalls its answer for
 // the same field texts.
 func (g *ruleGuard) admits(vals *fieldValues) bool {
 	var buf [256]byte
-	key := buf[:0]
-	if len(g.ids) == 1 {
-		key = vals.keyBytes(g.ids[0])
-	} else {
-		// The texts, each after its length: no two lists of texts share a key.
-		for _, id := range g.ids {
-			b := vals.keyBytes(id)
-			key = binary.AppendUvarint(key, uint64(len(b)))
-			key = append(key, b...)
-		}
-	}
+	key := vals.textsKey(g.ids, buf[:0])
 	g.mu.RLock()
 	ok, known := g.memo[string(key)] // no allocation: the conversion is in the index
 	g.mu.RUnlock()
@@ -64,14 +54,30 @@ func (g *ruleGuard) admits(vals *fieldValues) bool {
 	}
 	ok = g.guard.Admits(fields)
 	g.mu.Lock()
-	if len(g.memo) < maxGuardMemo {
-		if g.memo == nil {
-			g.memo = map[string]bool{}
-		}
-		g.memo[string(key)] = ok
+	if len(g.memo) >= maxGuardMemo {
+		clear(g.memo) // start again, as admitAgain does
 	}
+	if g.memo == nil {
+		g.memo = map[string]bool{}
+	}
+	g.memo[string(key)] = ok
 	g.mu.Unlock()
 	return ok
+}
+
+// textsKey appends to key what tells the texts of fields ids apart from
+// any others: the text alone for one field, else each text after its
+// length, so that no two lists of texts share a key.
+func (v *fieldValues) textsKey(ids []int, key []byte) []byte {
+	if len(ids) == 1 {
+		return append(key, v.keyBytes(ids[0])...)
+	}
+	for _, id := range ids {
+		b := v.keyBytes(id)
+		key = binary.AppendUvarint(key, uint64(len(b)))
+		key = append(key, b...)
+	}
+	return key
 }
 
 // setGuard is a guarded rule of a candidate set.
@@ -127,46 +133,102 @@ func (p *prefilter) guardsOf(rules [][2]string) []setGuard {
 }
 
 // admit is set without the rules whose guards turn the record away (nil
-// when none is left). The filtered sets are interned and memoised per set,
-// by the mask of rejecting guards.
+// when none is left).
+//
+// The answer depends only on the texts of the fields the set's guards read,
+// and the base set of nearly every record carries the guards of the Sigma
+// rules OPA cannot index (a user agent, an ARN, identity types): each set
+// remembers its answers by those texts (recall, under the lock candidates
+// holds anyway), so that a record whose texts were seen costs one lookup,
+// not a lookup per guard. Otherwise the guards are consulted one by one and
+// the filtered sets interned and memoised by the mask of rejecting guards.
 func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
 	if set == nil || len(set.guards) == 0 {
 		return set
 	}
+	var buf [512]byte
+	key := vals.textsKey(set.guardIDs, buf[:0])
+	p.mu.RLock()
+	sub, ok := set.recall(key)
+	p.mu.RUnlock()
+	if ok {
+		return sub
+	}
+	return p.admitAgain(set, vals, key)
+}
+
+// recall is the set's answer for a record whose guards' texts are key
+// (textsKey of guardIDs); p.mu is held.
+func (s *ruleSet) recall(key []byte) (*ruleSet, bool) {
+	sub, ok := s.texts[string(key)] // no allocation: the conversion is in the index
+	return sub, ok
+}
+
+// admitAgain is admit for texts the set has not seen: each guard's answer
+// (its own memo), then the filtered set, remembered by key.
+func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *ruleSet {
 	var mask uint64
 	for i, g := range set.guards {
 		if !g.admits(vals) {
 			mask |= 1 << i
 		}
 	}
-	if mask == 0 {
-		return set
-	}
-	p.mu.RLock()
-	sub, ok := set.sub[mask]
-	p.mu.RUnlock()
-	if ok {
-		return sub
-	}
-	rules := slices.Clone(set.Rules)
-	for i := len(set.guards) - 1; i >= 0; i-- {
-		if mask&(1<<i) != 0 {
-			rules = slices.Delete(rules, set.guards[i].rule, set.guards[i].rule+1)
-		}
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if sub, ok := set.sub[mask]; ok {
-		return sub
+	sub, ok := set, true
+	if mask != 0 {
+		sub, ok = set.sub[mask]
 	}
-	sub = p.intern(rules)
-	if set.sub == nil {
-		set.sub = map[uint64]*ruleSet{}
+	if !ok {
+		rules := slices.Clone(set.Rules)
+		for i := len(set.guards) - 1; i >= 0; i-- {
+			if mask&(1<<i) != 0 {
+				rules = slices.Delete(rules, set.guards[i].rule, set.guards[i].rule+1)
+			}
+		}
+		sub = p.intern(rules)
+		if set.sub == nil {
+			set.sub = map[uint64]*ruleSet{}
+		}
+		if len(set.sub) < maxDecisions {
+			set.sub[mask] = sub
+		}
 	}
-	if len(set.sub) < maxDecisions {
-		set.sub[mask] = sub
+	if _, seen := set.texts[string(key)]; seen {
+		return sub // remembered by another worker meanwhile
 	}
+	if p.textsN >= maxTexts {
+		// Forget them all and start again: the texts that recur (a daemon's
+		// principals and agents change over months) are remembered again
+		// at their next sight, where a full memo would never learn them.
+		for _, s := range p.remembering {
+			s.texts = nil
+		}
+		p.remembering, p.textsN = p.remembering[:0], 0
+	}
+	if set.texts == nil {
+		set.texts = map[string]*ruleSet{}
+		p.remembering = append(p.remembering, set)
+	}
+	set.texts[string(key)] = sub
+	p.textsN++
 	return sub
+}
+
+// maxTexts bounds the answers remembered by text, over every set.
+const maxTexts = 1 << 14
+
+// guardIDs are the fields the guards read, each once, in their order.
+func guardIDs(guards []setGuard) []int {
+	var ids []int
+	for _, g := range guards {
+		for _, id := range g.ids {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // guardField is a field as a guard reads it: a string decoded as the record
