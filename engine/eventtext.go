@@ -1,26 +1,24 @@
 package engine
 
 import (
+	"bytes"
+	"unicode/utf8"
+
 	"github.com/trailguard/trailguard/alert"
-	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // The event fields of an alert, read from a lazily read record. A noisy rule
 // makes an alert for every other record, and each alert copies a dozen of
 // its record's strings: made one by one, they were most of what an alert
-// allocates. The strings of small vocabularies are interned already
-// (intern.go); the others (ids, times, addresses, user agents, ARNs) are
-// copied into one string, of which each field is a part.
+// allocates. Those the rules read already are taken as they were read; the
+// others are copied into one string, of which each field is a part (rather
+// than looked up in the interned values, intern.go: a copy costs less).
 
 // eventField is one of the alert's event fields: where it goes, and the
 // record's member it is read from (-1: none).
 type eventField struct {
 	dst *string
 	at  int
-	// fresh says that the value is its own (an id, a time, an address):
-	// read into the shared string rather than through textAt, which would
-	// copy it alone.
-	fresh bool
 	// batched says that the value is at off:end of the shared string.
 	batched  bool
 	off, end int
@@ -33,19 +31,19 @@ type eventField struct {
 func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 	var arn, accountID string
 	top := [...]eventField{
-		{dst: &a.EventID, at: -1, fresh: true},
-		{dst: &a.EventTime, at: -1, fresh: true},
+		{dst: &a.EventID, at: -1},
+		{dst: &a.EventTime, at: -1},
 		{dst: &a.EventSource, at: -1},
 		{dst: &a.EventName, at: -1},
 		{dst: &a.Region, at: -1},
 		{dst: &a.AccountID, at: -1},
-		{dst: &a.SourceIP, at: -1, fresh: true},
-		{dst: &a.UserAgent, at: -1, fresh: true},
-		{dst: &a.ErrorCode, at: -1, fresh: true},
+		{dst: &a.SourceIP, at: -1},
+		{dst: &a.UserAgent, at: -1},
+		{dst: &a.ErrorCode, at: -1},
 	}
 	ident := [...]eventField{
 		{dst: &a.IdentityType, at: -1},
-		{dst: &arn, at: -1, fresh: true},
+		{dst: &arn, at: -1},
 		{dst: &accountID, at: -1},
 	}
 	idAt := -1
@@ -118,9 +116,8 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 	return true
 }
 
-// gatherTexts reads the fields of o: the bytes of the fresh strings not read
-// yet are appended to buf, for spreadText; the others are read as textAt
-// reads them.
+// gatherTexts reads the fields of o: the bytes of the strings not read yet
+// are appended to buf, for spreadText; the others are taken as read.
 func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
 	for i := range fields {
 		f := &fields[i]
@@ -131,21 +128,20 @@ func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
 		if o.raw[m.v0] != '"' {
 			continue // not a string: ""
 		}
-		if r := o.readAt(f.at); !f.fresh || r.text != "" || r.val != nil {
+		if r := o.readAt(f.at); r.text != "" || r.val != nil {
 			*f.dst, _ = o.textAt(f.at)
 			continue
 		}
-		s := jsonscan.New(o.raw[m.v0:m.v1])
-		switch q, ok := s.ReadString(); {
-		case !ok:
-			// cannot be: the record was checked whole
-		case !q.Plain:
-			*f.dst, _ = o.textAt(f.at) // escapes: rare enough to be copied alone
-		default:
-			f.batched, f.off = true, len(buf)
-			buf = append(buf, q.Bytes()...)
-			f.end = len(buf)
+		// The record was checked whole: the value is a string, and when
+		// its text has no escape and is UTF-8, the text is the string.
+		text := o.raw[m.v0:m.v1]
+		if len(text) < 2 || text[len(text)-1] != '"' || bytes.IndexByte(text, '\\') >= 0 || !utf8.Valid(text) {
+			*f.dst, _ = o.textAt(f.at) // escapes, or bytes not UTF-8: rare enough to be copied alone
+			continue
 		}
+		f.batched, f.off = true, len(buf)
+		buf = append(buf, text[1:len(text)-1]...)
+		f.end = len(buf)
 	}
 	return buf
 }

@@ -26,6 +26,7 @@ func TestEventFieldsShareOneString(t *testing.T) {
 		`{"eventID":"","eventTime":"t\u00e9\n","sourceIPAddress":"\u2028ip","userAgent":"","userIdentity":{"arn":"a\"b","type":""}}`,
 		`{"eventID":"x","eventID":"y","userAgent":7,"errorCode":null,"userIdentity":{"arn":"first","arn":"second"}}`,
 		`{"eventTime":"only","userIdentity":{"accountId":"9"}}`,
+		"{\"userAgent\":\"not UTF-8: \xff\xfe\",\"eventID\":\"caf\xc3\xa9\",\"sourceIPAddress\":\"\xe2\x82\"}",
 	}
 	for _, doc := range docs {
 		v, err := decodeJSON([]byte(doc))
@@ -84,5 +85,32 @@ func TestEventFieldsAllocateOnce(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("%v allocations for an alert's event fields, want 1", n)
+	}
+}
+
+// BenchmarkEventFields: an alert's event fields, read from a record a rule
+// read userIdentity.type of.
+func BenchmarkEventFields(b *testing.B) {
+	raw := []byte(`{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA:s",` +
+		`"arn":"arn:aws:sts::111122223333:assumed-role/app/s","accountId":"111122223333",` +
+		`"sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/app"}}},` +
+		`"eventTime":"2026-11-25T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances",` +
+		`"awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0 Python/3.11.6",` +
+		`"requestParameters":{"instancesSet":{},"filterSet":{}},"responseElements":null,` +
+		`"requestID":"5c9d8a27-1c1e-4a4e-9b65-1a0c1c6b3c5d","eventID":"0f2f6a8e-6d0c-4c52-9b8e-3f4c5a6b7c8d",` +
+		`"readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}`)
+	objs := make([]*lazyObject, 256)
+	b.ReportAllocs()
+	for i := range b.N {
+		if i%len(objs) == 0 { // records read as far as the rule read them, made untimed
+			b.StopTimer()
+			for k := range objs {
+				objs[k] = newLazyTerm(raw).Value.(*lazyObject)
+				objs[k].text("userIdentity", "type")
+			}
+			b.StartTimer()
+		}
+		var a alert.Alert
+		fillLazyEventFields(&a, objs[i%len(objs)])
 	}
 }
