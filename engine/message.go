@@ -66,19 +66,28 @@ func (h helper) write(b *strings.Builder, v recordView) {
 	switch h {
 	case helperCall:
 		writeCall(b, v)
-	case helperWho:
-		b.WriteString(v.principal())
 	case helperAction:
 		writeAction(b, v)
-	case helperWhere:
-		b.WriteString(v.region())
-	case helperFrom:
-		b.WriteString(v.source())
 	case helperOutcome:
 		writeOutcome(b, v)
-	case helperEventTime:
-		b.WriteString(v.eventTime())
+	default:
+		b.WriteString(v.field(h))
 	}
+}
+
+// field is the text of a helper that says one thing of the record.
+func (v recordView) field(h helper) string {
+	switch h {
+	case helperWho:
+		return v.principal()
+	case helperWhere:
+		return v.region()
+	case helperFrom:
+		return v.source()
+	case helperEventTime:
+		return v.eventTime()
+	}
+	return ""
 }
 
 // messageTemplate is a parsed custom.message.
