@@ -210,3 +210,26 @@ func TestMessageRenderAllocatesOnce(t *testing.T) {
 		t.Errorf("%v allocations to render a message, want 1", n)
 	}
 }
+
+// BenchmarkMessageRender: a Sigma rule's message ({{.title}}: {{.call}}) for
+// an alert whose event fields were read.
+func BenchmarkMessageRender(b *testing.B) {
+	raw := []byte(`{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1",` +
+		`"sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0","eventTime":"2026-11-25T10:00:00Z",` +
+		`"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app/s","accountId":"111122223333"},` +
+		`"requestParameters":null,"responseElements":null,"eventID":"0f2f6a8e","recipientAccountId":"111122223333"}`)
+	ev := newLazyTerm(raw).Value
+	var a alert.Alert
+	fillEventFields(&a, ev)
+	m, err := parseMessage("{{.title}}: {{.call}}")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rule := &Rule{ID: "sigma.x", Title: "AWS STS AssumeRole Misuse"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.render(rule, ev, &a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
