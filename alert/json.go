@@ -18,24 +18,18 @@ import (
 // TestAppendJSONIsEncodingJSON holds the two encodings equal. The error is
 // that of an event (Raw) that is not valid JSON, as encoding/json reports it.
 func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"rule_id":`...)
-	dst = jsonscan.AppendString(dst, a.RuleID)
-	dst = appendKeyString(dst, "title", a.Title)
-	dst = appendKeyString(dst, "severity", a.Severity.String())
-	dst = appendKeyStringOmit(dst, "description", a.Description)
-	dst = appendKeyString(dst, "message", a.Message)
-	dst = appendKeyStrings(dst, "tags", a.Tags)
-	dst = appendKeyStringOmit(dst, "runbook", a.Runbook)
-	dst = appendKeyStrings(dst, "references", a.References)
-	if len(a.Attack) > 0 {
-		dst = append(dst, `,"attack":[`...)
-		for i, m := range a.Attack {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendMapping(dst, m)
-		}
-		dst = append(dst, ']')
+	if r := ruleJSONOf(a); r != nil { // what the alert has of its rule, encoded once
+		dst = append(dst, r.enc[:r.head]...)
+		dst = appendKeyString(dst, "severity", a.Severity.String())
+		dst = append(dst, r.enc[r.head:r.desc]...)
+		dst = appendKeyString(dst, "message", a.Message)
+		dst = append(dst, r.enc[r.desc:]...)
+	} else {
+		dst = appendRuleHead(dst, a)
+		dst = appendKeyString(dst, "severity", a.Severity.String())
+		dst = appendKeyStringOmit(dst, "description", a.Description)
+		dst = appendKeyString(dst, "message", a.Message)
+		dst = appendRuleTail(dst, a)
 	}
 	dst = appendKeyString(dst, "event_id", a.EventID)
 	dst = appendKeyString(dst, "event_time", a.EventTime)

@@ -37,20 +37,57 @@ import (
 // TestMessageHelpersMatchRego holds the Go helpers to the Rego ones.
 var messageHelpers = []string{"call", "who", "action", "where", "from", "outcome", "title", "event_time"}
 
-// eventHelpers are the template names read from the record; each writes
-// its text to the message as it is rendered.
-var eventHelpers = map[string]func(*strings.Builder, event){
-	"call":       writeCall,
-	"who":        writing(principalOf),
-	"action":     writeAction,
-	"where":      writing(regionOf),
-	"from":       writing(sourceOf),
-	"outcome":    writing(outcomeOf),
-	"event_time": writing(func(ev event) string { return str(ev, "eventTime") }),
+// eventHelpers are the template names read from the record, by what they
+// write.
+var eventHelpers = map[string]helper{
+	"call": helperCall, "who": helperWho, "action": helperAction, "where": helperWhere,
+	"from": helperFrom, "outcome": helperOutcome, "event_time": helperEventTime,
 }
 
-func writing(f func(event) string) func(*strings.Builder, event) {
-	return func(b *strings.Builder, ev event) { b.WriteString(f(ev)) }
+// helper is what a part of a template writes: its text, a helper's text, or
+// a field of the alert. A switch over it, rather than a table of functions,
+// keeps the message's builder off the heap.
+type helper uint8
+
+const (
+	helperNone helper = iota // the part's text, or the alert field it names
+	helperCall
+	helperWho
+	helperAction
+	helperWhere
+	helperFrom
+	helperOutcome
+	helperEventTime
+	helperTitle
+)
+
+// write writes helper h's text about the record v to b.
+func (h helper) write(b *strings.Builder, v recordView) {
+	switch h {
+	case helperCall:
+		writeCall(b, v)
+	case helperAction:
+		writeAction(b, v)
+	case helperOutcome:
+		writeOutcome(b, v)
+	default:
+		b.WriteString(v.field(h))
+	}
+}
+
+// field is the text of a helper that says one thing of the record.
+func (v recordView) field(h helper) string {
+	switch h {
+	case helperWho:
+		return v.principal()
+	case helperWhere:
+		return v.region()
+	case helperFrom:
+		return v.source()
+	case helperEventTime:
+		return v.eventTime()
+	}
+	return ""
 }
 
 // messageTemplate is a parsed custom.message.
@@ -60,12 +97,14 @@ type messageTemplate struct {
 	// holds only those (parseMessage checks), it is rendered by writing them
 	// one after the other, as text/template would, without its reflection.
 	parts []messagePart
+	size  int // a guess at a rendered message's length (sizeGuess)
 }
 
 type messagePart struct {
-	text  string
-	name  string
-	field bool
+	text   string
+	name   string
+	field  bool
+	helper helper // what a field writes; helperNone: the alert's field name
 }
 
 // parseMessage reads custom.message: absent is nil.
@@ -107,7 +146,11 @@ func parseMessage(v any) (*messageTemplate, error) {
 			if !slices.Contains(m.names, f.Ident[0]) {
 				m.names = append(m.names, f.Ident[0])
 			}
-			m.parts = append(m.parts, messagePart{name: f.Ident[0], field: true})
+			p := messagePart{name: f.Ident[0], field: true, helper: eventHelpers[f.Ident[0]]}
+			if p.name == "title" {
+				p.helper = helperTitle
+			}
+			m.parts = append(m.parts, p)
 		default:
 			return fmt.Errorf("custom.message: %s: only text and plain fields ({{.name}}) are supported", n)
 		}
@@ -116,6 +159,7 @@ func parseMessage(v any) (*messageTemplate, error) {
 	if err := walk(t.Root); err != nil {
 		return nil, err
 	}
+	m.size = m.sizeGuess()
 	return m, nil
 }
 
@@ -147,36 +191,36 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 }
 
 // render writes the message of alert a (its event fields and the alert
-// object's keys filled in) from the decoded record ev.
+// object's keys filled in) from the decoded record ev; a's event fields are
+// ev's (fillEventFields), so the helpers need not search ev for them.
 func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, error) {
+	v := recordView{ev: ev, fields: a}
 	var b strings.Builder
-	b.Grow(m.size())
+	b.Grow(m.size)
 	for _, p := range m.parts {
-		if !p.field {
+		switch {
+		case !p.field:
 			b.WriteString(p.text)
-			continue
-		}
-		switch f, ok := eventHelpers[p.name]; {
-		case ok:
-			f(&b, ev)
-		case p.name == "title":
+		case p.helper == helperTitle:
 			b.WriteString(rule.Title)
+		case p.helper != helperNone:
+			p.helper.write(&b, v)
 		default:
-			v, ok := a.Field(p.name)
+			s, ok := a.Field(p.name)
 			if !ok {
 				// The rule's alert object lacks a key its other bodies write.
 				return "", fmt.Errorf("rule %s: custom.message reads %q, which this alert does not have", rule.ID, p.name)
 			}
-			b.WriteString(v)
+			b.WriteString(s)
 		}
 	}
 	return b.String(), nil
 }
 
-// size is a guess at a rendered message's length, for one allocation: its
-// text, and about a hundred bytes for each field (a call's sentence is
+// sizeGuess is a guess at a rendered message's length, for one allocation:
+// its text, and about a hundred bytes for each field (a call's sentence is
 // longer, a region shorter).
-func (m *messageTemplate) size() int {
+func (m *messageTemplate) sizeGuess() int {
 	n := 0
 	for _, p := range m.parts {
 		if p.field {
@@ -188,6 +232,81 @@ func (m *messageTemplate) size() int {
 	return n
 }
 
+// recordView is a record as the message helpers read it: the record, and
+// the event fields its alert copied from it (fillEventFields), or nil. Most
+// of what the helpers say is in those fields, read already; the record is
+// searched only for what they do not tell.
+type recordView struct {
+	ev     event
+	fields *alert.Alert
+}
+
+// principal is lib.cloudtrail.principal(e).
+func (v recordView) principal() string {
+	// Principal differs from IdentityType only when it is the ARN, and the
+	// ARN, when there is one, is the answer.
+	if a := v.fields; a != nil && a.Principal != a.IdentityType {
+		return a.Principal
+	}
+	return principalOf(v.ev)
+}
+
+// region is lib.cloudtrail.region(e).
+func (v recordView) region() string {
+	if v.fields != nil {
+		return orUnknown(v.fields.Region, unknownRegion)
+	}
+	return regionOf(v.ev)
+}
+
+// source is lib.cloudtrail.source(e).
+func (v recordView) source() string {
+	if v.fields != nil {
+		return orUnknown(v.fields.SourceIP, unknownSource)
+	}
+	return sourceOf(v.ev)
+}
+
+// writeOutcome writes lib.cloudtrail.outcome(e) to b.
+func writeOutcome(b *strings.Builder, v recordView) {
+	if v.fields != nil && v.fields.ErrorCode != "" {
+		b.WriteString(failedWith)
+		b.WriteString(v.fields.ErrorCode) // a string error code, as sprintf writes it
+		return
+	}
+	b.WriteString(outcomeOf(v.ev))
+}
+
+// eventTime is the record's eventTime, "" when it is not a string.
+func (v recordView) eventTime() string {
+	if v.fields != nil {
+		return v.fields.EventTime
+	}
+	return str(v.ev, "eventTime")
+}
+
+// action is the record's eventSource and eventName, and whether each is a
+// string at all (the empty string included): an alert's copy that is not
+// empty was one.
+func (v recordView) action() (src string, srcOK bool, name string, nameOK bool) {
+	if a := v.fields; a != nil {
+		src, srcOK, name, nameOK = a.EventSource, a.EventSource != "", a.EventName, a.EventName != ""
+	}
+	if !srcOK {
+		src, srcOK = strValue(v.ev, "eventSource")
+	}
+	if !nameOK {
+		name, nameOK = strValue(v.ev, "eventName")
+	}
+	return src, srcOK, name, nameOK
+}
+
+const (
+	unknownRegion = "an unknown region"
+	unknownSource = "an unknown source"
+	failedWith    = "; the call failed with "
+)
+
 func orUnknown(s, unknown string) string {
 	if s == "" {
 		return unknown
@@ -198,29 +317,29 @@ func orUnknown(s, unknown string) string {
 // describeCall is lib.cloudtrail.describe_call(e, []).
 func describeCall(ev event) string {
 	var b strings.Builder
-	writeCall(&b, ev)
+	writeCall(&b, recordView{ev: ev})
 	return b.String()
 }
 
 // writeCall writes describeCall's sentence to b, piece by piece: the
 // message an alert of most rules reads.
-func writeCall(b *strings.Builder, ev event) {
-	b.WriteString(principalOf(ev))
+func writeCall(b *strings.Builder, v recordView) {
+	b.WriteString(v.principal())
 	b.WriteString(" called ")
-	writeAction(b, ev)
+	writeAction(b, v)
 	b.WriteString(" in ")
-	b.WriteString(regionOf(ev))
+	b.WriteString(v.region())
 	b.WriteString(" from ")
-	b.WriteString(sourceOf(ev))
-	b.WriteString(outcomeOf(ev))
+	b.WriteString(v.source())
+	writeOutcome(b, v)
 }
 
 // regionOf is lib.cloudtrail.region(e).
-func regionOf(ev event) string { return orUnknown(str(ev, "awsRegion"), "an unknown region") }
+func regionOf(ev event) string { return orUnknown(str(ev, "awsRegion"), unknownRegion) }
 
 // sourceOf is lib.cloudtrail.source(e).
 func sourceOf(ev event) string {
-	return orUnknown(str(ev, "sourceIPAddress"), "an unknown source")
+	return orUnknown(str(ev, "sourceIPAddress"), unknownSource)
 }
 
 // principalOf is lib.cloudtrail.principal(e).
@@ -241,14 +360,13 @@ func principalOf(ev event) string {
 // actionOf is lib.cloudtrail.action(e).
 func actionOf(ev event) string {
 	var b strings.Builder
-	writeAction(&b, ev)
+	writeAction(&b, recordView{ev: ev})
 	return b.String()
 }
 
 // writeAction writes actionOf's text to b.
-func writeAction(b *strings.Builder, ev event) {
-	src, srcOK := strValue(ev, "eventSource")
-	name, nameOK := strValue(ev, "eventName")
+func writeAction(b *strings.Builder, v recordView) {
+	src, srcOK, name, nameOK := v.action()
 	switch {
 	case srcOK && nameOK:
 		b.WriteString(strings.TrimSuffix(src, ".amazonaws.com"))
@@ -266,7 +384,7 @@ func outcomeOf(ev event) string {
 	if v := at(ev, "errorCode"); v != nil {
 		if s, ok := v.(ast.String); !ok || s != "" {
 			if _, null := v.(ast.Null); !null {
-				return "; the call failed with " + sprintfV(plainValue(v))
+				return failedWith + sprintfV(plainValue(v))
 			}
 		}
 	}

@@ -61,6 +61,15 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 		// Both ways the engine reads a record: decoded, and decoded as far
 		// as it is read.
 		for _, ev := range []event{in.Value, newLazyTerm(raw).Value} {
+			// And as an alert's message reads it: the record with the
+			// event fields the alert copied from it.
+			var a alert.Alert
+			fillEventFields(&a, ev)
+			v := recordView{ev: ev, fields: &a}
+			var action, outcome, call strings.Builder
+			writeAction(&action, v)
+			writeOutcome(&outcome, v)
+			writeCall(&call, v)
 			for _, c := range []struct {
 				name, got string
 				want      any
@@ -71,6 +80,12 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 				{"source", sourceOf(ev), b["s"]},
 				{"outcome", outcomeOf(ev), b["o"]},
 				{"describe_call", describeCall(ev), b["c"]},
+				{"alert's principal", v.principal(), b["w"]},
+				{"alert's action", action.String(), b["a"]},
+				{"alert's region", v.region(), b["r"]},
+				{"alert's source", v.source(), b["s"]},
+				{"alert's outcome", outcome.String(), b["o"]},
+				{"alert's describe_call", call.String(), b["c"]},
 			} {
 				if c.got != c.want {
 					t.Errorf("%s of %s (%T): Go %q, Rego %q", c.name, raw, ev, c.got, c.want)
@@ -136,6 +151,7 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 	}
 	rule := &Rule{ID: "x.y", Title: "A <title> & more"}
 	a := &alert.Alert{Fields: map[string]string{"secret": "prod/db", "count": "3"}}
+	fillEventFields(a, in.Value) // as the engine does before rendering
 	for _, src := range []string{
 		"{{.title}}: {{.call}}", "{{.who}} read {{.secret}} {{.count}} times{{.outcome}}", "plain text, no fields",
 		"{{.action}}{{.action}} in {{.where}} from {{.from}} at {{.event_time}}.", "{{.who}}\n\t{{.title}}",
@@ -150,10 +166,10 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 		}
 		data := map[string]string{}
 		for _, n := range m.names {
-			switch f, ok := eventHelpers[n]; {
+			switch h, ok := eventHelpers[n]; {
 			case ok:
 				var b strings.Builder
-				f(&b, in.Value)
+				h.write(&b, recordView{ev: in.Value}) // from the record alone
 				data[n] = b.String()
 			case n == "title":
 				data[n] = rule.Title
@@ -167,6 +183,53 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 		}
 		if got != want.String() {
 			t.Errorf("%q: rendered %q, text/template %q", src, got, want.String())
+		}
+	}
+}
+
+// TestMessageRenderAllocatesOnce: a message costs the string it is, and no
+// more (its builder stays on the stack; the record is not searched for what
+// the alert copied from it already).
+func TestMessageRenderAllocatesOnce(t *testing.T) {
+	raw := []byte(`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9",` +
+		`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ana"},"errorCode":"AccessDenied","eventTime":"2026-01-02T03:04:05Z"}`)
+	ev := newLazyTerm(raw).Value
+	var a alert.Alert
+	fillEventFields(&a, ev)
+	m, err := parseMessage("{{.title}}: {{.call}} ({{.who}}{{.outcome}}, {{.event_time}})")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := &Rule{ID: "x.y", Title: "T"}
+	n := testing.AllocsPerRun(100, func() {
+		if _, err := m.render(rule, ev, &a); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 1 {
+		t.Errorf("%v allocations to render a message, want 1", n)
+	}
+}
+
+// BenchmarkMessageRender: a Sigma rule's message ({{.title}}: {{.call}}) for
+// an alert whose event fields were read.
+func BenchmarkMessageRender(b *testing.B) {
+	raw := []byte(`{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1",` +
+		`"sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0","eventTime":"2026-11-25T10:00:00Z",` +
+		`"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app/s","accountId":"111122223333"},` +
+		`"requestParameters":null,"responseElements":null,"eventID":"0f2f6a8e","recipientAccountId":"111122223333"}`)
+	ev := newLazyTerm(raw).Value
+	var a alert.Alert
+	fillEventFields(&a, ev)
+	m, err := parseMessage("{{.title}}: {{.call}}")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rule := &Rule{ID: "sigma.x", Title: "AWS STS AssumeRole Misuse"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.render(rule, ev, &a); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
