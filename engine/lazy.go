@@ -122,6 +122,7 @@ func newLazyInput(rec cloudtrail.Record, members, nested []lazyMember) *Input {
 		read: r.read[:len(members):len(members)], in: r}
 	r.arena = lazyArena{members: all[len(members):], read: r.read[len(members):]}
 	r.in.lazy = &r.obj
+	r.term.Value = &r.obj
 	return &r.in
 }
 
@@ -140,6 +141,7 @@ type recordInput struct {
 	kids  [4]lazyTerm
 	nkids int
 	rec   *recorder // memo.go
+	term  ast.Term  // the record's, as the plans' input
 }
 
 var recordInputs = sync.Pool{New: func() any { return new(recordInput) }}
@@ -170,7 +172,7 @@ func (in *Input) Release() {
 		r.members, r.read = nil, nil
 	}
 	clear(r.kids[:r.nkids])
-	r.obj, r.arena, r.in, r.nkids = lazyObject{}, lazyArena{}, Input{}, 0
+	r.obj, r.arena, r.in, r.nkids, r.term = lazyObject{}, lazyArena{}, Input{}, 0, ast.Term{}
 	recordInputs.Put(r)
 }
 

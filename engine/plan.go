@@ -137,7 +137,7 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	}
 	var input *ast.Term
 	if in.lazy != nil {
-		input = ast.NewTerm(in.lazy)
+		input = &in.lazy.in.term
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
