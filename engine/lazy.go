@@ -167,7 +167,14 @@ func (in *Input) Release() {
 	if r == nil {
 		return
 	}
-	clear(r.read) // the terms read: let them go
+	// The members read, which a rule reads a few of: testing each slot
+	// costs less than clearing them all, which, the slots holding
+	// pointers, takes the collector's write barrier while it marks.
+	for i := range r.read {
+		if v := &r.read[i]; v.val != nil || v.text != "" {
+			*v = lazyValue{}
+		}
+	}
 	if cap(r.members) > maxPooledMembers {
 		r.members, r.read = nil, nil
 	}
