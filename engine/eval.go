@@ -375,10 +375,9 @@ func (e *Engine) fillAlert(a *alert.Alert, in *Input, rule *Rule, res result) er
 		}
 		a.Severity = sev
 	}
-	ev := in.event()
-	fillEventFields(a, ev)
+	v := fillEventFields(a, in.event())
 	if a.Message == "" {
-		m, err := rule.message.render(rule, ev, a)
+		m, err := rule.message.render(rule, v)
 		if err != nil {
 			return err
 		}
@@ -387,10 +386,13 @@ func (e *Engine) fillAlert(a *alert.Alert, in *Input, rule *Rule, res result) er
 	return nil
 }
 
-// fillEventFields copies what people need to read an alert from the record.
-func fillEventFields(a *alert.Alert, ev event) {
-	if l, ok := ev.(*lazyObject); ok && fillLazyEventFields(a, l) {
-		return
+// fillEventFields copies what people need to read an alert from the record,
+// and returns the record as the alert's message reads it.
+func fillEventFields(a *alert.Alert, ev event) recordView {
+	if l, ok := ev.(*lazyObject); ok {
+		if plain, noError := fillLazyEventFields(a, l); plain {
+			return recordView{ev: ev, fields: a, noError: noError}
+		}
 	}
 	a.EventID = str(ev, "eventID")
 	a.EventTime = str(ev, "eventTime")
@@ -409,6 +411,7 @@ func fillEventFields(a *alert.Alert, ev event) {
 	if a.AccountID == "" {
 		a.AccountID = str(ev, "userIdentity", "accountId")
 	}
+	return recordView{ev: ev, fields: a}
 }
 
 // event is a record as the alert reads it: decoded (an ast.Object), or

@@ -26,10 +26,13 @@ type eventField struct {
 
 // fillLazyEventFields is fillEventFields in one pass over the record's
 // members and one over userIdentity's, rather than a search for each field;
-// false when a key has escapes (then the search is what decides, as for a
-// decoded record, which keeps the last of equal keys).
-func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
+// plain is false when a key has escapes (then the search is what decides, as
+// for a decoded record, which keeps the last of equal keys). noError says
+// that the record has neither errorCode nor errorMessage, which the pass
+// sees on the way: the message's outcome is then known to be empty.
+func fillLazyEventFields(a *alert.Alert, o *lazyObject) (plain, noError bool) {
 	var arn, accountID string
+	noError = true
 	top := [...]eventField{
 		{dst: &a.EventID, at: -1},
 		{dst: &a.EventTime, at: -1},
@@ -47,7 +50,7 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 		{dst: &accountID, at: -1},
 	}
 	idAt := -1
-	plain := o.each(func(i int, key []byte) {
+	plain = o.each(func(i int, key []byte) {
 		f := -1
 		switch string(key) {
 		case "eventID":
@@ -68,6 +71,9 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 			f = 7
 		case "errorCode":
 			f = 8
+			noError = false
+		case "errorMessage":
+			noError = false
 		case "userIdentity":
 			idAt = i
 		}
@@ -94,7 +100,7 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 		}) && plain
 	}
 	if !plain {
-		return false // cannot be from CloudTrail; the slow way sets every field
+		return false, false // cannot be from CloudTrail; the slow way sets every field
 	}
 	var stack [512]byte // most records' fresh strings fit
 	buf := gatherTexts(o, top[:], stack[:0])
@@ -113,7 +119,7 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) bool {
 	if a.AccountID == "" {
 		a.AccountID = accountID
 	}
-	return true
+	return true, noError
 }
 
 // gatherTexts reads the fields of o: the bytes of the strings not read yet

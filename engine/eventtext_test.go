@@ -26,6 +26,7 @@ func TestEventFieldsShareOneString(t *testing.T) {
 		`{"eventID":"","eventTime":"t\u00e9\n","sourceIPAddress":"\u2028ip","userAgent":"","userIdentity":{"arn":"a\"b","type":""}}`,
 		`{"eventID":"x","eventID":"y","userAgent":7,"errorCode":null,"userIdentity":{"arn":"first","arn":"second"}}`,
 		`{"eventTime":"only","userIdentity":{"accountId":"9"}}`,
+		`{"eventID":"m","errorMessage":"denied","userIdentity":{"type":"Root"}}`, `{"errorMessage":null,"eventID":"n"}`,
 		"{\"userAgent\":\"not UTF-8: \xff\xfe\",\"eventID\":\"caf\xc3\xa9\",\"sourceIPAddress\":\"\xe2\x82\"}",
 	}
 	for _, doc := range docs {
@@ -45,8 +46,12 @@ func TestEventFieldsShareOneString(t *testing.T) {
 				}
 			}
 			var got alert.Alert
-			if !fillLazyEventFields(&got, l) {
+			plain, noError := fillLazyEventFields(&got, l)
+			if !plain {
 				t.Fatalf("%s: not read in one pass", doc)
+			}
+			if want := at(v, "errorCode") == nil && at(v, "errorMessage") == nil; noError != want {
+				t.Errorf("%s: noError %v, want %v", doc, noError, want)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s (read first: %d):\n got %+v\nwant %+v", doc, pre, got, want)

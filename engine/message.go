@@ -190,11 +190,12 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 	return out
 }
 
-// render writes the message of alert a (its event fields and the alert
-// object's keys filled in) from the decoded record ev; a's event fields are
-// ev's (fillEventFields), so the helpers need not search ev for them.
-func (m *messageTemplate) render(rule *Rule, ev event, a *alert.Alert) (string, error) {
-	v := recordView{ev: ev, fields: a}
+// render writes the message of the alert v.fields (its event fields and the
+// alert object's keys filled in) from the record v.ev; the alert's event
+// fields are the record's (fillEventFields made v), so the helpers need not
+// search the record for them.
+func (m *messageTemplate) render(rule *Rule, v recordView) (string, error) {
+	a := v.fields
 	var b strings.Builder
 	b.Grow(m.size)
 	for _, p := range m.parts {
@@ -239,6 +240,9 @@ func (m *messageTemplate) sizeGuess() int {
 type recordView struct {
 	ev     event
 	fields *alert.Alert
+	// noError says the record has no errorCode and no errorMessage, as
+	// fillEventFields saw in its pass over the members (false: not known).
+	noError bool
 }
 
 // principal is lib.cloudtrail.principal(e).
@@ -273,6 +277,9 @@ func writeOutcome(b *strings.Builder, v recordView) {
 		b.WriteString(failedWith)
 		b.WriteString(v.fields.ErrorCode) // a string error code, as sprintf writes it
 		return
+	}
+	if v.noError {
+		return // most alerts: no search of the record for what it lacks
 	}
 	b.WriteString(outcomeOf(v.ev))
 }

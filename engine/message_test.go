@@ -64,8 +64,7 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 			// And as an alert's message reads it: the record with the
 			// event fields the alert copied from it.
 			var a alert.Alert
-			fillEventFields(&a, ev)
-			v := recordView{ev: ev, fields: &a}
+			v := fillEventFields(&a, ev)
 			var action, outcome, call strings.Builder
 			writeAction(&action, v)
 			writeOutcome(&outcome, v)
@@ -151,7 +150,7 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 	}
 	rule := &Rule{ID: "x.y", Title: "A <title> & more"}
 	a := &alert.Alert{Fields: map[string]string{"secret": "prod/db", "count": "3"}}
-	fillEventFields(a, in.Value) // as the engine does before rendering
+	v := fillEventFields(a, in.Value) // as the engine does before rendering
 	for _, src := range []string{
 		"{{.title}}: {{.call}}", "{{.who}} read {{.secret}} {{.count}} times{{.outcome}}", "plain text, no fields",
 		"{{.action}}{{.action}} in {{.where}} from {{.from}} at {{.event_time}}.", "{{.who}}\n\t{{.title}}",
@@ -160,7 +159,7 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", src, err)
 		}
-		got, err := m.render(rule, in.Value, a)
+		got, err := m.render(rule, v)
 		if err != nil {
 			t.Fatalf("%q: %v", src, err)
 		}
@@ -195,14 +194,14 @@ func TestMessageRenderAllocatesOnce(t *testing.T) {
 		`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ana"},"errorCode":"AccessDenied","eventTime":"2026-01-02T03:04:05Z"}`)
 	ev := newLazyTerm(raw).Value
 	var a alert.Alert
-	fillEventFields(&a, ev)
+	v := fillEventFields(&a, ev)
 	m, err := parseMessage("{{.title}}: {{.call}} ({{.who}}{{.outcome}}, {{.event_time}})")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rule := &Rule{ID: "x.y", Title: "T"}
 	n := testing.AllocsPerRun(100, func() {
-		if _, err := m.render(rule, ev, &a); err != nil {
+		if _, err := m.render(rule, v); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -220,7 +219,7 @@ func BenchmarkMessageRender(b *testing.B) {
 		`"requestParameters":null,"responseElements":null,"eventID":"0f2f6a8e","recipientAccountId":"111122223333"}`)
 	ev := newLazyTerm(raw).Value
 	var a alert.Alert
-	fillEventFields(&a, ev)
+	v := fillEventFields(&a, ev)
 	m, err := parseMessage("{{.title}}: {{.call}}")
 	if err != nil {
 		b.Fatal(err)
@@ -228,7 +227,7 @@ func BenchmarkMessageRender(b *testing.B) {
 	rule := &Rule{ID: "sigma.x", Title: "AWS STS AssumeRole Misuse"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.render(rule, ev, &a); err != nil {
+		if _, err := m.render(rule, v); err != nil {
 			b.Fatal(err)
 		}
 	}
