@@ -34,14 +34,7 @@ fi
 step "Rego policy tests (trailguard test)"
 go run ./cmd/trailguard test
 
-step "fuzz targets, 20 s each (anything found is saved under testdata/fuzz and fails the run)"
-./scripts/fuzz.sh 20s
-
-step "benchmarks, briefly, so they keep working"
-go test -run '^$' -bench . -benchtime=50x ./... >/dev/null
-echo "benchmarks ran"
-
-step "redis-server for the replica fault test (started by the test itself)"
+step "redis-server for the state store and history tests and benchmarks (started by each itself)"
 if ! command -v redis-server >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
@@ -54,6 +47,19 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 command -v chromium
+
+step "fuzz targets, 20 s each (anything found is saved under testdata/fuzz and fails the run)"
+./scripts/fuzz.sh 20s
+
+step "benchmarks, briefly, so they keep working (their output only when one fails)"
+bench_log=$(mktemp)
+if ! go test -run '^$' -bench . -benchtime=50x ./... >"$bench_log" 2>&1; then
+  grep -v -e '^Benchmark.*/op' -e '^ok' -e '^PASS' -e '^goos:' -e '^goarch:' -e '^pkg:' -e '^cpu:' "$bench_log" >&2
+  rm -f "$bench_log"
+  exit 1
+fi
+rm -f "$bench_log"
+echo "benchmarks ran"
 
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
