@@ -8,12 +8,13 @@ import (
 )
 
 // BenchmarkPrefilter is the prefilter's cost per record of generated
-// ordinary traffic, with the built-in packs and with SigmaHQ's CloudTrail
-// rules next to them, interleaved: reading the fields (extract), and
+// ordinary traffic, with the original 24 rules, the built-in packs and
+// SigmaHQ's CloudTrail rules next to them, interleaved: reading the fields (extract), and
 // choosing the candidates from fields read before (candidates, with the
 // guards), in chunks of records; and DecodeRecord whole (both, and the
-// lazily read record of a candidate), with what it allocates. The ratios sigmahq/packs are what the SigmaHQ rules add to the
-// prefilter. Times are the thread's CPU time, which other processes on a
+// lazily read record of a candidate), with what it allocates. The ratios
+// packs/24rules and sigmahq/packs are what the packs (issue 12) and the
+// SigmaHQ rules (issue 13) add to the prefilter. Times are the thread's CPU time, which other processes on a
 // shared machine disturb less than the wall clock.
 //
 //	GOMAXPROCS=1 go test -run '^$' -bench Prefilter -benchtime 100x ./engine
@@ -21,6 +22,10 @@ func BenchmarkPrefilter(b *testing.B) {
 	recs := benchRecords(b)
 	ctx := context.Background()
 	data := WithData(map[string]any{"known_networks": []any{"10.0.0.0/8"}})
+	rules24, err := New(ctx, data, WithPacks("opsworkscm", "aws"))
+	if err != nil {
+		b.Fatal(err)
+	}
 	packs, err := New(ctx, data)
 	if err != nil {
 		b.Fatal(err)
@@ -29,12 +34,12 @@ func BenchmarkPrefilter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pres := []*prefilter{packs.pre, sigmahq.pre}
-	names := []string{"packs", "sigmahq"}
-	engs := []*Engine{packs, sigmahq}
-	var extract, choose, decode [2]time.Duration
-	var cands [2]int
-	var allocs, bytes [2]uint64
+	engs := []*Engine{rules24, packs, sigmahq}
+	names := []string{"24rules", "packs", "sigmahq"}
+	const sets = 3
+	var extract, choose, decode [sets]time.Duration
+	var cands [sets]int
+	var allocs, bytes [sets]uint64
 	var ms runtime.MemStats
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -44,7 +49,7 @@ func BenchmarkPrefilter(b *testing.B) {
 	const chunk = 32
 	vals := make([]*fieldValues, 0, chunk)
 	run := func(i int) {
-		p := pres[i]
+		p := engs[i].pre
 		runtime.ReadMemStats(&ms)
 		mallocs, total := ms.Mallocs, ms.TotalAlloc
 		for lo := 0; lo < len(recs); lo += chunk {
@@ -85,14 +90,16 @@ func BenchmarkPrefilter(b *testing.B) {
 		allocs[i] += ms.Mallocs - mallocs
 		bytes[i] += ms.TotalAlloc - total
 	}
-	run(0) // warm: the memos fill on first sight of each combination
-	run(1)
-	extract, choose, decode, cands = [2]time.Duration{}, [2]time.Duration{}, [2]time.Duration{}, [2]int{}
-	allocs, bytes = [2]uint64{}, [2]uint64{}
+	for i := range sets {
+		run(i) // warm: the memos fill on first sight of each combination
+	}
+	extract, choose, decode, cands = [sets]time.Duration{}, [sets]time.Duration{}, [sets]time.Duration{}, [sets]int{}
+	allocs, bytes = [sets]uint64{}, [sets]uint64{}
 	n := 0
 	for b.Loop() {
-		run(n % 2)
-		run(1 - n%2)
+		for i := range sets {
+			run((n + i) % sets) // each set first in turn
+		}
 		n++
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(n*len(recs)) }
@@ -104,6 +111,8 @@ func BenchmarkPrefilter(b *testing.B) {
 		b.ReportMetric(float64(allocs[i])/float64(n*len(recs)), "allocs/DecodeRecord-"+name)
 		b.ReportMetric(float64(cands[i])/float64(n), "candidates-"+name)
 	}
-	b.ReportMetric(per(extract[1])/per(extract[0]), "x-extract-sigmahq/packs")
-	b.ReportMetric(per(choose[1])/per(choose[0]), "x-candidates-sigmahq/packs")
+	b.ReportMetric(per(extract[1])/per(extract[0]), "x-extract-packs/24rules")
+	b.ReportMetric(per(choose[1])/per(choose[0]), "x-candidates-packs/24rules")
+	b.ReportMetric(per(extract[2])/per(extract[1]), "x-extract-sigmahq/packs")
+	b.ReportMetric(per(choose[2])/per(choose[1]), "x-candidates-sigmahq/packs")
 }
