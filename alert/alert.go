@@ -92,7 +92,9 @@ type Alert struct {
 	Origin string `json:"origin,omitempty"`
 	// Fields are the extra keys a rule put in its alert object (beyond message,
 	// severity and dedup_key), e.g. "session" or "network": stateful rules group
-	// by and count them, and Field finds them by name.
+	// by and count them, and Field finds them by name. They are read only: the
+	// engine gives every alert that a rule's remembered answer makes the same
+	// map (engine/memo.go). Copy it to change it.
 	Fields map[string]string `json:"fields,omitempty"`
 
 	// Set on a stateful alert (threshold, new_value, sequence); see Stateful.

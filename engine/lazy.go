@@ -142,6 +142,7 @@ type recordInput struct {
 	nkids int
 	rec   *recorder // memo.go
 	term  ast.Term  // the record's, as the plans' input
+	keys  keyIndex  // the record's members by key (keyindex.go)
 }
 
 var recordInputs = sync.Pool{New: func() any { return new(recordInput) }}
@@ -180,6 +181,9 @@ func (in *Input) Release() {
 	}
 	clear(r.kids[:r.nkids])
 	r.obj, r.arena, r.in, r.nkids, r.term = lazyObject{}, lazyArena{}, Input{}, 0, ast.Term{}
+	if r.keys.state != keysUnbuilt {
+		r.keys = keyIndex{}
+	}
 	recordInputs.Put(r)
 }
 
@@ -284,6 +288,19 @@ func (o *lazyObject) find(k string) int {
 	if !o.indexed {
 		o.index()
 	}
+	if r := o.in; r != nil && o == &r.obj && r.keys.state != keysUnusable {
+		if r.keys.state == keysUnbuilt {
+			r.keys.build(o)
+		}
+		if r.keys.state == keysBuilt {
+			return r.keys.find(o, k)
+		}
+	}
+	return o.scan(k)
+}
+
+// scan is find by comparing k with every member's key, from the last.
+func (o *lazyObject) scan(k string) int {
 	for i := len(o.members) - 1; i >= 0; i-- {
 		if o.members[i].is(o.raw, k) {
 			return i

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -155,10 +154,9 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			if memoHit != nil {
 				memoHit()
 			}
+			// The remembered fields go to each alert as they are: an
+			// alert's Fields are read only (alert.Alert.Fields).
 			for _, r := range n.results {
-				if r.fields != nil {
-					r.fields = maps.Clone(r.fields) // the alert's own
-				}
 				alerts = append(alerts, alert.Alert{})
 				if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
 					return nil, false, nil
@@ -224,10 +222,7 @@ func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term
 		return alerts, err
 	}
 	for _, r := range results {
-		if r.fields != nil {
-			r.fields = maps.Clone(r.fields) // the memo may keep r
-		}
-		alerts = append(alerts, alert.Alert{})
+		alerts = append(alerts, alert.Alert{}) // r.fields shared with the memo: read only
 		if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
 			return alerts, errBadAlert
 		}
