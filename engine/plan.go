@@ -157,8 +157,8 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 			// The remembered fields go to each alert as they are: an
 			// alert's Fields are read only (alert.Alert.Fields).
 			for _, r := range n.results {
-				alerts = append(alerts, alert.Alert{})
-				if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
+				var err error
+				if alerts, err = e.appendAlert(alerts, in, rule, r); err != nil {
 					return nil, false, nil
 				}
 			}
@@ -179,19 +179,10 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 
 // evalRule appends to alerts those of rule, whose plan is p, for in.
 func (e *Engine) evalRule(ctx context.Context, p *planned, input *ast.Term, c topdown.Cancel, in *Input, rule *Rule, alerts []alert.Alert) ([]alert.Alert, error) {
-	// The alert objects are the values of the query's variable `result`,
-	// taken as the plan makes them (no object of the query's variables is
-	// made per alert).
-	err := p.prog.EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
-		r, err := resultOfValue(res.Value)
-		if err != nil {
-			return errBadAlert
-		}
-		alerts = append(alerts, alert.Alert{})
-		if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
-			return errBadAlert
-		}
-		return nil
+	err := evalResults(ctx, p, input, e.dataTerm, c, func(r result) error {
+		var err error
+		alerts, err = e.appendAlert(alerts, in, rule, r)
+		return err
 	})
 	return alerts, err
 }
@@ -202,11 +193,7 @@ func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term
 	rec := recorders.Get().(*recorder)
 	in.lazy.in.rec = rec
 	var results []result
-	err := p.prog.EvalVar(ctx, input, e.dataTerm, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
-		r, err := resultOfValue(res.Value)
-		if err != nil {
-			return errBadAlert
-		}
+	err := evalResults(ctx, p, input, e.dataTerm, c, func(r result) error {
 		results = append(results, r)
 		return nil
 	})
@@ -221,11 +208,33 @@ func (e *Engine) evalRemembered(ctx context.Context, p *planned, input *ast.Term
 	if err != nil {
 		return alerts, err
 	}
-	for _, r := range results {
-		alerts = append(alerts, alert.Alert{}) // r.fields shared with the memo: read only
-		if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
-			return alerts, errBadAlert
+	for _, r := range results { // r.fields shared with the memo: read only
+		if alerts, err = e.appendAlert(alerts, in, rule, r); err != nil {
+			return alerts, err
 		}
+	}
+	return alerts, nil
+}
+
+// evalResults calls each with every alert object of p's rule for input: the
+// values of the query's variable `result`, taken as the plan makes them (no
+// object of the query's variables is made per alert).
+func evalResults(ctx context.Context, p *planned, input, data *ast.Term, c topdown.Cancel, each func(result) error) error {
+	return p.prog.EvalVar(ctx, input, data, resultVar, irvm.Options{Cancel: c}, func(res *ast.Term) error {
+		r, err := resultOfValue(res.Value)
+		if err != nil {
+			return errBadAlert
+		}
+		return each(r)
+	})
+}
+
+// appendAlert appends rule's alert for the object r it reported for in; the
+// alert is filled where it lies (an alert is a large struct).
+func (e *Engine) appendAlert(alerts []alert.Alert, in *Input, rule *Rule, r result) ([]alert.Alert, error) {
+	alerts = append(alerts, alert.Alert{})
+	if err := e.fillAlert(&alerts[len(alerts)-1], in, rule, r); err != nil {
+		return alerts, errBadAlert
 	}
 	return alerts, nil
 }
