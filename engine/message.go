@@ -61,18 +61,17 @@ const (
 	helperTitle
 )
 
-// write writes helper h's text about the record v to b.
-func (h helper) write(b *strings.Builder, v recordView) {
+// appendTo appends helper h's text about the record v to b.
+func (h helper) appendTo(b []byte, v recordView) []byte {
 	switch h {
 	case helperCall:
-		writeCall(b, v)
+		return appendCall(b, v)
 	case helperAction:
-		writeAction(b, v)
+		return appendAction(b, v)
 	case helperOutcome:
-		writeOutcome(b, v)
-	default:
-		b.WriteString(v.field(h))
+		return appendOutcome(b, v)
 	}
+	return append(b, v.field(h)...)
 }
 
 // field is the text of a helper that says one thing of the record.
@@ -97,7 +96,6 @@ type messageTemplate struct {
 	// holds only those (parseMessage checks), it is rendered by writing them
 	// one after the other, as text/template would, without its reflection.
 	parts []messagePart
-	size  int // a guess at a rendered message's length (sizeGuess)
 }
 
 type messagePart struct {
@@ -159,7 +157,6 @@ func parseMessage(v any) (*messageTemplate, error) {
 	if err := walk(t.Root); err != nil {
 		return nil, err
 	}
-	m.size = m.sizeGuess()
 	return m, nil
 }
 
@@ -196,41 +193,28 @@ func (e *Engine) checkMessages(keys map[string]alertKeys) []Problem {
 // search the record for them.
 func (m *messageTemplate) render(rule *Rule, v recordView) (string, error) {
 	a := v.fields
-	var b strings.Builder
-	b.Grow(m.size)
+	// Written on the stack and copied once, at its length: a guess at the
+	// length either wastes most of an allocation or, short, makes a second.
+	var stack [512]byte
+	b := stack[:0]
 	for _, p := range m.parts {
 		switch {
 		case !p.field:
-			b.WriteString(p.text)
+			b = append(b, p.text...)
 		case p.helper == helperTitle:
-			b.WriteString(rule.Title)
+			b = append(b, rule.Title...)
 		case p.helper != helperNone:
-			p.helper.write(&b, v)
+			b = p.helper.appendTo(b, v)
 		default:
 			s, ok := a.Field(p.name)
 			if !ok {
 				// The rule's alert object lacks a key its other bodies write.
 				return "", fmt.Errorf("rule %s: custom.message reads %q, which this alert does not have", rule.ID, p.name)
 			}
-			b.WriteString(s)
+			b = append(b, s...)
 		}
 	}
-	return b.String(), nil
-}
-
-// sizeGuess is a guess at a rendered message's length, for one allocation:
-// its text, and about a hundred bytes for each field (a call's sentence is
-// longer, a region shorter).
-func (m *messageTemplate) sizeGuess() int {
-	n := 0
-	for _, p := range m.parts {
-		if p.field {
-			n += 100
-		} else {
-			n += len(p.text)
-		}
-	}
-	return n
+	return string(b), nil
 }
 
 // recordView is a record as the message helpers read it: the record, and
@@ -271,17 +255,16 @@ func (v recordView) source() string {
 	return sourceOf(v.ev)
 }
 
-// writeOutcome writes lib.cloudtrail.outcome(e) to b.
-func writeOutcome(b *strings.Builder, v recordView) {
+// appendOutcome appends lib.cloudtrail.outcome(e) to b.
+func appendOutcome(b []byte, v recordView) []byte {
 	if v.fields != nil && v.fields.ErrorCode != "" {
-		b.WriteString(failedWith)
-		b.WriteString(v.fields.ErrorCode) // a string error code, as sprintf writes it
-		return
+		b = append(b, failedWith...)
+		return append(b, v.fields.ErrorCode...) // a string error code, as sprintf writes it
 	}
 	if v.noError {
-		return // most alerts: no search of the record for what it lacks
+		return b // most alerts: no search of the record for what it lacks
 	}
-	b.WriteString(outcomeOf(v.ev))
+	return append(b, outcomeOf(v.ev)...)
 }
 
 // eventTime is the record's eventTime, "" when it is not a string.
@@ -323,22 +306,20 @@ func orUnknown(s, unknown string) string {
 
 // describeCall is lib.cloudtrail.describe_call(e, []).
 func describeCall(ev event) string {
-	var b strings.Builder
-	writeCall(&b, recordView{ev: ev})
-	return b.String()
+	return string(appendCall(nil, recordView{ev: ev}))
 }
 
-// writeCall writes describeCall's sentence to b, piece by piece: the
+// appendCall appends describeCall's sentence to b, piece by piece: the
 // message an alert of most rules reads.
-func writeCall(b *strings.Builder, v recordView) {
-	b.WriteString(v.principal())
-	b.WriteString(" called ")
-	writeAction(b, v)
-	b.WriteString(" in ")
-	b.WriteString(v.region())
-	b.WriteString(" from ")
-	b.WriteString(v.source())
-	writeOutcome(b, v)
+func appendCall(b []byte, v recordView) []byte {
+	b = append(b, v.principal()...)
+	b = append(b, " called "...)
+	b = appendAction(b, v)
+	b = append(b, " in "...)
+	b = append(b, v.region()...)
+	b = append(b, " from "...)
+	b = append(b, v.source()...)
+	return appendOutcome(b, v)
 }
 
 // regionOf is lib.cloudtrail.region(e).
@@ -366,24 +347,21 @@ func principalOf(ev event) string {
 
 // actionOf is lib.cloudtrail.action(e).
 func actionOf(ev event) string {
-	var b strings.Builder
-	writeAction(&b, recordView{ev: ev})
-	return b.String()
+	return string(appendAction(nil, recordView{ev: ev}))
 }
 
-// writeAction writes actionOf's text to b.
-func writeAction(b *strings.Builder, v recordView) {
+// appendAction appends actionOf's text to b.
+func appendAction(b []byte, v recordView) []byte {
 	src, srcOK, name, nameOK := v.action()
 	switch {
 	case srcOK && nameOK:
-		b.WriteString(strings.TrimSuffix(src, ".amazonaws.com"))
-		b.WriteByte(':')
-		b.WriteString(name)
+		b = append(b, strings.TrimSuffix(src, ".amazonaws.com")...)
+		b = append(b, ':')
+		return append(b, name...)
 	case nameOK:
-		b.WriteString(name)
-	default:
-		b.WriteString("an unknown action")
+		return append(b, name...)
 	}
+	return append(b, "an unknown action"...)
 }
 
 // outcomeOf is lib.cloudtrail.outcome(e).

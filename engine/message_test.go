@@ -65,10 +65,7 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 			// event fields the alert copied from it.
 			var a alert.Alert
 			v := fillEventFields(&a, ev)
-			var action, outcome, call strings.Builder
-			writeAction(&action, v)
-			writeOutcome(&outcome, v)
-			writeCall(&call, v)
+			action, outcome, call := appendAction(nil, v), appendOutcome(nil, v), appendCall(nil, v)
 			for _, c := range []struct {
 				name, got string
 				want      any
@@ -80,11 +77,11 @@ func TestMessageHelpersMatchRego(t *testing.T) {
 				{"outcome", outcomeOf(ev), b["o"]},
 				{"describe_call", describeCall(ev), b["c"]},
 				{"alert's principal", v.principal(), b["w"]},
-				{"alert's action", action.String(), b["a"]},
+				{"alert's action", string(action), b["a"]},
 				{"alert's region", v.region(), b["r"]},
 				{"alert's source", v.source(), b["s"]},
-				{"alert's outcome", outcome.String(), b["o"]},
-				{"alert's describe_call", call.String(), b["c"]},
+				{"alert's outcome", string(outcome), b["o"]},
+				{"alert's describe_call", string(call), b["c"]},
 			} {
 				if c.got != c.want {
 					t.Errorf("%s of %s (%T): Go %q, Rego %q", c.name, raw, ev, c.got, c.want)
@@ -167,9 +164,7 @@ func TestMessageRenderIsTextTemplate(t *testing.T) {
 		for _, n := range m.names {
 			switch h, ok := eventHelpers[n]; {
 			case ok:
-				var b strings.Builder
-				h.write(&b, recordView{ev: in.Value}) // from the record alone
-				data[n] = b.String()
+				data[n] = string(h.appendTo(nil, recordView{ev: in.Value})) // from the record alone
 			case n == "title":
 				data[n] = rule.Title
 			default:
