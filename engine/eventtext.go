@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"bytes"
-	"unicode/utf8"
-
 	"github.com/trailguard/trailguard/alert"
+	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // The event fields of an alert, read from a lazily read record. A noisy rule
@@ -108,9 +106,9 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) (plain, noError bool) {
 		buf = gatherTexts(identity, ident[:], buf)
 	}
 	s := string(buf)
-	spreadText(o, top[:], s)
+	spreadText(top[:], s)
 	if identity != nil {
-		spreadText(identity, ident[:], s)
+		spreadText(ident[:], s)
 	}
 	a.Principal = arn
 	if a.Principal == "" {
@@ -141,7 +139,7 @@ func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
 		// The record was checked whole: the value is a string, and when
 		// its text has no escape and is UTF-8, the text is the string.
 		text := o.raw[m.v0:m.v1]
-		if len(text) < 2 || text[len(text)-1] != '"' || bytes.IndexByte(text, '\\') >= 0 || !utf8.Valid(text) {
+		if len(text) < 2 || text[len(text)-1] != '"' || !jsonscan.Verbatim(text[1:len(text)-1]) {
 			*f.dst, _ = o.textAt(f.at) // escapes, or bytes not UTF-8: rare enough to be copied alone
 			continue
 		}
@@ -152,13 +150,15 @@ func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
 	return buf
 }
 
-// spreadText sets each batched field of o to its part of s, the gathered
-// text, and notes it as the member's text for later reads (the message's).
-func spreadText(o *lazyObject, fields []eventField, s string) {
+// spreadText sets each batched field to its part of s, the gathered text.
+// The member's text is not noted in o for later reads: the message reads
+// the alert's fields, and noting it cost more (a write barrier while the
+// collector marks, and a slot for Release to clear) than the rare rule
+// evaluated after an alert on the same record saves.
+func spreadText(fields []eventField, s string) {
 	for _, f := range fields {
 		if f.batched {
 			*f.dst = s[f.off:f.end]
-			o.readAt(f.at).text = *f.dst
 		}
 	}
 }

@@ -158,3 +158,24 @@ func FuzzValid(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { sameAsEncodingJSON(t, data) })
 }
+
+// TestVerbatim holds the word-at-a-time test to its definition (no
+// backslash, and UTF-8) at every length and position of the bytes that
+// decide it.
+func TestVerbatim(t *testing.T) {
+	special := []string{"\\", "é", "\xff", "\xe2\x80", "\u2028", "\x7f", "\x80", "]", "[", "\\\\", "𝄞"}
+	for n := 0; n <= 20; n++ {
+		base := strings.Repeat("a", n)
+		if got, want := Verbatim([]byte(base)), verbatimSlow([]byte(base)); got != want || !got {
+			t.Fatalf("%q: %v", base, got)
+		}
+		for i := 0; i <= n; i++ {
+			for _, sp := range special {
+				b := []byte(base[:i] + sp + base[i:])
+				if got, want := Verbatim(b), verbatimSlow(b); got != want {
+					t.Errorf("Verbatim(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}

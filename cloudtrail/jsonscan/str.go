@@ -127,3 +127,28 @@ func controlIn(b []byte) int {
 	}
 	return -1
 }
+
+// Verbatim says whether b, the text between the quotes of a string of a
+// document already checked, is the string's value as it stands: no escape,
+// and UTF-8. An alert copies a dozen of a record's strings, and nearly all
+// are printable ASCII: eight bytes are tested at a time, and only text with
+// a backslash or a byte past ASCII is looked at closely.
+func Verbatim(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		bs := x ^ ('\\' * ones) // a zero byte where b has a backslash
+		if ((bs-ones)&^bs|x)&highs != 0 {
+			return verbatimSlow(b)
+		}
+	}
+	for _, c := range b[i:] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return verbatimSlow(b)
+		}
+	}
+	return true
+}
+
+func verbatimSlow(b []byte) bool { return bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) }
