@@ -263,7 +263,11 @@ func (o *lazyObject) recorder() *recorder {
 }
 
 func (o *lazyObject) member(k string) *ast.Term {
-	i := o.find(k)
+	return o.memberAt(o.find(k))
+}
+
+// memberAt is member's answer for member i (-1: none).
+func (o *lazyObject) memberAt(i int) *ast.Term {
 	if i < 0 {
 		return nil
 	}

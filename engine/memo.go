@@ -129,7 +129,7 @@ func (o *lazyObject) memoValue(k string) ([]byte, *lazyObject) {
 	if o.raw[m.v0] != '{' {
 		return o.raw[m.v0:m.v1], nil
 	}
-	obj, _ := o.member(k).Value.(*lazyObject)
+	obj, _ := o.memberAt(i).Value.(*lazyObject)
 	return objectText, obj
 }
 
