@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"sync"
 
@@ -147,26 +148,43 @@ func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
 		return set
 	}
 	var buf [512]byte
-	key := vals.textsKey(set.guardIDs, buf[:0])
+	d := digestOf(vals.textsKey(set.guardIDs, buf[:0]))
 	p.mu.RLock()
-	sub, ok := set.recall(key)
+	sub, ok := set.recall(d)
 	p.mu.RUnlock()
 	if ok {
 		return sub
 	}
-	return p.admitAgain(set, vals, key)
+	return p.admitAgain(set, vals, d)
 }
 
-// recall is the set's answer for a record whose guards' texts are key
-// (textsKey of guardIDs); p.mu is held.
-func (s *ruleSet) recall(key []byte) (*ruleSet, bool) {
-	sub, ok := s.texts[string(key)] // no allocation: the conversion is in the index
+// recall is the set's answer for a record whose guards' texts have the
+// digest d (of textsKey of guardIDs); p.mu is held.
+func (s *ruleSet) recall(d textsDigest) (*ruleSet, bool) {
+	sub, ok := s.texts[d]
 	return sub, ok
 }
 
+// textsDigest names the texts of a set's guard fields (textsKey) by two
+// hashes of them, under seeds drawn when the process starts. The map holds
+// these 16 bytes in its own slots; keyed by the texts themselves (with
+// SigmaHQ's rules a user agent and an ARN among them: 150–250 bytes), it
+// kept a copy of each, up to maxTexts of them, and compared the record's
+// with it, outside its slots, on nearly every record. Two different lists
+// of texts share a digest with a chance of 2⁻¹²⁸; a shared digest could only
+// keep a record from a Sigma rule's evaluation, and the seeds are not known
+// outside the process, so no record can be written to aim at one.
+type textsDigest [2]uint64
+
+var digestSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func digestOf(key []byte) textsDigest {
+	return textsDigest{maphash.Bytes(digestSeeds[0], key), maphash.Bytes(digestSeeds[1], key)}
+}
+
 // admitAgain is admit for texts the set has not seen: each guard's answer
-// (its own memo), then the filtered set, remembered by key.
-func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *ruleSet {
+// (its own memo), then the filtered set, remembered by the texts' digest d.
+func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, d textsDigest) *ruleSet {
 	var mask uint64
 	for i, g := range set.guards {
 		if !g.admits(vals) {
@@ -194,7 +212,7 @@ func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *rul
 			set.sub[mask] = sub
 		}
 	}
-	if _, seen := set.texts[string(key)]; seen {
+	if _, seen := set.texts[d]; seen {
 		return sub // remembered by another worker meanwhile
 	}
 	if p.textsN >= maxTexts {
@@ -207,10 +225,10 @@ func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, key []byte) *rul
 		p.remembering, p.textsN = p.remembering[:0], 0
 	}
 	if set.texts == nil {
-		set.texts = map[string]*ruleSet{}
+		set.texts = map[textsDigest]*ruleSet{}
 		p.remembering = append(p.remembering, set)
 	}
-	set.texts[string(key)] = sub
+	set.texts[d] = sub
 	p.textsN++
 	return sub
 }

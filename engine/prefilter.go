@@ -174,26 +174,27 @@ func (r *recordingResolver) Resolve(ref ast.Ref) (ast.Value, error) {
 // the fields it consulted, so any record agreeing on those gets the answer.
 func (p *prefilter) candidates(vals *fieldValues) (*ruleSet, error) {
 	var buf [512]byte
-	var key []byte
+	var d textsDigest
+	guarded := false
 	p.mu.RLock()
 	node := p.root
 	for node != nil && !node.leaf {
-		node = node.next[string(vals.keyBytes(node.field))] // no allocation: the conversion is in the index
+		node = node.child(vals.keyBytes(node.field))
 	}
 	if node != nil && node.result != nil && len(node.result.guards) > 0 {
 		// The guards' answer too, under the same lock (guard.go).
-		key = vals.textsKey(node.result.guardIDs, buf[:0])
-		if sub, ok := node.result.recall(key); ok {
+		d, guarded = digestOf(vals.textsKey(node.result.guardIDs, buf[:0])), true
+		if sub, ok := node.result.recall(d); ok {
 			p.mu.RUnlock()
 			return sub, nil
 		}
 	}
 	p.mu.RUnlock()
 	if node != nil {
-		if key == nil {
+		if !guarded {
 			return node.result, nil // no guards
 		}
-		return p.admitAgain(node.result, vals, key), nil
+		return p.admitAgain(node.result, vals, d), nil
 	}
 
 	res := &fieldResolver{p: p, vals: vals}
@@ -217,9 +218,9 @@ type ruleSet struct {
 	sub    map[uint64]*ruleSet
 	// guardIDs are the fields the guards read; texts, the set without the
 	// rules whose guards turned a record away, by those fields' texts
-	// (textsKey; p.mu).
+	// (their digest; p.mu).
 	guardIDs []int
-	texts    map[string]*ruleSet
+	texts    map[textsDigest]*ruleSet
 
 	// keep are the top-level keys a record is decoded with for these rules;
 	// nil: all of it (inputkeys.go).
@@ -257,6 +258,20 @@ type decision struct {
 	result *ruleSet
 	field  int
 	next   map[string]*decision
+	// first is the branch of the node's first value, also in next, and
+	// never changed: many nodes have only that one (an absent
+	// ec2RoleDelivery, no errorCode), and comparing one key costs less than
+	// the map's lookup on a path every record takes.
+	firstKey string
+	first    *decision
+}
+
+// child is the branch of the node for the field's key k (nil: none yet).
+func (n *decision) child(k []byte) *decision {
+	if string(k) == n.firstKey {
+		return n.first
+	}
+	return n.next[string(k)] // no allocation: the conversion is in the index
 }
 
 // maxDecisions bounds the memo tree; past it answers are computed each time.
@@ -290,9 +305,8 @@ func (p *prefilter) branch(asked []int, vals *fieldValues, result *ruleSet) *dec
 	if len(asked) == 0 {
 		return &decision{leaf: true, result: result}
 	}
-	return &decision{field: asked[0], next: map[string]*decision{
-		vals.fieldKey(asked[0]): p.branch(asked[1:], vals, result),
-	}}
+	k, first := vals.fieldKey(asked[0]), p.branch(asked[1:], vals, result)
+	return &decision{field: asked[0], next: map[string]*decision{k: first}, firstKey: k, first: first}
 }
 
 type fieldResolver struct {

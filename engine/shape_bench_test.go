@@ -88,7 +88,7 @@ func BenchmarkCandidateShape(b *testing.B) {
 					b.Fatal(err)
 				}
 				s.eng.pre.mu.RLock()
-				for n := s.eng.pre.root; n != nil && !n.leaf; n = n.next[string(vals.keyBytes(n.field))] {
+				for n := s.eng.pre.root; n != nil && !n.leaf; n = n.child(vals.keyBytes(n.field)) {
 					s.levels++
 					s.byField[s.fieldNames[n.field]]++
 				}
