@@ -198,7 +198,7 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		e.memos = !o.noMemos
 		e.plans = make(map[[2]string]*planned, len(keys))
 		for _, k := range keys {
-			e.plans[k] = &planned{}
+			e.plans[k] = &planned{rule: e.rules[k]}
 		}
 	case EvaluatorTopdown:
 	default:

@@ -48,6 +48,7 @@ func WithFallbacks(f *Fallbacks) Option {
 // planned is one rule's plan, made the first time a record is a candidate
 // for the rule, and the answers it remembers (memo.go) when the plan is pure.
 type planned struct {
+	rule *Rule // the rule, found once rather than by key for each record
 	once sync.Once
 	prog *irvm.Program
 	err  error
@@ -140,9 +141,8 @@ func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts 
 	} else {
 		input = ast.NewTerm(in.Value)
 	}
-	for i, k := range keys {
-		rule := e.rules[k]
-		p := plans[i]
+	for _, p := range plans {
+		rule := p.rule
 		if p.memo == nil || in.lazy == nil || p.memo.off() {
 			var err error
 			if alerts, err = e.evalRule(ctx, p, input, c, in, rule, alerts); err != nil {

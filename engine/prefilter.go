@@ -257,21 +257,46 @@ type decision struct {
 	leaf   bool
 	result *ruleSet
 	field  int
-	next   map[string]*decision
-	// first is the branch of the node's first value, also in next, and
-	// never changed: many nodes have only that one (an absent
-	// ec2RoleDelivery, no errorCode), and comparing one key costs less than
-	// the map's lookup on a path every record takes.
-	firstKey string
-	first    *decision
+	// The node's branches by its field's key: listed while they are few
+	// (most nodes on a record's path have one to four: identity types,
+	// error codes, an absent field), where comparing a key or two costs less
+	// than a map's lookup, which on this path, taken by every record, is
+	// mostly waiting for memory; in next past decisionListed.
+	keys []string
+	kids []*decision
+	next map[string]*decision
 }
+
+// decisionListed is the most branches a node lists.
+const decisionListed = 8
 
 // child is the branch of the node for the field's key k (nil: none yet).
 func (n *decision) child(k []byte) *decision {
-	if string(k) == n.firstKey {
-		return n.first
+	if n.next != nil {
+		return n.next[string(k)] // no allocation: the conversion is in the index
 	}
-	return n.next[string(k)] // no allocation: the conversion is in the index
+	for i, key := range n.keys {
+		if key == string(k) {
+			return n.kids[i]
+		}
+	}
+	return nil
+}
+
+// add adds the branch d for key k; p.mu is held for writing.
+func (n *decision) add(k string, d *decision) {
+	if n.next == nil && len(n.keys) < decisionListed {
+		n.keys, n.kids = append(n.keys, k), append(n.kids, d)
+		return
+	}
+	if n.next == nil {
+		n.next = make(map[string]*decision, len(n.keys)+1)
+		for i, key := range n.keys {
+			n.next[key] = n.kids[i]
+		}
+		n.keys, n.kids = nil, nil
+	}
+	n.next[k] = d
 }
 
 // maxDecisions bounds the memo tree; past it answers are computed each time.
@@ -290,9 +315,9 @@ func (p *prefilter) insert(asked []int, vals *fieldValues, result *ruleSet) {
 		if n.leaf || n.field != f {
 			return // consulted in another order; leave the memo as it is
 		}
-		child, ok := n.next[vals.fieldKey(f)]
-		if !ok {
-			n.next[vals.fieldKey(f)] = p.branch(asked[i+1:], vals, result)
+		child := n.child(vals.keyBytes(f))
+		if child == nil {
+			n.add(vals.fieldKey(f), p.branch(asked[i+1:], vals, result))
 			return
 		}
 		n = child
@@ -305,8 +330,9 @@ func (p *prefilter) branch(asked []int, vals *fieldValues, result *ruleSet) *dec
 	if len(asked) == 0 {
 		return &decision{leaf: true, result: result}
 	}
-	k, first := vals.fieldKey(asked[0]), p.branch(asked[1:], vals, result)
-	return &decision{field: asked[0], next: map[string]*decision{k: first}, firstKey: k, first: first}
+	n := &decision{field: asked[0]}
+	n.add(vals.fieldKey(asked[0]), p.branch(asked[1:], vals, result))
+	return n
 }
 
 type fieldResolver struct {
