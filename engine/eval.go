@@ -180,14 +180,6 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		}
 		in = full
 	}
-	pq := e.prepared
-	// The candidate rules are this engine's only if this engine decoded the
-	// record (after a reload, the new engine evaluates every rule).
-	if in.rules != nil && in.pf == e.pre {
-		if q, err := e.queryFor(in.rules); err == nil {
-			pq = q
-		}
-	}
 	if e.plans != nil {
 		var set *ruleSet
 		if in.rules != nil && in.pf == e.pre {
@@ -204,6 +196,17 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		e.fallbacks.n.Add(1)
 		if budget {
 			return e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
+		}
+	}
+	pq := e.prepared
+	// The candidate rules are this engine's only if this engine decoded the
+	// record (after a reload, the new engine evaluates every rule). Their
+	// query is prepared here, on the first record OPA's evaluator takes for
+	// them, not on the first of the set: the plans take nearly every record,
+	// and a prepared query is OPA's compilation of it, kept for the set's life.
+	if in.rules != nil && in.pf == e.pre {
+		if q, err := e.queryFor(in.rules); err == nil {
+			pq = q
 		}
 	}
 	if in.Value == nil {
