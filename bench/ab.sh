@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Whether a change moves issue 12's and issue 13's ratios, measured so that
-# the shared machine's load falls on both sides alike:
+# Whether a change moves issue 12's and issue 13's ratios:
 #
 #   bench/ab.sh [OLD] [NEW] [ROUNDS] [BENCHTIME]
 #   bench/ab.sh HEAD~3 . 6            # the work tree against three commits back
+#   GOGC=100 bench/ab.sh HEAD~1 HEAD  # with the collector running
 #
 # builds bench's test binary at both revisions (OLD and NEW are git
 # revisions; "." is the work tree as it is) and runs BenchmarkRuleSets of
-# both AT THE SAME TIME, GOMAXPROCS 1 each (one per core), ROUNDS times
-# (default 4), the two swapping which one starts first; then prints each
-# run's x-packs/24rules and x-sigmahq/packs and the medians per side.
+# each in turn, GOMAXPROCS 1, ROUNDS times each (default 4), alternating;
+# then prints each run's x-packs/24rules and x-sigmahq/packs and the medians
+# per side.
 #
-# Why: run one after the other, the same binary's ratios move by ±2–3% from
-# run to run here, more than most single changes move them. Timing the
-# process's CPU time instead of the wall clock does not help (it moved with
-# the wall clock, run for run): the noise is how fast the core runs, not how
-# long we wait for it. Two binaries running side by side meet the same
-# slowdowns; compare their medians, not single runs.
+# The runs are made with GOGC=off unless GOGC is set. With the collector on,
+# one binary's ratios move by ±2–3% from one 10-second run to the next here,
+# more than most single changes move them: a collection's work lands on
+# whichever rule set runs while it marks, and there are a few dozen of them
+# a run. With GOGC=off they move by ±0.5–1% (the memory a run takes, 2 GB or
+# so, is touched once: what a set allocates still costs it its page faults,
+# not its share of the collector's work). So GOGC=off tells whether a change
+# to the evaluation moves the ratios; bench/run.sh gives the ratios as they
+# are. Timing the process's CPU time instead of the wall clock did not help
+# (it moved with the wall clock, run for run), nor did running the two
+# binaries side by side on the two cores (in one such run the same
+# benchmark took one binary 38.6 s of CPU and the other 53.5 s, for two
+# revisions whose difference moves it by a few percent at most).
 set -euo pipefail
 OLD=${1:-HEAD~1} NEW=${2:-HEAD} ROUNDS=${3:-4} TIME=${4:-10s}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,18 +59,17 @@ run() { # run NAME OUT
 ratios() { # ratios NAME FILE: "NAME x-packs/24rules x-sigmahq/packs"
 	awk -v n="$1" '/^BenchmarkRuleSets/ { for (i = 1; i <= NF; i++) { if ($i == "x-packs/24rules") p = $(i-1); if ($i == "x-sigmahq/packs") s = $(i-1) } print n, p, s }' "$2"
 }
+export GOGC=${GOGC:-off}
 for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then a=old b=new; else a=new b=old; fi
-	run $a "$tmp/$a.out" &
-	run $b "$tmp/$b.out"
-	wait
-	ratios old "$tmp/old.out" | tee -a "$tmp/all"
-	ratios new "$tmp/new.out" | tee -a "$tmp/all"
+	for side in old new; do
+		run $side "$tmp/$side.out"
+		ratios $side "$tmp/$side.out" | tee -a "$tmp/all"
+	done
 done
 median() { # median SIDE COLUMN
 	awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$tmp/all" | sort -n |
 		awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2) }'
 }
-echo "medians over $ROUNDS rounds (x-packs/24rules, x-sigmahq/packs):"
+echo "medians over $ROUNDS rounds, GOGC=$GOGC (x-packs/24rules, x-sigmahq/packs):"
 echo "  old ($OLD): $(median old 2) $(median old 3)"
 echo "  new ($NEW): $(median new 2) $(median new 3)"
