@@ -142,8 +142,10 @@ func evalFiles(b *testing.B, files []gen.File, eng *engine.Engine) (records, siz
 		size += int64(f.Size)
 	}
 	var n int64
+	line := lines.Get().(*[]byte)
+	defer lines.Put(line)
 	err := pipeline.RunAll(context.Background(), eng, ins, pipeline.Options{},
-		pipeline.Handler{Alert: alertSink(), Error: func(err error) { b.Errorf("%v", err) }},
+		pipeline.Handler{Alert: alertSink(line), Error: func(err error) { b.Errorf("%v", err) }},
 		func(in pipeline.Input, st pipeline.Stats, err error) {
 			if err != nil {
 				b.Errorf("%s: %v", in.Name, err)
