@@ -135,6 +135,11 @@ func runCorpus(b *testing.B, files []gen.File, eng *engine.Engine) {
 // `trailguard eval` does, checks that every record was read, and returns how
 // many there were and their uncompressed size.
 func evalFiles(b *testing.B, files []gen.File, eng *engine.Engine) (records, size int64) {
+	return evalFilesIn(context.Background(), b, files, eng)
+}
+
+// evalFilesIn is evalFiles under ctx (its profiler labels: interleave).
+func evalFilesIn(ctx context.Context, b *testing.B, files []gen.File, eng *engine.Engine) (records, size int64) {
 	ins := make([]pipeline.Input, len(files))
 	for i, f := range files {
 		ins[i] = pipeline.Input{Name: f.Key, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }}
@@ -144,7 +149,7 @@ func evalFiles(b *testing.B, files []gen.File, eng *engine.Engine) (records, siz
 	var n int64
 	line := lines.Get().(*[]byte)
 	defer lines.Put(line)
-	err := pipeline.RunAll(context.Background(), eng, ins, pipeline.Options{},
+	err := pipeline.RunAll(ctx, eng, ins, pipeline.Options{},
 		pipeline.Handler{Alert: alertSink(line), Error: func(err error) { b.Errorf("%v", err) }},
 		func(in pipeline.Input, st pipeline.Stats, err error) {
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -35,15 +36,24 @@ type ruleSet struct {
 // even one after the other, as -count runs sub-benchmarks) do not compare;
 // within one op they meet the same load. fn returns how many events it
 // evaluated.
-func interleave(b *testing.B, sets []*ruleSet, fn func(i int, eng *engine.Engine) int) (events []int64) {
+func interleave(b *testing.B, sets []*ruleSet, fn func(ctx context.Context, i int, eng *engine.Engine) int) (events []int64) {
 	events = make([]int64, len(sets))
+	// Each set's work runs under the profiler label set=NAME (the
+	// pipeline's goroutines take it from ctx), so that one CPU profile of
+	// the benchmark tells the sets apart (profile-sets.sh).
+	ctxs := make([]context.Context, len(sets))
+	for k, s := range sets {
+		ctxs[k] = pprof.WithLabels(context.Background(), pprof.Labels("set", s.name))
+	}
 	i := 0
 	for b.Loop() {
 		for k := range sets {
 			j := (i + k) % len(sets)
+			pprof.SetGoroutineLabels(ctxs[j])
 			start := time.Now()
-			n := fn(i, sets[j].eng)
+			n := fn(ctxs[j], i, sets[j].eng)
 			sets[j].ns += time.Since(start)
+			pprof.SetGoroutineLabels(context.Background())
 			events[j] += int64(n)
 		}
 		i++
@@ -72,8 +82,8 @@ func BenchmarkRuleSets(b *testing.B) {
 	}
 	withProcs(1, func() {
 		b.ReportAllocs()
-		events := interleave(b, sets, func(i int, eng *engine.Engine) int {
-			n, _ := evalFiles(b, files[i%len(files):i%len(files)+1], eng)
+		events := interleave(b, sets, func(ctx context.Context, i int, eng *engine.Engine) int {
+			n, _ := evalFilesIn(ctx, b, files[i%len(files):i%len(files)+1], eng)
 			return int(n)
 		})
 		rate := make([]float64, len(sets))
@@ -112,9 +122,8 @@ func BenchmarkNonMatchingRuleCount(b *testing.B) {
 	sets = append(sets,
 		&ruleSet{name: "packs", eng: cachedEngine(b, "packs")},
 		&ruleSet{name: "packs+sigmahq", eng: cachedEngine(b, "packs+sigmahq", engine.WithSigma(sigmaHQDir))})
-	ctx := context.Background()
 	b.ReportAllocs()
-	events := interleave(b, sets, func(_ int, eng *engine.Engine) int {
+	events := interleave(b, sets, func(ctx context.Context, _ int, eng *engine.Engine) int {
 		alerts, err := eng.Evaluate(ctx, rec)
 		if err != nil || len(alerts) != 0 {
 			b.Fatalf("%d alerts, %v", len(alerts), err)

@@ -71,6 +71,7 @@ func RunAll(ctx context.Context, eng *engine.Engine, inputs []Input, opts Option
 		}
 		wg.Add(1)
 		gopool.Go(func() {
+			defer gopool.Labelled(ctx)()
 			defer wg.Done()
 			defer func() { <-sem }()
 			st, err := runInput(ctx, eng, in, opts, s.handler(i))

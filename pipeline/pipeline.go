@@ -164,8 +164,10 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	var readErr error
 
 	// Reader: one goroutine, since a log is a stream. It stops after a
-	// fatal error or the end.
+	// fatal error or the end. (Each goroutine here runs under ctx's profiler
+	// labels, so that a profile tells the callers' work apart.)
 	gopool.Go(func() {
+		defer gopool.Labelled(ctx)()
 		defer close(reads)
 		for {
 			rec, err := next()
@@ -186,6 +188,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	// Batcher: groups what the reader has ready into batches for the
 	// workers, and keeps their order for the output.
 	gopool.Go(func() {
+		defer gopool.Labelled(ctx)()
 		defer close(jobs)
 		defer close(order)
 		// Wait for the reader (it is blocked in next at most until the
@@ -270,6 +273,7 @@ func RunRecords(ctx context.Context, eng *engine.Engine, next func() (cloudtrail
 	for range workers {
 		wg.Add(1)
 		gopool.Go(func() {
+			defer gopool.Labelled(ctx)()
 			defer wg.Done()
 			for b := range jobs {
 				for i := range b.items {

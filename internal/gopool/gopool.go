@@ -9,6 +9,8 @@
 package gopool
 
 import (
+	"context"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 )
@@ -30,6 +32,22 @@ func Go(f func()) {
 		go loop(f)
 	}
 }
+
+// Labelled gives the calling goroutine the profiler labels of ctx
+// (runtime/pprof) and returns what takes them off again. A kept goroutine
+// otherwise carries the labels of the one that started it first, and a CPU
+// profile would charge its later work to them:
+//
+//	gopool.Go(func() {
+//		defer gopool.Labelled(ctx)()
+//		…
+//	})
+func Labelled(ctx context.Context) func() {
+	pprof.SetGoroutineLabels(ctx)
+	return unlabel
+}
+
+func unlabel() { pprof.SetGoroutineLabels(context.Background()) }
 
 // Idle is how many goroutines wait for work (for tests and metrics).
 func Idle() int { return int(waiting.Load()) }
