@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -55,7 +53,7 @@ type memoNode struct {
 	key    string
 	// next is the node after each value's text. It is replaced, never
 	// changed, once published: lookups take no lock.
-	next atomic.Pointer[memoEdges]
+	next atomic.Pointer[branches[*memoNode]]
 
 	leaf    bool
 	results []result
@@ -161,7 +159,7 @@ func (m *ruleMemo) insert(reads []memoRead, results []result) {
 			n = child
 			continue
 		}
-		n.next.Store(next.with(string(r.val), m.chain(reads[i+1:], results)))
+		n.next.Store(next.with(string(r.val), m.chain(reads[i+1:], results), memoListed))
 		return
 	}
 	// Another evaluation of the same values got here first.
@@ -178,57 +176,15 @@ func (m *ruleMemo) chain(reads []memoRead, results []result) *memoNode {
 	for i := len(reads) - 1; i >= 0; i-- {
 		r := reads[i]
 		up := &memoNode{parent: r.parent, key: r.key}
-		up.next.Store((*memoEdges)(nil).with(string(r.val), n))
+		up.next.Store((*branches[*memoNode])(nil).with(string(r.val), n, memoListed))
 		n = up
 	}
 	return n
 }
 
-// memoEdges are a node's branches: a few in a list (most nodes have one or
-// two, and comparing a text or two costs less than hashing it), more in a
-// map.
-type memoEdges struct {
-	vals  []string
-	nodes []*memoNode
-	m     map[string]*memoNode // instead of the lists, past memoListed
-}
-
+// memoListed is how many branches a memo node lists before it takes a map:
+// most have one or two.
 const memoListed = 4
-
-// get is the node after val, or nil.
-func (e *memoEdges) get(val []byte) *memoNode {
-	if e.m != nil {
-		return e.m[string(val)]
-	}
-	for i, v := range e.vals {
-		if v == string(val) {
-			return e.nodes[i]
-		}
-	}
-	return nil
-}
-
-// with is e (nil: none) and the branch val → n, new.
-func (e *memoEdges) with(val string, n *memoNode) *memoEdges {
-	out := new(memoEdges)
-	switch {
-	case e == nil:
-		out.vals, out.nodes = []string{val}, []*memoNode{n}
-	case e.m == nil && len(e.vals) < memoListed:
-		out.vals = append(slices.Clip(e.vals), val)
-		out.nodes = append(slices.Clip(e.nodes), n)
-	default:
-		out.m = maps.Clone(e.m)
-		if out.m == nil {
-			out.m = make(map[string]*memoNode, len(e.vals)+1)
-			for i, v := range e.vals {
-				out.m[v] = e.nodes[i]
-			}
-		}
-		out.m[val] = n
-	}
-	return out
-}
 
 // recorder notes the members one evaluation reads of a record, for its
 // rule's memo.
