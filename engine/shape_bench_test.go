@@ -36,6 +36,8 @@ func BenchmarkCandidateShape(b *testing.B) {
 		levels     int
 		byRule     map[string]int
 		byField    map[string]int
+		alerts     int
+		alertsBy   map[string]int
 	}
 	var sets []*set
 	for _, s := range []struct {
@@ -61,7 +63,7 @@ func BenchmarkCandidateShape(b *testing.B) {
 			}
 		}
 		walk(eng.pre.paths, "")
-		sets = append(sets, &set{name: s.name, eng: eng, fieldNames: names, byRule: map[string]int{}, byField: map[string]int{}})
+		sets = append(sets, &set{name: s.name, eng: eng, fieldNames: names, byRule: map[string]int{}, byField: map[string]int{}, alertsBy: map[string]int{}})
 	}
 	i := 0
 	for b.Loop() {
@@ -101,8 +103,13 @@ func BenchmarkCandidateShape(b *testing.B) {
 						s.byRule[k[0]+"."+k[1]]++
 					}
 				}
-				if _, err := s.eng.EvaluateInput(ctx, in); err != nil {
+				alerts, err := s.eng.EvaluateInput(ctx, in)
+				if err != nil {
 					b.Fatal(err)
+				}
+				for _, a := range alerts {
+					s.alerts++
+					s.alertsBy[a.RuleID]++
 				}
 				in.Release()
 			}
@@ -123,6 +130,7 @@ func BenchmarkCandidateShape(b *testing.B) {
 	for _, s := range sets {
 		b.ReportMetric(float64(s.candidates)/float64(s.records), "candidates/record-"+s.name)
 		b.ReportMetric(float64(s.levels)/float64(s.records), "levels/record-"+s.name)
+		b.ReportMetric(float64(s.alerts)/float64(s.records), "alerts/record-"+s.name)
 		var memos strings.Builder
 		keys := make([][2]string, 0, len(s.eng.plans))
 		for k := range s.eng.plans {
@@ -142,7 +150,7 @@ func BenchmarkCandidateShape(b *testing.B) {
 				memos.WriteString(", no longer asked")
 			}
 		}
-		b.Logf("%s: %d records\n  candidates, by rule:%s\n  fields the decision walk consults:%s\n  memos:%s",
-			s.name, s.records, share(s.byRule, s.records), share(s.byField, s.records), memos.String())
+		b.Logf("%s: %d records\n  candidates, by rule:%s\n  alerts (signals of stateful rules included), by rule, per 100 records:%s\n  fields the decision walk consults:%s\n  memos:%s",
+			s.name, s.records, share(s.byRule, s.records), share(s.alertsBy, s.records), share(s.byField, s.records), memos.String())
 	}
 }
