@@ -111,7 +111,9 @@ type Alert struct {
 	// its candidates for the dispatcher's stateful stage; nil for a plain rule.
 	Stateful *Stateful `json:"-"`
 
-	// Raw is the CloudTrail record exactly as read.
+	// Raw is the CloudTrail record exactly as read. The engine gives every
+	// alert of a record the record's own bytes, and the event fields above
+	// may be parts of them: never write to it.
 	Raw json.RawMessage `json:"event,omitempty"`
 }
 

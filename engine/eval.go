@@ -78,6 +78,10 @@ var lazyRecords = true
 // decodes the whole record only when some rule may match it. Either way the
 // record's JSON is checked, once: an invalid record's error is the
 // *cloudtrail.DecodeError the log reader reports for it.
+//
+// The engine keeps rec.Raw, without a copy: the alerts of the record hold it
+// (alert.Alert.Raw) and their event fields are parts of it. The caller must
+// not change its bytes afterwards; the log reader makes them for one record.
 func (e *Engine) DecodeRecord(rec cloudtrail.Record) (*Input, error) {
 	if e.pre == nil {
 		return Parse(rec)

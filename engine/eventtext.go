@@ -1,25 +1,28 @@
 package engine
 
 import (
+	"unsafe"
+
 	"github.com/trailguard/trailguard/alert"
 	"github.com/trailguard/trailguard/cloudtrail/jsonscan"
 )
 
 // The event fields of an alert, read from a lazily read record. A noisy rule
-// makes an alert for every other record, and each alert copies a dozen of
-// its record's strings: made one by one, they were most of what an alert
-// allocates. Those the rules read already are taken as they were read; the
-// others are copied into one string, of which each field is a part (rather
-// than looked up in the interned values, intern.go: a copy costs less).
+// makes an alert for every other record (SigmaHQ's AssumeRole rule: one
+// for every call made with a role), and each alert holds a dozen of its
+// record's strings. Those the rules read already are taken as they were
+// read. The others, when their text is the string (no escape, UTF-8), are
+// the record's own bytes, not a copy: the alert keeps the whole record
+// anyway (alert.Alert.Raw is the record's slice, the engine's callers do not
+// write to a record they handed it, see DecodeRecord), so a view of it
+// keeps nothing alive that was not, and copying them was a third of what an
+// alert cost in time and allocation.
 
 // eventField is one of the alert's event fields: where it goes, and the
 // record's member it is read from (-1: none).
 type eventField struct {
 	dst *string
 	at  int
-	// batched says that the value is at off:end of the shared string.
-	batched  bool
-	off, end int
 }
 
 // fillLazyEventFields is fillEventFields in one pass over the record's
@@ -100,15 +103,9 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) (plain, noError bool) {
 	if !plain {
 		return false, false // cannot be from CloudTrail; the slow way sets every field
 	}
-	var stack [512]byte // most records' fresh strings fit
-	buf := gatherTexts(o, top[:], stack[:0])
+	viewTexts(o, top[:])
 	if identity != nil {
-		buf = gatherTexts(identity, ident[:], buf)
-	}
-	s := string(buf)
-	spreadText(top[:], s)
-	if identity != nil {
-		spreadText(ident[:], s)
+		viewTexts(identity, ident[:])
 	}
 	a.Principal = arn
 	if a.Principal == "" {
@@ -120,11 +117,11 @@ func fillLazyEventFields(a *alert.Alert, o *lazyObject) (plain, noError bool) {
 	return true, noError
 }
 
-// gatherTexts reads the fields of o: the bytes of the strings not read yet
-// are appended to buf, for spreadText; the others are taken as read.
-func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
-	for i := range fields {
-		f := &fields[i]
+// viewTexts sets the fields of o: a string read already as it was read, one
+// whose text is the string as a part of recordText(o), any other decoded.
+func viewTexts(o *lazyObject, fields []eventField) {
+	text := recordText(o)
+	for _, f := range fields {
 		if f.at < 0 {
 			continue
 		}
@@ -132,33 +129,21 @@ func gatherTexts(o *lazyObject, fields []eventField, buf []byte) []byte {
 		if o.raw[m.v0] != '"' {
 			continue // not a string: ""
 		}
-		if r := o.readAt(f.at); r.text != "" || r.val != nil {
-			*f.dst, _ = o.textAt(f.at)
-			continue
-		}
 		// The record was checked whole: the value is a string, and when
 		// its text has no escape and is UTF-8, the text is the string.
-		text := o.raw[m.v0:m.v1]
-		if len(text) < 2 || text[len(text)-1] != '"' || !jsonscan.Verbatim(text[1:len(text)-1]) {
-			*f.dst, _ = o.textAt(f.at) // escapes, or bytes not UTF-8: rare enough to be copied alone
+		if r := o.readAt(f.at); r.text == "" && r.val == nil && m.v1-m.v0 >= 2 && o.raw[m.v1-1] == '"' && jsonscan.Verbatim(o.raw[m.v0+1:m.v1-1]) {
+			*f.dst = text[m.v0+1 : m.v1-1]
 			continue
 		}
-		f.batched, f.off = true, len(buf)
-		buf = append(buf, text[1:len(text)-1]...)
-		f.end = len(buf)
+		*f.dst, _ = o.textAt(f.at) // read already, or escapes, or bytes not UTF-8
 	}
-	return buf
 }
 
-// spreadText sets each batched field to its part of s, the gathered text.
-// The member's text is not noted in o for later reads: the message reads
-// the alert's fields, and noting it cost more (a write barrier while the
-// collector marks, and a slot for Release to clear) than the rare rule
-// evaluated after an alert on the same record saves.
-func spreadText(fields []eventField, s string) {
-	for _, f := range fields {
-		if f.batched {
-			*f.dst = s[f.off:f.end]
-		}
-	}
+// recordText is o's text as a string, without a copy. Sound because nothing
+// writes to a record's bytes once the engine has them: the reader makes
+// them for the record alone (cloudtrail.Record.Raw), the engine only reads
+// them, and DecodeRecord's caller may not change them (the alerts hold
+// them as Alert.Raw too).
+func recordText(o *lazyObject) string {
+	return unsafe.String(unsafe.SliceData(o.raw), len(o.raw))
 }
