@@ -270,8 +270,18 @@ const decisionListed = 8
 // child is the branch of the node for the field's key k (nil: none yet).
 func (n *decision) child(k []byte) *decision { return n.next.get(k) }
 
-// add adds the branch d for key k; p.mu is held for writing.
-func (n *decision) add(k string, d *decision) { n.next = *n.next.with(k, d, decisionListed) }
+// add adds the branch d for key k; p.mu is held for writing, so that,
+// unlike a memo's (memo.go), a decision's map takes it in place: a field the
+// indices consult for any value (a secret's id, a request id) adds a branch
+// for nearly every record, and copying the map each time made that
+// quadratic.
+func (n *decision) add(k string, d *decision) {
+	if n.next.m != nil {
+		n.next.m[k] = d
+		return
+	}
+	n.next = *n.next.with(k, d, decisionListed)
+}
 
 // maxDecisions bounds the memo tree; past it answers are computed each time.
 const maxDecisions = 1 << 16
