@@ -43,13 +43,17 @@ import data.lib.cloudtrail
 
 # One candidate per secret read; the threshold counts distinct "secret"
 # values per principal. Each body starts with the call's name so that the
-# engine's index skips the rule for every other event.
+# engine's index skips the rule for every other event, and reads the
+# secret's name last: the engine remembers a rule's answer by the values it
+# read, in the order it read them (engine/memo.go), and with the values that
+# repeat (outcome, caller) read first, every secret shares those steps and
+# costs its memo one branch, not six.
 alert contains _candidate(id) if {
 	input.eventName == "GetSecretValue"
 	input.eventSource == "secretsmanager.amazonaws.com"
+	_counted
 	id := input.requestParameters.secretId
 	is_string(id)
-	_counted
 }
 
 # A batch by id is one value: the engine keeps one candidate per event.
@@ -67,9 +71,9 @@ alert contains _candidate(name) if {
 	input.eventName == "GetParameter"
 	input.eventSource == "ssm.amazonaws.com"
 	input.requestParameters.withDecryption == true
+	_counted
 	name := input.requestParameters.name
 	is_string(name)
-	_counted
 }
 
 alert contains _candidate(concat(",", sort(names))) if {
