@@ -94,6 +94,11 @@ type field struct {
 // fieldValues are the wanted fields of one record.
 type fieldValues struct {
 	fields []field
+	// set are the fields a record set, which release clears: only a few
+	// of the paths the rules read are in a record, and clearing them all
+	// (pointers, with the collector's write barrier while it marks) cost
+	// in proportion to how many rules, not records, there are.
+	set []int32
 	// top are the record's members, in its order (walkTop), in a buffer
 	// that takeTop gives back.
 	top    []lazyMember
@@ -186,10 +191,21 @@ func (p *prefilter) extract(raw []byte) (vals *fieldValues, err error) {
 // Input keeps it.
 var fieldValuesPool = sync.Pool{New: func() any { return new(fieldValues) }}
 
+// put sets field id to f.
+func (v *fieldValues) put(id int, f field) {
+	if v.fields[id].kind == fieldAbsent {
+		v.set = append(v.set, int32(id))
+	}
+	v.fields[id] = f
+}
+
 // release gives v back to the pool, its fields cleared: absent, and no
 // reference left to the record's text.
 func (v *fieldValues) release() {
-	clear(v.fields)
+	for _, id := range v.set {
+		v.fields[id] = field{}
+	}
+	v.set = v.set[:0]
 	fieldValuesPool.Put(v)
 }
 
@@ -255,7 +271,7 @@ func wanted(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) (lo
 	start := s.Pos()
 	if c == '{' || c == '[' {
 		if t.wanted {
-			vals.fields[t.id] = field{kind: fieldComposite}
+			vals.put(t.id, field{kind: fieldComposite})
 		}
 		if c == '{' && t.children != nil {
 			lo, hi, ok = walkObject(s, raw, start, false, t, vals)
@@ -270,7 +286,7 @@ func wanted(s *jsonscan.Scanner, raw []byte, t *pathTrie, vals *fieldValues) (lo
 		return 0, 0, false, false
 	}
 	if t.wanted {
-		vals.fields[t.id] = field{kind: fieldScalar, raw: s.Text(start)}
+		vals.put(t.id, field{kind: fieldScalar, raw: s.Text(start)})
 	}
 	return 0, 0, false, true
 }

@@ -271,7 +271,7 @@ func (v *fieldValues) guardField(id int) sigma.Field {
 func markComposite(t *pathTrie, vals *fieldValues) {
 	for _, c := range t.children {
 		if c.wanted {
-			vals.fields[c.id] = field{kind: fieldComposite}
+			vals.put(c.id, field{kind: fieldComposite})
 		}
 		markComposite(c, vals)
 	}
