@@ -611,3 +611,42 @@ func TestEmbeddedFileNames(t *testing.T) {
 		t.Fatalf("want one problem in rules/p/bad.rego, got %v", err)
 	}
 }
+
+// TestAppendAlerts: the record's alerts come after dst's, written in dst's
+// room when it has some; a record without alerts gives dst back as it was.
+func TestAppendAlerts(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.New(ctx, engine.WithPacks("aws", "opsworkscm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluate := func(raw string, dst []alert.Alert) []alert.Alert {
+		in, err := eng.DecodeRecord(cloudtrail.Record{Raw: []byte(raw)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Release()
+		out, err := eng.AppendAlerts(ctx, dst, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	root := `{"eventID":"e1","eventSource":"opsworks-cm.amazonaws.com","eventName":"DescribeServers","eventTime":"2023-01-01T00:00:00Z","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}`
+	dst := make([]alert.Alert, 1, 4)
+	dst[0].RuleID = "earlier"
+	out := evaluate(root, dst)
+	if ids(out) != "earlier,aws.root_usage,opsworkscm.root_credentials" {
+		t.Errorf("got %q", ids(out))
+	}
+	if &out[0] != &dst[0] || dst[:3][1].EventID != "e1" {
+		t.Error("the alerts were not written in dst's room")
+	}
+	quiet := `{"eventID":"e2","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a"}}`
+	if out := evaluate(quiet, dst[:1]); len(out) != 1 || out[0].RuleID != "earlier" || &out[0] != &dst[0] {
+		t.Errorf("a record without alerts gave %q, want dst as it was", ids(out))
+	}
+	if out := evaluate(root, nil); ids(out) != "aws.root_usage,opsworkscm.root_credentials" {
+		t.Errorf("nil dst: got %q", ids(out))
+	}
+}

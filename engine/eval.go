@@ -172,6 +172,24 @@ func (e *Engine) Evaluate(ctx context.Context, rec cloudtrail.Record) ([]alert.A
 // EvaluateInput runs every rule against a parsed record. An error in one rule's
 // evaluation is reported as an *EvalError without hiding the other rules' alerts.
 func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, error) {
+	return e.AppendAlerts(ctx, nil, in)
+}
+
+// AppendAlerts is EvaluateInput appending the record's alerts to dst, and
+// writing them in place when dst has room: a caller done with the alerts of
+// an earlier record gives their slice back (dst[:0]) rather than have the
+// engine allocate another (pipeline.Handler.Borrows). An alert is a large
+// struct, and a noisy rule makes one for every other record.
+func (e *Engine) AppendAlerts(ctx context.Context, dst []alert.Alert, in *Input) ([]alert.Alert, error) {
+	alerts, err := e.evaluate(ctx, dst, in)
+	if alerts == nil {
+		alerts = dst
+	}
+	return alerts, err
+}
+
+// evaluate is AppendAlerts; its answer, when not nil, begins with dst.
+func (e *Engine) evaluate(ctx context.Context, dst []alert.Alert, in *Input) ([]alert.Alert, error) {
 	if in.Skipped() {
 		return nil, nil
 	}
@@ -189,7 +207,7 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		if in.rules != nil && in.pf == e.pre {
 			set = in.rules
 		}
-		alerts, ok, err := e.evalPlan(ctx, in, set)
+		alerts, ok, err := e.evalPlan(ctx, in, set, dst)
 		budget := errors.Is(err, errPlanBudget)
 		switch {
 		case ok:
@@ -199,7 +217,8 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		}
 		e.fallbacks.n.Add(1)
 		if budget {
-			return e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
+			alerts, err := e.evaluateEachRule(ctx, in, errors.Join(ErrEvalTimeout, err))
+			return append(dst, alerts...), err
 		}
 	}
 	pq := e.prepared
@@ -225,9 +244,10 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *Input) ([]alert.Alert, e
 		}
 		// A rule raised an error or ran out of the budget: find which, and
 		// keep the others' alerts.
-		return e.evaluateEachRule(ctx, in, err)
+		alerts, err := e.evaluateEachRule(ctx, in, err)
+		return append(dst, alerts...), err
 	}
-	var alerts []alert.Alert
+	alerts := dst
 	var errs []error
 	for _, r := range rs {
 		a, err := e.toAlert(in, r.Bindings)

@@ -113,10 +113,12 @@ func (e *Engine) PlanErrors() map[string]error {
 	return out
 }
 
-// evalPlan evaluates keys' rules on in through their plans. ok is false when
-// a rule has no plan or an evaluation failed: the caller then evaluates the
-// record with OPA's evaluator, which reports failures rule by rule.
-func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet) (alerts []alert.Alert, ok bool, err error) {
+// evalPlan evaluates keys' rules on in through their plans, appending their
+// alerts to dst (AppendAlerts). ok is false when a rule has no plan or an
+// evaluation failed: the caller then evaluates the record with OPA's
+// evaluator, which reports failures rule by rule.
+func (e *Engine) evalPlan(ctx context.Context, in *Input, set *ruleSet, dst []alert.Alert) (alerts []alert.Alert, ok bool, err error) {
+	alerts = dst
 	keys := e.allKeys
 	if set != nil {
 		keys = set.Rules

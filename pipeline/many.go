@@ -132,7 +132,9 @@ func (s *sequencer) handler(i int) Handler {
 		}
 		return s.call(now)
 	}
-	var h Handler
+	// An alert whose turn has not come is copied (later), so that this
+	// handler borrows its alerts whenever s.h does.
+	h := Handler{Borrows: s.h.Borrows}
 	if s.h.Alert != nil {
 		h.Alert = func(ctx context.Context, a *alert.Alert) error {
 			return emit(func() error { return s.h.Alert(ctx, a) }, func() func() error {

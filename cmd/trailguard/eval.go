@@ -157,7 +157,9 @@ func evaluate(ctx context.Context, std stdio, f *evalFlags, inputs []string) (in
 	bar, msgs := startBar(stderr, ins)
 	h := pipeline.Handler{
 		Alert: stateful.Alert,
-		Error: func(err error) { fmt.Fprintln(msgs, "error:", err) },
+		// write prints an alert and keeps nothing of it; the tally counts.
+		Borrows: true,
+		Error:   func(err error) { fmt.Fprintln(msgs, "error:", err) },
 	}
 	pins := make([]pipeline.Input, len(ins))
 	for i, in := range ins {

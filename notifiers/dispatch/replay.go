@@ -38,7 +38,10 @@ func NewReplay(records state.Records, write func(*alert.Alert) error) (*Replay, 
 	return &Replay{d: d, write: write}, nil
 }
 
-// Alert writes a, or counts it when its rule is stateful. Not safe for
+// Alert writes a, or counts it when its rule is stateful. It keeps no
+// pointer to a once it returns (pipeline.Handler.Borrows), as long as write
+// keeps none: the dispatcher gets a copy, since a notifier call that times
+// out is abandoned while it may still read its alert. Not safe for
 // concurrent use: a replay is in event order as read.
 func (r *Replay) Alert(ctx context.Context, a *alert.Alert) error {
 	if a.Stateful == nil {
@@ -48,7 +51,8 @@ func (r *Replay) Alert(ctx context.Context, a *alert.Alert) error {
 		r.skipped++ // the stage would skip it too; counted here to be told
 		return nil
 	}
-	return r.d.Dispatch(ctx, a)
+	c := *a
+	return r.d.Dispatch(ctx, &c)
 }
 
 // Skipped is how many stateful candidates were left out because their record
