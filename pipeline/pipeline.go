@@ -387,13 +387,11 @@ var alertBufs = sync.Pool{New: func() any { return new([]alert.Alert) }}
 // and its slice would hold their records as long as it is pooled.
 const maxRecycled = 16
 
-// recycle gives it's alerts' slice back, its alerts handled.
+// recycle gives the slice of it.alerts back, its alerts handled (it.buf
+// is nil for a record that was not evaluated).
 func recycle(it *item) {
 	if it.buf == nil {
-		if cap(it.alerts) == 0 || cap(it.alerts) > maxRecycled {
-			return
-		}
-		it.buf = new([]alert.Alert)
+		return
 	}
 	*it.buf = it.alerts[:0]
 	if cap(it.alerts) > maxRecycled {
