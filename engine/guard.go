@@ -161,8 +161,8 @@ func (p *prefilter) admit(set *ruleSet, vals *fieldValues) *ruleSet {
 // recall is the set's answer for a record whose guards' texts have the
 // digest d (of textsKey of guardIDs); p.mu is held.
 func (s *ruleSet) recall(d textsDigest) (*ruleSet, bool) {
-	a, ok := s.texts[d[0]]
-	return a.sub, ok && a.check == d[1]
+	sub, ok := s.texts[d]
+	return sub, ok
 }
 
 // textsDigest names the texts of a set's guard fields (textsKey) by two
@@ -175,15 +175,6 @@ func (s *ruleSet) recall(d textsDigest) (*ruleSet, bool) {
 // keep a record from a Sigma rule's evaluation, and the seeds are not known
 // outside the process, so no record can be written to aim at one.
 type textsDigest [2]uint64
-
-// guardAnswer is a set's answer for the texts whose digest is check and the
-// map's key: the map is keyed by the first half alone, which its lookup
-// hashes and compares as one word, and the second half is compared after.
-// Two lists of texts that share the first half take turns in the slot.
-type guardAnswer struct {
-	check uint64
-	sub   *ruleSet
-}
 
 var digestSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
@@ -221,7 +212,7 @@ func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, d textsDigest) *
 			set.sub[mask] = sub
 		}
 	}
-	if a, seen := set.texts[d[0]]; seen && a.check == d[1] {
+	if _, seen := set.texts[d]; seen {
 		return sub // remembered by another worker meanwhile
 	}
 	if p.textsN >= maxTexts {
@@ -234,10 +225,10 @@ func (p *prefilter) admitAgain(set *ruleSet, vals *fieldValues, d textsDigest) *
 		p.remembering, p.textsN = p.remembering[:0], 0
 	}
 	if set.texts == nil {
-		set.texts = map[uint64]guardAnswer{}
+		set.texts = map[textsDigest]*ruleSet{}
 		p.remembering = append(p.remembering, set)
 	}
-	set.texts[d[0]] = guardAnswer{check: d[1], sub: sub}
+	set.texts[d] = sub
 	p.textsN++
 	return sub
 }

@@ -220,7 +220,7 @@ type ruleSet struct {
 	// rules whose guards turned a record away, by those fields' texts
 	// (their digest; p.mu).
 	guardIDs []int
-	texts    map[uint64]guardAnswer
+	texts    map[textsDigest]*ruleSet
 
 	// keep are the top-level keys a record is decoded with for these rules;
 	// nil: all of it (inputkeys.go).
