@@ -15,7 +15,7 @@ import (
 // the record's own bytes, not a copy: the alert keeps the whole record
 // anyway (alert.Alert.Raw is the record's slice, the engine's callers do not
 // write to a record they handed it, see DecodeRecord), so a view of it
-// keeps nothing alive that was not, and copying them was a third of what an
+// keeps nothing alive that was not, and copying them was much of what an
 // alert cost in time and allocation.
 
 // eventField is one of the alert's event fields: where it goes, and the
